@@ -1,0 +1,114 @@
+"""Process settings: one table of (name, environment variable, default, help).
+
+Settings that belong to a process and its files live here (where the home is, which ZEO to
+attach to). Settings of the living system itself (kernel on/off, the Ollama host, index sizes)
+live *in the image*, in the ``Config`` prototype, so they are versioned and shared.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from telos.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    env: str
+    default: str | None
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("home", "TELOS_HOME", str(REPO_ROOT / "var"),
+            "directory holding the image (telos.fs), index files, logs and sockets"),
+    Setting("zeo", "TELOS_ZEO", None,
+            "attach to this ZEO server (host:port or a unix socket path) instead of the file"),
+    Setting("backups", "TELOS_BACKUPS", None,
+            "backup destination; default backups/ for the default home, else HOME/backups"),
+    Setting("model_cache", "TELOS_MODEL_CACHE", str(Path.home() / ".cache" / "telos"),
+            "per-machine cache of converted model weights (shared by every home)"),
+    Setting("log_level", "TELOS_LOG_LEVEL", "INFO", "level of the log file"),
+)
+
+
+def _setting(name: str) -> Setting:
+    for s in SETTINGS:
+        if s.name == name:
+            return s
+    raise KeyError(name)
+
+
+def get(name: str) -> str | None:
+    """The value of a setting: its environment variable, else its default."""
+    s = _setting(name)
+    value = os.environ.get(s.env)
+    if value is None or value == "":
+        return s.default
+    return value
+
+
+def telos_home() -> Path:
+    """``TELOS_HOME`` (default ``./var`` of the repository), created if missing."""
+    home = Path(get("home")).expanduser().resolve()
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"TELOS_HOME={home} cannot be created: {exc}") from exc
+    return home
+
+
+def is_default_home(home: Path | None = None) -> bool:
+    home = (home or telos_home()).resolve()
+    return home == (REPO_ROOT / "var").resolve()
+
+
+def image_path(home: Path | None = None) -> Path:
+    return (home or telos_home()) / "telos.fs"
+
+
+def log_dir(home: Path | None = None) -> Path:
+    d = (home or telos_home()) / "log"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def model_cache() -> Path:
+    d = Path(get("model_cache")).expanduser()
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def parse_zeo_address(value: str) -> str | tuple[str, int]:
+    """``host:port`` → ``(host, port)``; anything with a ``/`` is a unix socket path."""
+    value = value.strip()
+    if "/" in value:
+        return value
+    host, sep, port = value.rpartition(":")
+    if not sep or not host:
+        raise ConfigError(f"TELOS_ZEO={value!r}: expected host:port or a socket path")
+    try:
+        return (host, int(port))
+    except ValueError as exc:
+        raise ConfigError(f"TELOS_ZEO={value!r}: port {port!r} is not a number") from exc
+
+
+def zeo_address() -> str | tuple[str, int] | None:
+    value = get("zeo")
+    return parse_zeo_address(value) if value else None
+
+
+def converter(kind: type) -> Callable[[str, object], object]:
+    """A converter that names the setting and the bad value (supervisor's datatypes style)."""
+    def convert(name: str, value: object):
+        try:
+            return kind(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"setting {name}: {value!r} is not a valid {kind.__name__}") from exc
+    return convert

@@ -1,0 +1,186 @@
+"""The TelOS error tree: one root, one branch per area.
+
+::
+
+    TelosError
+    ├── SlotLookupError (AttributeError)
+    │   ├── SlotNotFound
+    │   │   └── MessageNotUnderstood      an unknown message reached doesNotUnderstand_
+    │   └── AmbiguousSlotError            two different holders found through two parents
+    ├── SlotError (ValueError)            bad slot name / value / kind
+    ├── ImageError
+    │   ├── ReadOnlyImageError            writing through a historical or read-only view
+    │   ├── UndoError                     a thought that cannot be undone, and why
+    │   └── ImageUnavailableError         the storage cannot be opened (locked, no ZEO, ...)
+    ├── ConfigError (ValueError)          a setting with a bad value (names the setting)
+    ├── MemoryStoreError                  fractal memory (issue 3)
+    │   ├── IndexCorruptError             an index file that does not match the image
+    │   └── EmbeddingError
+    ├── LLMError                          language-model backends (issue 4)
+    │   ├── LLMUnavailable                no server / backend cannot load
+    │   ├── ModelNotFound                 the model is not pulled / not shipped
+    │   └── LLMTimeout
+    ├── GenerationError                   the generative kernel (names the step and reason)
+    ├── BridgeError                       ZeroMQ bridge (issue 5)
+    │   └── ProtocolError                 a frame that is not a valid message
+    ├── BackupError                       backups (issue 7)
+    │   ├── BackupCorruptError
+    │   ├── BackupKeyError
+    │   └── RestoreError
+    └── VSAError                          hypervectors (issue 8)
+        └── DimensionMismatchError
+
+Foreign errors (ZODB, faiss, zmq, ollama, diskannpy, repozo) are translated at the boundary
+with ``raise OurError(...) from exc``.
+"""
+
+from __future__ import annotations
+
+
+class TelosError(Exception):
+    """Root of every error TelOS raises on purpose."""
+
+
+# --- object model -----------------------------------------------------------------------
+
+class SlotLookupError(TelosError, AttributeError):
+    """A slot lookup failed. Subclasses AttributeError so getattr/hasattr keep working."""
+
+    def __init__(self, message: str, *, receiver=None, selector: str | None = None):
+        super().__init__(message)
+        self.receiver = receiver
+        self.selector = selector
+        # AttributeError's own fields (used by Python's "did you mean" hints)
+        self.name = selector
+        self.obj = receiver
+
+
+class SlotNotFound(SlotLookupError):
+    """No slot of that name on the object or any of its parents."""
+
+
+class MessageNotUnderstood(SlotNotFound):
+    """An unknown message reached ``doesNotUnderstand_`` and nothing could answer it."""
+
+    def __init__(self, message: str, *, receiver=None, selector=None, send=None):
+        super().__init__(message, receiver=receiver, selector=selector)
+        self.send = send
+
+
+class AmbiguousSlotError(SlotLookupError):
+    """The same name was found in two different objects through two different parents."""
+
+    def __init__(self, message: str, *, receiver=None, selector=None, holders=()):
+        super().__init__(message, receiver=receiver, selector=selector)
+        self.holders = tuple(holders)
+
+
+class SlotError(TelosError, ValueError):
+    """A slot cannot be defined that way (bad name, bad value, wrong kind)."""
+
+
+# --- image ------------------------------------------------------------------------------
+
+class ImageError(TelosError):
+    """Opening, reading or writing the image failed."""
+
+
+class ReadOnlyImageError(ImageError):
+    """A write through a historical (``image.at``) or otherwise read-only view."""
+
+
+class UndoError(ImageError):
+    """A thought cannot be undone; the message says why."""
+
+    def __init__(self, message: str, *, thought_id: str | None = None):
+        super().__init__(message)
+        self.thought_id = thought_id
+
+
+class ImageUnavailableError(ImageError):
+    """The storage cannot be opened: locked by another process, ZEO unreachable, ..."""
+
+
+class ConfigError(TelosError, ValueError):
+    """A setting has a value that cannot be used; the message names the setting."""
+
+
+# --- memory (issue 3) -------------------------------------------------------------------
+
+class MemoryStoreError(TelosError):
+    """Fractal memory failed."""
+
+
+class IndexCorruptError(MemoryStoreError):
+    """An index file is missing, truncated, garbage, or ahead of the image."""
+
+
+class EmbeddingError(MemoryStoreError):
+    """The embedding model could not be loaded or run."""
+
+
+# --- LLM and kernel (issue 4) -----------------------------------------------------------
+
+class LLMError(TelosError):
+    """A language-model backend failed."""
+
+
+class LLMUnavailable(LLMError):
+    """The backend cannot be reached or loaded; the message says what to do."""
+
+
+class ModelNotFound(LLMError):
+    """The model is not available on the backend; the message says how to get it."""
+
+
+class LLMTimeout(LLMError):
+    """The backend did not answer in time."""
+
+
+class GenerationError(TelosError):
+    """The generative kernel could not produce a method. ``step`` names where it failed."""
+
+    def __init__(self, step: str, reason: str, *, selector: str | None = None, attempts: int = 1):
+        super().__init__(f"generation failed at {step}: {reason}")
+        self.step = step
+        self.reason = reason
+        self.selector = selector
+        self.attempts = attempts
+
+
+# --- bridge (issue 5) -------------------------------------------------------------------
+
+class BridgeError(TelosError):
+    """The ZeroMQ bridge failed."""
+
+
+class ProtocolError(BridgeError):
+    """A frame that is not a valid bridge message."""
+
+
+# --- backups (issue 7) ------------------------------------------------------------------
+
+class BackupError(TelosError):
+    """A backup, verification or restore failed."""
+
+
+class BackupCorruptError(BackupError):
+    """A backup set is damaged; the message names the file and the check that failed."""
+
+
+class BackupKeyError(BackupError):
+    """The encryption or MAC key is missing or wrong."""
+
+
+class RestoreError(BackupError):
+    """No backup set could be restored."""
+
+
+# --- VSA (issue 8) ----------------------------------------------------------------------
+
+class VSAError(TelosError):
+    """Hypervector algebra failed."""
+
+
+class DimensionMismatchError(VSAError, ValueError):
+    """Two hypervectors of different dimensions were combined."""
