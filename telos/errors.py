@@ -155,7 +155,34 @@ class BridgeError(TelosError):
 
 
 class ProtocolError(BridgeError):
-    """A frame that is not a valid bridge message."""
+    """A frame that is not a valid bridge message. ``code`` is the ERROR code to answer with;
+    ``request_id`` names the request when it could be recovered from the frame."""
+
+    def __init__(self, message: str, *, code: str = "invalid_message",
+                 request_id: str | None = None, hint: str = ""):
+        super().__init__(message)
+        self.code = code
+        self.request_id = request_id
+        self.hint = hint
+
+
+class BridgeUnavailable(BridgeError):
+    """The service did not answer in time (not running, restarting, or unreachable)."""
+
+
+class RemoteError(BridgeError):
+    """The service answered a request with ERROR; ``code``, ``hint`` and ``request_id`` as sent."""
+
+    def __init__(self, message: str, *, code: str, request_id: str | None = None, hint: str = ""):
+        super().__init__(f"[{code}] {message}" + (f" — {hint}" if hint else ""))
+        self.code = code
+        self.request_id = request_id
+        self.hint = hint
+        self.remote_message = message
+
+
+class ServiceError(BridgeError):
+    """The service process or its supervisor (supervisord) failed; the message says how."""
 
 
 # --- backups (issue 7) ------------------------------------------------------------------
