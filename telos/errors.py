@@ -28,7 +28,10 @@
     │   ├── BackupKeyError
     │   └── RestoreError
     └── VSAError                          hypervectors (issue 8)
-        └── DimensionMismatchError
+        ├── DimensionMismatchError
+        ├── UnknownSymbolError (KeyError)  a name not in the codebook
+        ├── QueryError (ValueError)        unparsable query / no answer above threshold
+        └── CurationError                 a curation run failed (nothing committed)
 
 Foreign errors (ZODB, faiss, zmq, ollama, diskannpy, repozo) are translated at the boundary
 with ``raise OurError(...) from exc``.
@@ -211,3 +214,22 @@ class VSAError(TelosError):
 
 class DimensionMismatchError(VSAError, ValueError):
     """Two hypervectors of different dimensions were combined."""
+
+
+class UnknownSymbolError(VSAError, KeyError):
+    """A name that is not in the codebook was used where a known symbol is required."""
+
+    def __init__(self, name: str):
+        super().__init__(f"unknown symbol {name!r}")
+        self.name = name
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0])
+
+
+class QueryError(VSAError, ValueError):
+    """A compositional query cannot be parsed or has no answer above the similarity threshold."""
+
+
+class CurationError(VSAError):
+    """Mnemonic curation failed; nothing of that run was committed."""
