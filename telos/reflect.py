@@ -1,0 +1,179 @@
+"""Mirrors: reflection lives here, off ordinary objects (after Self's mirrors).
+
+``mirror(obj)`` answers questions about an object's slots and changes its structure
+(add/remove slots and parents, define methods) without putting any of that protocol on the
+object itself, where it would collide with slot names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from telos.errors import SlotError, SlotNotFound
+from telos.uvm import (
+    DATA,
+    METHOD,
+    PARENT,
+    MethodDef,
+    UvmObject,
+    _check_parent,
+    _label,
+    check_method_source,
+    check_slot_name,
+    default_provenance,
+    lookup,
+    persistify,
+    slot_names,
+)
+
+
+@dataclass(frozen=True)
+class SlotInfo:
+    name: str
+    kind: str          # "data" | "parent" | "method"
+    value: Any         # the data value, the parent object, or the MethodDef
+
+
+class Mirror:
+    """Reflective access to one ``UvmObject``."""
+
+    def __init__(self, obj: UvmObject):
+        if not isinstance(obj, UvmObject):
+            raise TypeError(f"mirror() needs a UvmObject, not {type(obj).__name__}")
+        self.obj = obj
+
+    # -- identity ----------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.obj._id
+
+    @property
+    def name(self) -> str | None:
+        return self.obj._name
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self.obj._check_writable()
+        self.obj._name = value
+        self.obj._p_changed = True
+
+    @property
+    def label(self) -> str:
+        return _label(self.obj)
+
+    # -- reading -----------------------------------------------------------------------
+    def slots(self) -> list[SlotInfo]:
+        """The object's own slots: parents first (in order), then data, then methods."""
+        o = self.obj
+        return ([SlotInfo(n, PARENT, v) for n, v in o._parents.items()]
+                + [SlotInfo(n, DATA, v) for n, v in o._data.items()]
+                + [SlotInfo(n, METHOD, v) for n, v in o._methods.items()])
+
+    def slot_names(self, inherited: bool = False) -> list[str]:
+        if inherited:
+            return list(slot_names(self.obj))
+        return [s.name for s in self.slots()]
+
+    def parents(self) -> list[tuple[str, UvmObject]]:
+        return list(self.obj._parents.items())
+
+    def methods(self) -> dict[str, MethodDef]:
+        return dict(self.obj._methods)
+
+    def lookup(self, name: str) -> SlotInfo | None:
+        """The slot ``name`` resolves to from this object (through parents), or None."""
+        found = lookup(self.obj, name)
+        if found is None:
+            return None
+        return SlotInfo(name, found[0], found[2])
+
+    def holder(self, name: str) -> UvmObject | None:
+        found = lookup(self.obj, name)
+        return None if found is None else found[1]
+
+    def responds_to(self, name: str) -> bool:
+        return lookup(self.obj, name) is not None
+
+    def _method(self, name: str) -> MethodDef:
+        found = lookup(self.obj, name)
+        if found is None or found[0] != METHOD:
+            raise SlotNotFound(f"{self.label} has no method {name!r}", receiver=self.obj,
+                               selector=name)
+        return found[2]
+
+    def source(self, name: str) -> str:
+        return self._method(name).source
+
+    def provenance(self, name: str) -> dict:
+        return self._method(name).provenance
+
+    # -- changing ----------------------------------------------------------------------
+    def add_slot(self, name: str, value: Any = None) -> None:
+        o = self.obj
+        o._check_writable()
+        check_slot_name(name)
+        if name in o._methods or name in o._parents:
+            raise SlotError(f"{self.label} already has a {self._kind(name)} slot {name!r}")
+        o._data[name] = persistify(value)
+        o._p_changed = True
+
+    def remove_slot(self, name: str) -> None:
+        """Remove a local slot of any kind."""
+        o = self.obj
+        o._check_writable()
+        for table in (o._data, o._methods, o._parents):
+            if name in table:
+                del table[name]
+                o._p_changed = True
+                return
+        raise SlotNotFound(f"{self.label} has no local slot {name!r}", receiver=o, selector=name)
+
+    def add_parent(self, parent: UvmObject, name: str = "parent", *, index: int | None = None) -> None:
+        """Add a parent slot (appended, or inserted at ``index`` in the lookup order)."""
+        o = self.obj
+        o._check_writable()
+        check_slot_name(name)
+        _check_parent(name, parent)
+        if name in o._data or name in o._methods or name in o._parents:
+            raise SlotError(f"{self.label} already has a {self._kind(name)} slot {name!r}")
+        items = list(o._parents.items())
+        items.insert(len(items) if index is None else index, (name, parent))
+        o._parents = dict(items)
+        o._p_changed = True
+
+    def remove_parent(self, name: str = "parent") -> UvmObject:
+        o = self.obj
+        o._check_writable()
+        if name not in o._parents:
+            raise SlotNotFound(f"{self.label} has no parent slot {name!r}", receiver=o, selector=name)
+        parent = o._parents.pop(name)
+        o._p_changed = True
+        return parent
+
+    def define(self, name: str, source: str, provenance: Mapping[str, Any] | None = None) -> MethodDef:
+        """Install (or replace) method ``name`` from source, with provenance."""
+        o = self.obj
+        o._check_writable()
+        check_slot_name(name)
+        check_method_source(name, source)
+        if name in o._data or name in o._parents:
+            raise SlotError(f"{self.label} already has a {self._kind(name)} slot {name!r}")
+        prov = default_provenance()
+        prov.update(provenance or {})
+        mdef = MethodDef(name, source, prov)
+        o._methods[name] = mdef
+        o._p_changed = True
+        return mdef
+
+    def _kind(self, name: str) -> str:
+        o = self.obj
+        return DATA if name in o._data else METHOD if name in o._methods else PARENT
+
+    def __repr__(self) -> str:
+        return f"<Mirror on {self.label}>"
+
+
+def mirror(obj: UvmObject) -> Mirror:
+    """Reflective access to ``obj``."""
+    return Mirror(obj)

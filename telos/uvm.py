@@ -1,0 +1,417 @@
+"""The object model: ``UvmObject``, prototypes with slots, parents and methods stored as source.
+
+A slot is a name, a kind and a value (after Self's ``slotDesc``):
+
+* **data** slots hold values (``obj.width``);
+* **parent** slots hold objects this one delegates to, in order (``obj.parent``);
+* **method** slots hold a :class:`MethodDef` — *source text* plus provenance — compiled lazily
+  into a volatile ``_v_`` cache and bound to the receiver when read.
+
+Lookup (after Self's ``simpleLookup``): the receiver's own slots first, then each parent in
+order, depth first. A cycle never hangs (a visited mark). Reaching the same holder twice (a
+diamond) is fine; finding the name in two *different* holders through two parents raises
+:class:`~telos.errors.AmbiguousSlotError` instead of silently picking one.
+
+Writing ``obj.x = v`` always sets a *local* data slot (a derived object never writes through to
+its prototype) and marks the object changed. Mutable values are turned into persistent
+containers on the way in (deeply: lists → ``PersistentList``, dicts → ``PersistentMapping``,
+sets → ``frozenset``, NumPy arrays → read-only copies), so an in-place change is either tracked
+or impossible — never silently lost.
+
+A message nobody answers reaches :meth:`UvmObject.doesNotUnderstand_` reified as a
+:class:`Message`. Names starting with ``_`` never do (Python and IPython probe such names).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import datetime as _dt
+import difflib
+import getpass
+import linecache
+import types
+import uuid
+from typing import Any, Iterator, Mapping
+
+from persistent import Persistent
+from persistent.list import PersistentList
+from persistent.mapping import PersistentMapping
+
+from telos.errors import (
+    AmbiguousSlotError,
+    MessageNotUnderstood,
+    ReadOnlyImageError,
+    SlotError,
+)
+
+DATA, PARENT, METHOD = "data", "parent", "method"
+
+# Attributes of UvmObject itself (instance state, not slots).
+_INTERNAL = frozenset({"_id", "_name", "_data", "_parents", "_methods"})
+# Names a slot may not take: the class-level protocol would shadow them.
+RESERVED = frozenset({"clone", "derive", "doesNotUnderstand_"})
+
+
+class Message:
+    """A send, reified: selector plus arguments (Pharo's ``Message``)."""
+
+    __slots__ = ("selector", "args", "kwargs")
+
+    def __init__(self, selector: str, args: tuple = (), kwargs: Mapping[str, Any] | None = None):
+        self.selector = selector
+        self.args = tuple(args)
+        self.kwargs = dict(kwargs or {})
+
+    def __repr__(self) -> str:
+        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"Message({self.selector}({', '.join(parts)}))"
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Message) and (self.selector, self.args, self.kwargs)
+                == (other.selector, other.args, other.kwargs))
+
+
+class MethodDef:
+    """A method slot's value: source text and provenance. Immutable; redefining replaces it."""
+
+    def __init__(self, name: str, source: str, provenance: Mapping[str, Any] | None = None):
+        self.name = name
+        self.source = source
+        self._provenance = tuple(sorted((provenance or {}).items()))
+
+    @property
+    def provenance(self) -> dict:
+        return dict(self._provenance)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, MethodDef) and self.name == other.name
+                and self.source == other.source and self._provenance == other._provenance)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.source))
+
+    def __repr__(self) -> str:
+        author = self.provenance.get("author", "?")
+        return f"<MethodDef {self.name} by {author}, {len(self.source.splitlines())} lines>"
+
+
+def check_method_source(name: str, source: str) -> ast.FunctionDef:
+    """The source must parse and be exactly one ``def name(self, ...)``. Returns its AST."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise SlotError(f"method {name!r}: syntax error on line {exc.lineno}: {exc.msg}") from exc
+    defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    if len(tree.body) != 1 or len(defs) != 1:
+        raise SlotError(f"method {name!r}: source must be exactly one function definition")
+    fn = defs[0]
+    if fn.name != name:
+        raise SlotError(f"method {name!r}: source defines {fn.name!r} instead")
+    if not (fn.args.args or fn.args.posonlyargs or fn.args.vararg):
+        raise SlotError(f"method {name!r}: the first parameter must take the receiver (self)")
+    return fn
+
+
+def default_provenance(**extra: Any) -> dict:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    prov = {"author": user, "when": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+    prov.update({k: v for k, v in extra.items() if v is not None})
+    return prov
+
+
+def method_globals() -> dict:
+    """The global namespace methods are compiled in."""
+    from telos.reflect import mirror  # late: reflect imports this module
+    return {"__builtins__": builtins, "UvmObject": UvmObject, "mirror": mirror, "Message": Message}
+
+
+# --- values -------------------------------------------------------------------------------
+
+def persistify(value: Any) -> Any:
+    """Make a slot value safe to mutate in place (see module docstring)."""
+    if isinstance(value, (str, bytes, int, float, bool, type(None), Persistent)):
+        return value
+    if isinstance(value, (PersistentList, PersistentMapping)):
+        return value
+    if isinstance(value, list):
+        return PersistentList(persistify(v) for v in value)
+    if isinstance(value, dict):
+        return PersistentMapping({k: persistify(v) for k, v in value.items()})
+    if isinstance(value, tuple):
+        return tuple(persistify(v) for v in value)
+    if isinstance(value, (set, frozenset)):
+        return frozenset(value)
+    if isinstance(value, bytearray):
+        return bytes(value)
+    if type(value).__module__ == "numpy" and type(value).__name__ == "ndarray":
+        frozen = value.copy()
+        frozen.setflags(write=False)
+        return frozen
+    if isinstance(value, (types.FunctionType, types.MethodType, types.LambdaType)):
+        raise SlotError("a function is not a slot value: define a method with "
+                        "mirror(obj).define(name, source)")
+    return value
+
+
+def _copy_value(value: Any) -> Any:
+    """Copy containers (so a clone never shares mutable state); keep references to objects."""
+    if isinstance(value, PersistentList):
+        return PersistentList(_copy_value(v) for v in value)
+    if isinstance(value, PersistentMapping):
+        return PersistentMapping({k: _copy_value(v) for k, v in value.items()})
+    if isinstance(value, tuple):
+        return tuple(_copy_value(v) for v in value)
+    return value
+
+
+def check_slot_name(name: str) -> str:
+    if not isinstance(name, str) or not name.isidentifier():
+        raise SlotError(f"slot name {name!r} is not a Python identifier")
+    if name.startswith("_"):
+        raise SlotError(f"slot name {name!r}: names starting with '_' are reserved")
+    if name in RESERVED:
+        raise SlotError(f"slot name {name!r} is reserved by UvmObject")
+    return name
+
+
+# --- lookup --------------------------------------------------------------------------------
+
+def _local(obj: "UvmObject", name: str):
+    d = obj._data
+    if name in d:
+        return (DATA, obj, d[name])
+    m = obj._methods.get(name)
+    if m is not None:
+        return (METHOD, obj, m)
+    p = obj._parents
+    if name in p:
+        return (PARENT, obj, p[name])
+    return None
+
+
+def _search(obj: "UvmObject", name: str, visited: set, receiver: "UvmObject"):
+    key = id(obj)
+    if key in visited:
+        return None
+    visited.add(key)
+    found = _local(obj, name)
+    if found is not None:
+        return found
+    for parent in obj._parents.values():
+        if not isinstance(parent, UvmObject):
+            continue
+        r = _search(parent, name, visited, receiver)
+        if r is None:
+            continue
+        if found is None:
+            found = r
+        elif found[1] is not r[1]:
+            raise AmbiguousSlotError(
+                f"{_label(receiver)}.{name} is ambiguous: found in {_label(found[1])} and "
+                f"{_label(r[1])} through different parents; define {name!r} locally or "
+                f"reorder/remove a parent", receiver=receiver, selector=name,
+                holders=(found[1], r[1]))
+    return found
+
+
+def lookup(receiver: "UvmObject", name: str):
+    """``(kind, holder, value)`` for ``name`` as seen from ``receiver``, or ``None``."""
+    return _search(receiver, name, set(), receiver)
+
+
+def _label(obj: Any) -> str:
+    if isinstance(obj, UvmObject):
+        n = obj.__dict__.get("_name") if obj._p_state >= 0 else None
+        ident = obj.__dict__.get("_id", "?")
+        return n or f"{type(obj).__name__}#{str(ident)[:8]}"
+    return repr(obj)
+
+
+class PendingSend:
+    """An unknown message waiting for its arguments (used when the generative kernel is on)."""
+
+    __slots__ = ("receiver", "selector")
+
+    def __init__(self, receiver: "UvmObject", selector: str):
+        self.receiver = receiver
+        self.selector = selector
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.receiver.doesNotUnderstand_(Message(self.selector, args, kwargs))
+
+    def __repr__(self) -> str:
+        return f"<pending send {self.selector!r} to {_label(self.receiver)}: call it to run the kernel>"
+
+
+# --- the object ----------------------------------------------------------------------------
+
+class UvmObject(Persistent):
+    """A prototype: slots, ordered parents, methods as source. See the module docstring."""
+
+    def __init__(self, _name: str | None = None, _parents: Mapping[str, "UvmObject"] | None = None,
+                 **slots: Any):
+        _init_internals(self, _name)
+        for pname, parent in (_parents or {}).items():
+            self._parents[check_slot_name(pname)] = _check_parent(pname, parent)
+        for name, value in slots.items():
+            self._data[check_slot_name(name)] = persistify(value)
+
+    # -- reading ---------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        # Only called when normal attribute lookup failed: i.e. for slots.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        found = lookup(self, name)
+        if found is None:
+            from telos.image import image_of  # late import: image imports this module
+            image = image_of(self)
+            if image is not None and image.kernel_enabled:
+                return PendingSend(self, name)
+            return self.doesNotUnderstand_(Message(name))
+        kind, holder, value = found
+        if kind is METHOD:
+            return types.MethodType(holder._compiled(value), self)
+        return value
+
+    def _compiled(self, mdef: MethodDef):
+        cache = self.__dict__.get("_v_compiled")
+        if cache is None:
+            cache = {}
+            Persistent.__setattr__(self, "_v_compiled", cache)
+        entry = cache.get(mdef.name)
+        if entry is not None and entry[0] is mdef:
+            return entry[1]
+        filename = f"<telos {_label(self)}.{mdef.name}>"
+        namespace = method_globals()
+        exec(compile(mdef.source, filename, "exec"), namespace)
+        fn = namespace[mdef.name]
+        lines = mdef.source.splitlines(True)
+        linecache.cache[filename] = (len(mdef.source), None, lines, filename)
+        cache[mdef.name] = (mdef, fn)
+        return fn
+
+    # -- writing ---------------------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            if name.startswith(("_p_", "_v_")) or name in _INTERNAL:
+                Persistent.__setattr__(self, name, value)
+                return
+            raise SlotError(f"slot name {name!r}: names starting with '_' are reserved")
+        self._check_writable()
+        if name in RESERVED:
+            raise SlotError(f"slot name {name!r} is reserved by UvmObject")
+        if name in self._methods:
+            raise SlotError(f"{_label(self)}.{name} is a method slot: redefine it with "
+                            f"mirror(obj).define({name!r}, source)")
+        if name in self._parents:
+            self._parents[name] = _check_parent(name, value)
+        else:
+            self._data[check_slot_name(name)] = persistify(value)
+        self._p_changed = True
+
+    def __delattr__(self, name: str) -> None:
+        if name.startswith("_"):
+            Persistent.__delattr__(self, name)
+            return
+        self._check_writable()
+        if name in self._data:
+            del self._data[name]
+            self._p_changed = True
+            return
+        raise SlotError(f"{_label(self)} has no local data slot {name!r} "
+                        "(use mirror(obj).remove_slot for parents and methods)")
+
+    def _check_writable(self) -> None:
+        jar = self._p_jar
+        if jar is not None and (jar.before is not None or jar.isReadOnly()):
+            raise ReadOnlyImageError(
+                f"{_label(self)} belongs to a read-only view of the image "
+                "(a historical image.at() view or a read-only storage); "
+                "write through the live image instead")
+
+    # -- the prototype protocol --------------------------------------------------------
+    def clone(self) -> "UvmObject":
+        """A new object with a copy of this one's slots (same parents, same methods)."""
+        new = _blank(type(self))
+        new._data.update({k: _copy_value(v) for k, v in self._data.items()})
+        new._parents.update(self._parents)
+        new._methods.update(self._methods)
+        return new
+
+    def derive(self, _name: str | None = None, **slots: Any) -> "UvmObject":
+        """A new object whose parent is this one, with the given local data slots."""
+        new = _blank(type(self), _name)
+        new._parents["parent"] = self
+        for name, value in slots.items():
+            new._data[check_slot_name(name)] = persistify(value)
+        return new
+
+    def doesNotUnderstand_(self, message: Message) -> Any:
+        """Called with the reified message when no slot answers it."""
+        from telos.image import image_of
+        image = image_of(self)
+        if image is not None and image.kernel_enabled:
+            return image.kernel.handle(self, message)
+        names = list(slot_names(self))
+        close = difflib.get_close_matches(message.selector, names, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise MessageNotUnderstood(
+            f"{_label(self)} does not understand {message.selector!r}{hint} "
+            "(the generative kernel is off for this image)",
+            receiver=self, selector=message.selector, send=message)
+
+    # -- presentation ----------------------------------------------------------------------
+    def __repr__(self) -> str:
+        if self._p_state < 0:  # ghost: don't load just to print
+            return f"<{type(self).__name__} (ghost) oid={self._p_oid!r}>"
+        slots = ", ".join(list(self._data)[:6]) + (", ..." if len(self._data) > 6 else "")
+        meths = ", ".join(self._methods)
+        return (f"<{_label(self)} {{{slots}}}" + (f" methods({meths})" if meths else "")
+                + (f" parents({', '.join(self._parents)})" if self._parents else "") + ">")
+
+    def __dir__(self) -> list[str]:
+        # Tab completion: activate a ghost and offer every slot reachable through parents.
+        if self._p_state < 0:
+            self._p_activate()
+        return sorted(set(object.__dir__(self)) | set(slot_names(self)))
+
+
+def _init_internals(obj: UvmObject, name: str | None) -> None:
+    Persistent.__setattr__(obj, "_id", uuid.uuid4().hex)
+    Persistent.__setattr__(obj, "_name", name)
+    Persistent.__setattr__(obj, "_data", {})
+    Persistent.__setattr__(obj, "_parents", {})
+    Persistent.__setattr__(obj, "_methods", {})
+
+
+def _blank(cls: type, name: str | None = None) -> UvmObject:
+    obj = cls.__new__(cls)
+    _init_internals(obj, name)
+    return obj
+
+
+def _check_parent(name: str, parent: Any) -> UvmObject:
+    if not isinstance(parent, UvmObject):
+        raise SlotError(f"parent slot {name!r} must hold a UvmObject, not {type(parent).__name__}")
+    return parent
+
+
+def slot_names(obj: UvmObject) -> Iterator[str]:
+    """Every slot name reachable from ``obj`` (own first, then through parents; cycle-safe)."""
+    seen_objs: set[int] = set()
+    seen: set[str] = set()
+    stack = [obj]
+    while stack:
+        o = stack.pop(0)
+        if id(o) in seen_objs or not isinstance(o, UvmObject):
+            continue
+        seen_objs.add(id(o))
+        for n in (*o._data, *o._methods, *o._parents):
+            if n not in seen:
+                seen.add(n)
+                yield n
+        stack.extend(o._parents.values())
