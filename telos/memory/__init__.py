@@ -1,0 +1,1 @@
+"""Fractal memory (issue 3)."""

@@ -1,0 +1,90 @@
+"""Persistent memory records: small, fast classes stored by the thousand in BTrees.
+
+``ContextFractal``  episodic: text, embedding (float32 bytes, never a pickled array), source, time.
+``ConceptFractal``  abstraction: definition, links to the contexts it abstracts, a hypervector
+                    slot the VSA area fills in (bytes + dtype + shape).
+``MemoryBank``      the BTrees (IOBTree keyed by the integer id, which is also the vector id)
+                    and the id counter; owned by the ``MemoryManager`` prototype.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from BTrees.IOBTree import IOBTree
+from persistent import Persistent
+from persistent.list import PersistentList
+
+
+class ContextFractal(Persistent):
+    def __init__(self, id: int, text: str, embedding: np.ndarray, source=None, created=None):
+        self.id = int(id)
+        self.text = str(text)
+        self.embedding = np.asarray(embedding, dtype="<f4").tobytes()
+        self.source = source
+        self.created = time.time() if created is None else float(created)
+
+    @property
+    def vector(self) -> np.ndarray:
+        return np.frombuffer(self.embedding, dtype="<f4")
+
+    def __repr__(self) -> str:
+        return f"<ContextFractal {self.id}: {self.text[:40]!r}>"
+
+
+class ConceptFractal(Persistent):
+    def __init__(self, id: int, definition: str, contexts=(), created=None):
+        self.id = int(id)
+        self.definition = str(definition)
+        self.contexts = PersistentList(int(c) for c in contexts)
+        self.hypervector: bytes | None = None
+        self.hv_dtype: str | None = None
+        self.hv_shape: tuple | None = None
+        self.created = time.time() if created is None else float(created)
+
+    def __repr__(self) -> str:
+        return f"<ConceptFractal {self.id}: {self.definition[:40]!r}>"
+
+
+class MemoryBank(Persistent):
+    """The record BTrees and the id counter (ids are never reused)."""
+
+    def __init__(self):
+        self.contexts = IOBTree()
+        self.concepts = IOBTree()
+        self.next_id = 1
+
+    def allocate(self, n: int = 1) -> range:
+        first = self.next_id
+        self.next_id = first + n
+        return range(first, first + n)
+
+
+class BankSource:
+    """``VectorSource`` over a bank's contexts, for ``TxVectorIndex``.
+
+    ``locate(conn)`` finds the bank through a connection; ``min_id`` (a callable) skips the
+    ids that already live in the L2 archive.
+    """
+
+    def __init__(self, locate, min_id=lambda: 0):
+        self.locate, self.min_id = locate, min_id
+
+    def enumerate(self, conn):
+        bank = self.locate(conn)
+        if bank is None:
+            return
+        for i, rec in bank.contexts.items(self.min_id() + 1):
+            yield i, rec.vector
+
+    def lookup(self, conn, ids):
+        bank = self.locate(conn)
+        out = {}
+        if bank is None:
+            return out
+        for i in ids:
+            rec = bank.contexts.get(int(i))
+            if rec is not None:
+                out[int(i)] = rec.vector
+        return out
