@@ -22,7 +22,11 @@
     │   └── LLMTimeout
     ├── GenerationError                   the generative kernel (names the step and reason)
     ├── BridgeError                       ZeroMQ bridge (issue 5)
-    │   └── ProtocolError                 a frame that is not a valid message
+    │   ├── ProtocolError                 a frame that is not a valid message (code, request_id)
+    │   ├── BridgeUnavailable             the service did not answer in time / connection lost
+    │   ├── RemoteError                   the service answered ERROR (code, hint, request_id)
+    │   ├── RequestRefused                a handler refuses a valid request (code, hint)
+    │   └── ServiceError                  the service process or supervisord failed
     ├── BackupError                       backups (issue 7)
     │   ├── BackupCorruptError
     │   ├── BackupKeyError
@@ -186,6 +190,15 @@ class RemoteError(BridgeError):
 
 class ServiceError(BridgeError):
     """The service process or its supervisor (supervisord) failed; the message says how."""
+
+
+class RequestRefused(BridgeError):
+    """A bridge handler refuses a valid request; becomes an ERROR reply with ``code`` and ``hint``."""
+
+    def __init__(self, message: str, *, code: str = "bad_request", hint: str = ""):
+        super().__init__(message)
+        self.code = code
+        self.hint = hint
 
 
 # --- backups (issue 7) ------------------------------------------------------------------

@@ -1,0 +1,390 @@
+"""The client side of the bridge: a DEALER owned by a background thread.
+
+Any thread may call :meth:`BridgeClient.submit` (or the helpers built on it); the frame is handed
+to the I/O thread through a lock-guarded inproc pipe, and replies come back on a per-request
+thread-safe queue (:class:`Call`). The UI drains :attr:`BridgeClient.events` (pushed status
+updates, connection changes) on its own clock; nothing here ever blocks the caller's loop unless
+it asks for a result.
+
+ZeroMQ reconnects the DEALER by itself after the service restarts. When the connection drops,
+every request already sent fails with :class:`~telos.errors.BridgeUnavailable` (its outcome is
+unknown: it may or may not have been committed); requests submitted while disconnected wait in
+the DEALER's queue and go out once the service is back.
+
+::
+
+    with BridgeClient() as c:                         # TELOS_BRIDGE / $TELOS_HOME/run/bridge.sock
+        print(c.status().status_text)
+        call = c.submit(UserQueryRequest(query_text="hello", persona="BRICK"))
+        for part in call:                             # PERSONA_RESPONSE_PARTIAL, in order
+            print(part.token, end="")
+        print(call.final.full_text)
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import zmq
+from zmq.utils.monitor import recv_monitor_message
+
+from telos import errors
+from telos.bridge import endpoints, keys
+from telos.bridge import protocol as P
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class ClientCurve:
+    public: bytes
+    secret: bytes
+    server_public: bytes
+
+    @classmethod
+    def from_home(cls, home: Path, name: str = keys.CLIENT) -> "ClientCurve":
+        pair = keys.client_keys(home, name)
+        return cls(pair.public, pair.secret, keys.server_public(home))
+
+
+@dataclass(frozen=True)
+class ConnectionEvent:
+    """Put on :attr:`BridgeClient.events` when the connection comes up or goes down."""
+    connected: bool
+    endpoint: str
+    detail: str = ""
+    at: float = 0.0
+
+
+class _Lost:
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+
+
+class Call:
+    """One request in flight. Iterate for streamed partials; :meth:`result` for the final reply."""
+
+    def __init__(self, client: "BridgeClient", request: P._Message, timeout: float) -> None:
+        self.client = client
+        self.request = request
+        self.timeout = timeout
+        self.final: P._Message | None = None
+        self._q: queue.Queue = queue.Queue()
+        self.sent_at = time.monotonic()
+
+    @property
+    def request_id(self) -> str:
+        return self.request.request_id
+
+    def _deliver(self, item: Any) -> None:
+        self._q.put(item)
+
+    def next_message(self, timeout: float | None = None) -> P._Message:
+        """The next reply (partial or final). Raises RemoteError on ERROR, BridgeUnavailable on
+        timeout or a lost connection."""
+        if self.final is not None:
+            raise StopIteration
+        wait = self.timeout if timeout is None else timeout
+        try:
+            item = self._q.get(timeout=wait)
+        except queue.Empty:
+            self.client._forget(self.request_id)
+            raise errors.BridgeUnavailable(
+                f"no answer to {self.request.command} {self.request_id} within {wait:g} s "
+                f"from {self.client.endpoint}; is the service running? "
+                f"(python3 master_forge.py status)") from None
+        if isinstance(item, _Lost):
+            raise errors.BridgeUnavailable(
+                f"connection to the service lost while {self.request.command} {self.request_id} "
+                f"was in flight ({item.detail}); its outcome is unknown")
+        if item.command in P.FINAL_REPLIES:
+            self.final = item
+            if isinstance(item, P.Error):
+                raise errors.RemoteError(item.message, code=item.code, request_id=item.request_id,
+                                         hint=item.hint)
+        return item
+
+    def __iter__(self) -> Iterator[P.PersonaResponsePartial]:
+        while self.final is None:
+            msg = self.next_message()
+            if self.final is None:
+                yield msg   # a partial
+        return
+
+    def tokens(self) -> Iterator[str]:
+        for part in self:
+            yield part.token
+
+    def result(self, timeout: float | None = None) -> P._Message:
+        """Wait for the final reply (discarding partials not yet read)."""
+        if timeout is not None:
+            self.timeout = timeout
+        for _ in self:
+            pass
+        return self.final  # type: ignore[return-value]
+
+
+class BridgeClient:
+    """A DEALER in a background thread. Thread-safe; use one per process (or per test)."""
+
+    def __init__(self, endpoint: str | None = None, *, home: Path | None = None,
+                 curve: ClientCurve | None | str = "auto", timeout: float = DEFAULT_TIMEOUT,
+                 context: zmq.Context | None = None, start: bool = True) -> None:
+        self.home = Path(home) if home else None
+        bound = endpoint or endpoints.bridge_endpoint(self.home)
+        self.endpoint = endpoints.client_endpoint(bound)
+        if curve == "auto":
+            curve = None
+            if endpoints.curve_required(bound):
+                from telos import config
+                curve = ClientCurve.from_home(self.home or config.telos_home())
+        self.curve: ClientCurve | None = curve  # type: ignore[assignment]
+        self.timeout = timeout
+        self.events: queue.Queue = queue.Queue()
+        self.connected = False
+        self._ctx = context or zmq.Context.instance()
+        self._calls: dict[str, Call] = {}
+        self._calls_lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._in_addr = f"inproc://telos-client-{id(self)}"
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._push: zmq.Socket | None = None
+        if start:
+            self.start()
+
+    # --- life cycle ----------------------------------------------------------------------------
+
+    def start(self) -> "BridgeClient":
+        if self._thread is not None:
+            return self
+        self._thread = threading.Thread(target=self._io_loop, name="bridge-client", daemon=True)
+        self._thread.start()
+        self._ready.wait(5)
+        push = self._ctx.socket(zmq.PUSH)
+        push.setsockopt(zmq.LINGER, 0)
+        push.connect(self._in_addr)
+        self._push = push
+        return self
+
+    def close(self) -> None:
+        if self._thread is None:
+            return
+        self._stop.set()
+        with self._send_lock:
+            try:
+                self._push.send(b"", zmq.NOBLOCK)   # wake the I/O thread
+            except zmq.ZMQError:
+                pass
+        self._thread.join(timeout=5)
+        with self._send_lock:
+            self._push.close(linger=0)
+        self._thread = None
+        self._lose_all("client closed")
+
+    def __enter__(self) -> "BridgeClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- requests ------------------------------------------------------------------------------
+
+    def submit(self, request: P._Message, timeout: float | None = None) -> Call:
+        """Send a request; returns at once with the :class:`Call` its replies arrive on."""
+        if request.command not in P.REQUEST_COMMANDS:
+            raise errors.ProtocolError(f"{request.command} is not a request", code=P.NOT_A_REQUEST)
+        if self._thread is None:
+            raise errors.BridgeError("the bridge client is closed")
+        data = P.encode(request)
+        call = Call(self, request, self.timeout if timeout is None else timeout)
+        with self._calls_lock:
+            if request.request_id in self._calls:
+                raise errors.BridgeError(f"request_id {request.request_id} is already in flight")
+            self._calls[request.request_id] = call
+        with self._send_lock:
+            self._push.send(data)
+        return call
+
+    def request(self, request: P._Message, timeout: float | None = None) -> P._Message:
+        """Send and wait for the final reply (RemoteError on ERROR)."""
+        return self.submit(request, timeout).result()
+
+    def send_raw(self, frame: bytes) -> None:
+        """Send an arbitrary frame (tests); any answer lands on :attr:`events`."""
+        with self._send_lock:
+            self._push.send(frame)
+
+    def _forget(self, request_id: str) -> None:
+        with self._calls_lock:
+            self._calls.pop(request_id, None)
+
+    def wait_ready(self, timeout: float = 30.0, interval: float = 0.5) -> P.Pong:
+        """Ping until the service answers (e.g. after a restart)."""
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            try:
+                return self.request(P.Ping(), timeout=min(interval * 4, max(0.05, deadline - time.monotonic())))
+            except (errors.BridgeUnavailable, errors.RemoteError) as exc:
+                last = exc
+                time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+        raise errors.BridgeUnavailable(f"service at {self.endpoint} not ready after {timeout:g} s: {last}")
+
+    # helpers ------------------------------------------------------------------------------------
+
+    def ping(self, timeout: float | None = None) -> P.Pong:
+        return self.request(P.Ping(), timeout)
+
+    def status(self, timeout: float | None = None) -> P.SystemStatusUpdate:
+        return self.request(P.StatusRequest(), timeout)
+
+    def ask(self, text: str, persona: str | None = None, timeout: float | None = None) -> Call:
+        return self.submit(P.UserQueryRequest(query_text=text, persona=persona), timeout)
+
+    def list_prototypes(self) -> P.PrototypeList:
+        return self.request(P.ListPrototypes())
+
+    def inspect(self, name: str | None = None, object_id: str | None = None) -> P.ObjectView:
+        return self.request(P.InspectObject(name=name, object_id=object_id)).object
+
+    def set_slot(self, slot: str, value: Any, *, name: str | None = None,
+                 object_id: str | None = None, note: str = "") -> P.Ack:
+        return self.request(P.SetSlot(name=name, object_id=object_id, slot=slot, value=value, note=note))
+
+    def define_method(self, source: str, *, name: str | None = None, object_id: str | None = None,
+                      selector: str | None = None, note: str = "") -> P.Ack:
+        return self.request(P.DefineMethod(name=name, object_id=object_id, source=source,
+                                           selector=selector, note=note))
+
+    def send_message(self, selector: str, *args: Any, name: str | None = None,
+                     object_id: str | None = None, timeout: float | None = None, **kwargs: Any) -> Call:
+        return self.submit(P.SendMessage(name=name, object_id=object_id, selector=selector,
+                                         args=list(args), kwargs=kwargs), timeout)
+
+    def search(self, query: str, k: int = 5) -> P.SearchResults:
+        return self.request(P.SearchMemory(query=query, k=k))
+
+    def remember(self, text: str, source: str = "bridge") -> P.Ack:
+        return self.request(P.Remember(text=text, source=source))
+
+    def shutdown(self, reason: str = "") -> P.Ack:
+        return self.request(P.ShutdownRequest(reason=reason))
+
+    # --- I/O thread ----------------------------------------------------------------------------
+
+    def _make_dealer(self) -> zmq.Socket:
+        d = self._ctx.socket(zmq.DEALER)
+        d.setsockopt(zmq.LINGER, 0)
+        d.setsockopt(zmq.MAXMSGSIZE, P.SOCKET_MAX_MSG_BYTES)
+        d.setsockopt(zmq.RECONNECT_IVL, 100)
+        d.setsockopt(zmq.RECONNECT_IVL_MAX, 1_000)
+        d.setsockopt(zmq.HEARTBEAT_IVL, 2_000)
+        d.setsockopt(zmq.HEARTBEAT_TIMEOUT, 10_000)
+        d.setsockopt(zmq.HEARTBEAT_TTL, 10_000)
+        if self.curve is not None:
+            d.curve_secretkey = self.curve.secret
+            d.curve_publickey = self.curve.public
+            d.curve_serverkey = self.curve.server_public
+        return d
+
+    def _io_loop(self) -> None:
+        inbox = self._ctx.socket(zmq.PULL)
+        inbox.bind(self._in_addr)
+        dealer = self._make_dealer()
+        monitor = dealer.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED
+                                            | zmq.EVENT_HANDSHAKE_FAILED_AUTH
+                                            | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL)
+        dealer.connect(self.endpoint)
+        self._ready.set()
+        poller = zmq.Poller()
+        for s in (inbox, dealer, monitor):
+            poller.register(s, zmq.POLLIN)
+        try:
+            while not self._stop.is_set():
+                events = dict(poller.poll(200))
+                if inbox in events:
+                    for _ in range(1_000):
+                        try:
+                            frame = inbox.recv(zmq.NOBLOCK)
+                        except zmq.Again:
+                            break
+                        if frame:
+                            dealer.send(frame)
+                if dealer in events:
+                    for _ in range(1_000):
+                        try:
+                            frames = dealer.recv_multipart(zmq.NOBLOCK)
+                        except zmq.Again:
+                            break
+                        self._on_reply(frames)
+                if monitor in events:
+                    while True:
+                        try:
+                            ev = recv_monitor_message(monitor, zmq.NOBLOCK)
+                        except zmq.Again:
+                            break
+                        self._on_monitor(ev)
+        finally:
+            dealer.disable_monitor()
+            monitor.close(linger=0)
+            dealer.close(linger=0)
+            inbox.close(linger=0)
+
+    def _on_monitor(self, ev: dict) -> None:
+        kind = ev["event"]
+        if kind == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+            self.connected = True
+            self.events.put(ConnectionEvent(True, self.endpoint, "connected", time.time()))
+        elif kind == zmq.EVENT_DISCONNECTED:
+            was = self.connected
+            self.connected = False
+            n = self._lose_all("disconnected")
+            if was:
+                log.info("bridge client: disconnected from %s (%d request(s) lost)", self.endpoint, n)
+                self.events.put(ConnectionEvent(False, self.endpoint, "disconnected", time.time()))
+        else:
+            self.connected = False
+            detail = "authentication refused (CURVE key not allowed?)" \
+                if kind == zmq.EVENT_HANDSHAKE_FAILED_AUTH else "handshake failed"
+            log.warning("bridge client: %s at %s", detail, self.endpoint)
+            self.events.put(ConnectionEvent(False, self.endpoint, detail, time.time()))
+
+    def _lose_all(self, detail: str) -> int:
+        with self._calls_lock:
+            calls = list(self._calls.values())
+            self._calls.clear()
+        for call in calls:
+            call._deliver(_Lost(detail))
+        return len(calls)
+
+    def _on_reply(self, frames: list[bytes]) -> None:
+        if len(frames) != 1:
+            log.warning("bridge client: dropped a %d-frame message", len(frames))
+            return
+        try:
+            msg = P.decode(frames[0])
+        except errors.ProtocolError as exc:
+            log.warning("bridge client: dropped an invalid reply: %s", exc)
+            return
+        rid = getattr(msg, "request_id", None)
+        if rid is None:
+            self.events.put(msg)
+            return
+        with self._calls_lock:
+            call = self._calls.get(rid)
+            if call is not None and msg.command in P.FINAL_REPLIES:
+                del self._calls[rid]
+        if call is None:
+            self.events.put(msg)   # a reply to a raw frame, or to a request we gave up on
+            return
+        call._deliver(msg)

@@ -1,0 +1,457 @@
+"""The service side of the bridge: a ZeroMQ ROUTER, a handler registry and a worker pool.
+
+One I/O thread owns the ROUTER (ZeroMQ sockets are not thread-safe). It decodes each frame;
+anything unreadable is answered at once with ``ERROR`` and the loop goes on. A valid request is
+queued for a worker thread, which runs the registered handler with a :class:`RequestContext`.
+Workers never touch the ROUTER: every reply (streamed partials and the final reply) goes back
+through an inproc PUSH → PULL pipe to the I/O thread, tagged with the identity of the client that
+asked, so a client only ever receives answers to its own requests.
+
+Handlers: ``fn(ctx) -> reply | None``. Return the final reply, or send it yourself with
+``ctx.send``; stream with ``ctx.partial(persona, token)``; raise
+:class:`telos.errors.RequestRefused` (or any TelosError) for an ``ERROR`` reply. ``ctx.session``
+checks an image session out of the server's :class:`SessionPool` (own ZODB connection and own
+transaction manager; returned and aborted when the request ends).
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+import zmq
+
+from telos import errors
+from telos.bridge import protocol as P
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[["RequestContext"], "P._Message | None"]
+
+HEARTBEAT_IVL_MS = 2_000
+HEARTBEAT_TIMEOUT_MS = 10_000
+_ids = itertools.count()
+
+
+class Observer:
+    """Hooks for metrics; the default does nothing (the service plugs in Prometheus)."""
+
+    def frame_rejected(self, code: str) -> None: ...
+    def request_started(self, command: str) -> None: ...
+    def request_finished(self, command: str, error_code: str | None, seconds: float) -> None: ...
+    def first_token(self, command: str, seconds: float) -> None: ...
+    def token(self, persona: str) -> None: ...
+
+
+class SessionPool(Protocol):
+    def checkout(self) -> Any: ...
+    def checkin(self, session: Any) -> None: ...
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Curve:
+    """CURVE server setup: our key pair and a callable telling whether a client key (Z85) is allowed."""
+    public: bytes
+    secret: bytes
+    is_allowed: Callable[[bytes], bool]
+
+    def callback(self, domain: str, key: bytes) -> bool:   # pyzmq credentials-provider protocol
+        allowed = bool(self.is_allowed(key))
+        if not allowed:
+            log.warning("CURVE: refused client key %s…", key[:8].decode(errors="replace"))
+        return allowed
+
+
+class HandlerRegistry:
+    """command → handler."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler] = {}
+
+    def register(self, command: str, fn: Handler) -> Handler:
+        if command not in P.REQUEST_COMMANDS:
+            raise ValueError(f"{command!r} is not a request command")
+        self._handlers[command] = fn
+        return fn
+
+    def handler(self, command: str) -> Callable[[Handler], Handler]:
+        return lambda fn: self.register(command, fn)
+
+    def get(self, command: str) -> Handler | None:
+        return self._handlers.get(command)
+
+    def commands(self) -> list[str]:
+        return sorted(self._handlers)
+
+
+@dataclass
+class RequestContext:
+    request: Any
+    identity: bytes
+    server: "BridgeServer"
+    received: float = field(default_factory=time.monotonic)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    final_sent: bool = False
+    seq: int = 0
+    first_token_at: float | None = None
+    _session: Any = None
+
+    @property
+    def request_id(self) -> str:
+        return self.request.request_id
+
+    @property
+    def session(self) -> Any:
+        """An image session for this request (checked out on first use, returned at the end)."""
+        if self._session is None:
+            pool = self.server.sessions
+            if pool is None:
+                raise errors.RequestRefused("this service has no image", code=P.UNAVAILABLE)
+            self._session = pool.checkout()
+        return self._session
+
+    def send(self, message: P._Message) -> bool:
+        """Send one message to the client that asked; False when the client is gone."""
+        if self.cancelled.is_set():
+            return False
+        if message.command in P.FINAL_REPLIES:
+            if self.final_sent:
+                raise errors.BridgeError(f"request {self.request_id}: final reply already sent")
+            self.final_sent = True
+        return self.server._push(self.identity, P.encode(message))
+
+    def partial(self, persona_id: str, token: str) -> bool:
+        """Stream one token; False when the client is gone or the service is stopping."""
+        if self.first_token_at is None:
+            self.first_token_at = time.monotonic()
+            self.server.observer.first_token(self.request.command, self.first_token_at - self.received)
+        self.server.observer.token(persona_id)
+        ok = self.send(P.PersonaResponsePartial(request_id=self.request_id, persona_id=persona_id,
+                                                token=token, seq=self.seq))
+        self.seq += 1
+        return ok
+
+
+def classify(exc: BaseException) -> tuple[str, str]:
+    """An exception from a handler → (ERROR code, hint)."""
+    if isinstance(exc, errors.RequestRefused):
+        return exc.code, exc.hint
+    if isinstance(exc, errors.ProtocolError):
+        return exc.code, exc.hint
+    if isinstance(exc, errors.SlotLookupError):
+        return P.NOT_FOUND, "LIST_PROTOTYPES / INSPECT_OBJECT show what exists"
+    if isinstance(exc, (errors.SlotError, errors.ConfigError, errors.ReadOnlyImageError)):
+        return P.BAD_REQUEST, ""
+    if isinstance(exc, errors.GenerationError):
+        return P.GENERATION_FAILED, "the image is unchanged; rephrase or define the method yourself"
+    if isinstance(exc, errors.LLMTimeout):
+        return P.TIMEOUT, "the language model did not answer in time"
+    if isinstance(exc, (errors.LLMUnavailable, errors.ModelNotFound, errors.ImageUnavailableError,
+                        errors.MemoryStoreError)):
+        return P.UNAVAILABLE, ""
+    try:
+        from ZODB.POSException import ConflictError
+    except ImportError:  # pragma: no cover
+        ConflictError = ()  # type: ignore[assignment]
+    if ConflictError and isinstance(exc, ConflictError):
+        return P.CONFLICT, "another thought changed the same objects; try again"
+    return P.INTERNAL, "the service log has the traceback"
+
+
+class BridgeServer:
+    """ROUTER + worker pool. ``start()`` binds (raising BridgeError when it cannot), ``stop()``
+    stops accepting, lets in-flight requests finish (or cancels them after ``grace``), closes."""
+
+    def __init__(self, endpoint: str, registry: HandlerRegistry, *, workers: int = 4,
+                 max_in_flight: int = 64, curve: Curve | None = None,
+                 sessions: SessionPool | None = None, observer: Observer | None = None,
+                 context: zmq.Context | None = None) -> None:
+        self.endpoint = endpoint
+        self.registry = registry
+        self.workers = max(1, workers)
+        self.max_in_flight = max_in_flight
+        self.curve = curve
+        self.sessions = sessions
+        self.observer = observer or Observer()
+        self._ctx = context or zmq.Context.instance()
+        self._out_addr = f"inproc://telos-bridge-out-{id(self)}-{next(_ids)}"
+        self._jobs: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
+        self._active: dict[tuple[bytes, str], RequestContext] = {}
+        self._peers: dict[bytes, float] = {}
+        self._local = threading.local()
+        self._pushes: list[zmq.Socket] = []
+        self._accepting = threading.Event()
+        self._stop_io = threading.Event()
+        self._ready = threading.Event()
+        self._start_error: BaseException | None = None
+        self._threads: list[threading.Thread] = []
+        self._auth = None
+        self.bound: str | None = None
+        self.started_at = time.time()
+
+    # --- life cycle ------------------------------------------------------------------------
+
+    def start(self) -> "BridgeServer":
+        if self.curve is not None:
+            from zmq.auth.thread import ThreadAuthenticator
+            self._auth = ThreadAuthenticator(self._ctx, log=logging.getLogger(__name__ + ".zap"))
+            self._auth.start()
+            self._auth.configure_curve_callback(domain="*", credentials_provider=self.curve)
+        io = threading.Thread(target=self._io_loop, name="bridge-io", daemon=True)
+        io.start()
+        self._threads.append(io)
+        self._ready.wait(10)
+        if self._start_error is not None or not self._ready.is_set():
+            self._stop_auth()
+            err = self._start_error
+            raise errors.BridgeError(f"cannot bind the bridge at {self.endpoint}: {err}") from err
+        for i in range(self.workers):
+            t = threading.Thread(target=self._worker, name=f"bridge-worker-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        self._accepting.set()
+        log.info("bridge listening on %s (%s, %d workers)", self.bound,
+                 "CURVE" if self.curve else "no CURVE", self.workers)
+        return self
+
+    @property
+    def accepting(self) -> bool:
+        return self._accepting.is_set()
+
+    def in_flight(self) -> int:
+        with self._lock:
+            return len(self._active)
+
+    def stop_accepting(self) -> None:
+        self._accepting.clear()
+
+    def stop(self, grace: float = 10.0) -> None:
+        """Stop accepting; wait up to ``grace`` s for in-flight requests, then cancel the rest."""
+        self._accepting.clear()
+        deadline = time.monotonic() + grace
+        while self.in_flight() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        with self._lock:
+            left = list(self._active.values())
+        for ctx in left:
+            ctx.cancelled.set()
+        if left:
+            log.warning("bridge stop: cancelled %d request(s) still in flight", len(left))
+            end = time.monotonic() + 2.0
+            while self.in_flight() and time.monotonic() < end:
+                time.sleep(0.02)
+        for _ in range(self.workers):
+            self._jobs.put(None)
+        self._stop_io.set()
+        for t in self._threads:
+            t.join(timeout=3.0)
+        with self._lock:
+            for s in self._pushes:
+                s.close(linger=0)
+            self._pushes.clear()
+        if self.sessions is not None:
+            self.sessions.close()
+        self._stop_auth()
+        log.info("bridge stopped")
+
+    def _stop_auth(self) -> None:
+        if self._auth is not None:
+            self._auth.stop()
+            self._auth = None
+
+    def broadcast(self, message: P._Message) -> None:
+        """Push a message (e.g. SYSTEM_STATUS_UPDATE) to every client seen recently."""
+        self._push(b"", P.encode(message))
+
+    # --- worker side -------------------------------------------------------------------------
+
+    def _push(self, identity: bytes, data: bytes) -> bool:
+        sock = getattr(self._local, "push", None)
+        if sock is None:
+            sock = self._ctx.socket(zmq.PUSH)
+            sock.setsockopt(zmq.SNDTIMEO, 5_000)
+            sock.setsockopt(zmq.LINGER, 1_000)
+            sock.connect(self._out_addr)
+            self._local.push = sock
+            with self._lock:
+                self._pushes.append(sock)
+        try:
+            sock.send_multipart([identity, data])
+            return True
+        except zmq.ZMQError as exc:
+            log.warning("bridge: reply dropped (%s)", exc)
+            return False
+
+    def _worker(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            ctx, handler = job
+            self._run(ctx, handler)
+
+    def _run(self, ctx: RequestContext, handler: Handler) -> None:
+        command = ctx.request.command
+        code: str | None = None
+        try:
+            reply = handler(ctx)
+            if reply is not None:
+                ctx.send(reply)
+            elif not ctx.final_sent and not ctx.cancelled.is_set():
+                raise errors.BridgeError(f"handler for {command} sent no reply")
+        except BaseException as exc:  # one request's failure must not take the worker down
+            code, hint = classify(exc)
+            if code == P.INTERNAL:
+                log.exception("bridge: %s %s failed", command, ctx.request_id)
+            else:
+                log.info("bridge: %s %s → %s: %s", command, ctx.request_id, code, exc)
+            if not ctx.final_sent:
+                ctx.send(P.error_reply(ctx.request_id, code, str(exc) or type(exc).__name__, hint))
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            if ctx._session is not None:
+                try:
+                    self.sessions.checkin(ctx._session)
+                except Exception:
+                    log.exception("bridge: returning an image session failed")
+            with self._lock:
+                self._active.pop((ctx.identity, ctx.request_id), None)
+            self.observer.request_finished(command, code, time.monotonic() - ctx.received)
+
+    # --- I/O thread ----------------------------------------------------------------------------
+
+    def _make_router(self) -> zmq.Socket:
+        r = self._ctx.socket(zmq.ROUTER)
+        r.setsockopt(zmq.LINGER, 500)
+        r.setsockopt(zmq.MAXMSGSIZE, P.SOCKET_MAX_MSG_BYTES)
+        r.setsockopt(zmq.ROUTER_MANDATORY, 1)
+        r.setsockopt(zmq.SNDHWM, 10_000)
+        r.setsockopt(zmq.RCVHWM, 10_000)
+        r.setsockopt(zmq.HEARTBEAT_IVL, HEARTBEAT_IVL_MS)
+        r.setsockopt(zmq.HEARTBEAT_TIMEOUT, HEARTBEAT_TIMEOUT_MS)
+        r.setsockopt(zmq.HEARTBEAT_TTL, HEARTBEAT_TIMEOUT_MS)
+        if self.curve is not None:
+            r.curve_secretkey = self.curve.secret
+            r.curve_publickey = self.curve.public
+            r.curve_server = True
+        return r
+
+    def _io_loop(self) -> None:
+        try:
+            router = self._make_router()
+            router.bind(self.endpoint)
+            self.bound = router.getsockopt_string(zmq.LAST_ENDPOINT) or self.endpoint
+            outbox = self._ctx.socket(zmq.PULL)
+            outbox.bind(self._out_addr)
+        except zmq.ZMQError as exc:
+            self._start_error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        poller = zmq.Poller()
+        poller.register(router, zmq.POLLIN)
+        poller.register(outbox, zmq.POLLIN)
+        try:
+            while True:
+                if self._stop_io.is_set():
+                    self._drain_outbox(router, outbox)
+                    break
+                events = dict(poller.poll(50))
+                if outbox in events:
+                    self._drain_outbox(router, outbox)
+                if router in events:
+                    for _ in range(256):
+                        try:
+                            frames = router.recv_multipart(zmq.NOBLOCK)
+                        except zmq.Again:
+                            break
+                        self._on_frames(router, frames)
+        except Exception:
+            log.exception("bridge I/O loop crashed")
+            raise
+        finally:
+            router.close()
+            outbox.close(linger=0)
+
+    def _drain_outbox(self, router: zmq.Socket, outbox: zmq.Socket) -> None:
+        for _ in range(10_000):
+            try:
+                identity, data = outbox.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            targets = list(self._peers) if identity == b"" else [identity]
+            for ident in targets:
+                self._send(router, ident, data)
+
+    def _send(self, router: zmq.Socket, identity: bytes, data: bytes) -> None:
+        try:
+            router.send_multipart([identity, data], zmq.NOBLOCK)
+        except zmq.ZMQError as exc:
+            if exc.errno not in (errno.EHOSTUNREACH, zmq.EAGAIN):
+                raise
+            # the client is gone (or not reading): cancel what we are doing for it
+            self._peers.pop(identity, None)
+            with self._lock:
+                gone = [c for (ident, _), c in self._active.items() if ident == identity]
+            for ctx in gone:
+                ctx.cancelled.set()
+            if gone:
+                log.info("bridge: client gone, cancelled %d request(s)", len(gone))
+
+    def _reject(self, router: zmq.Socket, identity: bytes, rid: str | None, code: str,
+                message: str, hint: str = "") -> None:
+        self.observer.frame_rejected(code)
+        self._send(router, identity, P.encode(P.error_reply(rid, code, message, hint)))
+
+    def _on_frames(self, router: zmq.Socket, frames: list[bytes]) -> None:
+        identity = frames[0]
+        now = time.monotonic()
+        self._peers[identity] = now
+        if len(self._peers) > 10_000:   # forget the quietest peers
+            for ident, _ in sorted(self._peers.items(), key=lambda kv: kv[1])[:5_000]:
+                self._peers.pop(ident, None)
+        if len(frames) != 2:
+            self._reject(router, identity, None, P.BAD_FRAME,
+                         f"expected exactly one frame per message, got {len(frames) - 1}",
+                         "a DEALER sends one JSON frame per request")
+            return
+        try:
+            request = P.decode_request(frames[1])
+        except errors.ProtocolError as exc:
+            self._reject(router, identity, exc.request_id, exc.code, str(exc), exc.hint)
+            return
+        rid = request.request_id
+        if not self._accepting.is_set():
+            self._reject(router, identity, rid, P.SHUTTING_DOWN, "the service is stopping",
+                         "retry after it restarts")
+            return
+        handler = self.registry.get(request.command)
+        if handler is None:
+            self._reject(router, identity, rid, P.UNKNOWN_COMMAND,
+                         f"{request.command} is not served here",
+                         f"served: {', '.join(self.registry.commands())}")
+            return
+        key = (identity, rid)
+        with self._lock:
+            if key in self._active:
+                busy = "request_id already in flight from this client"
+            elif len(self._active) >= self.max_in_flight:
+                busy = f"{len(self._active)} requests in flight"
+            else:
+                busy = ""
+                ctx = RequestContext(request=request, identity=identity, server=self)
+                self._active[key] = ctx
+        if busy:
+            self._reject(router, identity, rid, P.BUSY, busy, "wait for your earlier answers")
+            return
+        self.observer.request_started(request.command)
+        self._jobs.put((ctx, handler))
