@@ -70,9 +70,10 @@ def tid_from(value: Any) -> bytes:
         return bytes.fromhex(value)
     if isinstance(value, _dt.datetime):
         from persistent.timestamp import TimeStamp
-        t = value.astimezone(_dt.timezone.utc)
+        # the last tid within that microsecond, so a thought's own time includes the thought
+        t = value.astimezone(_dt.timezone.utc) + _dt.timedelta(microseconds=1)
         ts = TimeStamp(t.year, t.month, t.day, t.hour, t.minute, t.second + t.microsecond / 1e6)
-        return ts.raw()
+        return p64(u64(ts.raw()) - 1)
     raise ImageError(f"not a point in time: {value!r} (use a datetime, a thought id or a tid)")
 
 
@@ -309,8 +310,21 @@ class Image:
     def abort(self) -> None:
         self.transaction_manager.abort()
 
-    def refresh(self) -> None:
-        """See other processes' commits (ZEO): abort and begin a new transaction."""
+    def refresh(self, wait_for: str | bytes | None = None, timeout: float = 10.0) -> None:
+        """See other processes' commits: abort and begin a new transaction.
+
+        Over ZEO, invalidations arrive asynchronously; ``wait_for`` (a thought id / tid known to
+        be committed elsewhere) waits until this client has heard of it first.
+        """
+        if wait_for is not None:
+            import time
+            tid = tid_from(wait_for)
+            deadline = time.monotonic() + timeout
+            while self.store.db.storage.lastTransaction() < tid:
+                if time.monotonic() > deadline:
+                    raise ImageError(f"thought {tid_hex(tid)} did not reach this client within "
+                                     f"{timeout} s")
+                time.sleep(0.01)
         self.transaction_manager.abort()
         self.transaction_manager.begin()
 
@@ -327,7 +341,7 @@ class Image:
 
     def at(self, when: Any) -> "Image":
         """A read-only view of the whole image as it was at ``when`` (datetime, thought, tid)."""
-        tid = tid_from(when)
+        tid = min(tid_from(when), self.store.db.lastTransaction())
         # `before` is exclusive: the state *at* tid is the state before tid+1
         view = Image(self.store, at=p64(u64(tid) + 1))
         self._children.append(view)

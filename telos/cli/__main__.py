@@ -1,0 +1,5 @@
+import sys
+
+from telos.cli import main
+
+sys.exit(main())

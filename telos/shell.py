@@ -1,0 +1,119 @@
+"""An interactive Python shell attached to the live image.
+
+Bound names: ``image``, ``root``, ``transaction`` (this session's transaction manager),
+``commit(note)``, ``abort()``, ``UvmObject``, ``mirror``, ``prototypes`` and every prototype
+whose registry name is an identifier. Tab completion activates ghosts first, so slots of objects
+not yet loaded complete too. Leaving with uncommitted changes asks before discarding them.
+"""
+
+from __future__ import annotations
+
+import code
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from telos.image import Image
+from telos.reflect import mirror
+from telos.uvm import UvmObject
+
+log = logging.getLogger(__name__)
+
+
+def namespace(image: Image) -> dict:
+    def commit(note: str = "shell") -> None:
+        """Commit this session's changes as one thought with ``note``."""
+        image.commit(note)
+        print(f"committed ({note})")
+
+    def abort() -> None:
+        """Discard this session's uncommitted changes."""
+        image.abort()
+
+    ns = {
+        "image": image,
+        "root": image.root,
+        "transaction": image.transaction_manager,
+        "commit": commit,
+        "abort": abort,
+        "UvmObject": UvmObject,
+        "mirror": mirror,
+        "prototypes": image.prototypes,
+    }
+    for name in list(image.prototypes):
+        if name.isidentifier() and name not in ns:
+            ns[name] = image.prototypes[name]
+    return ns
+
+
+def banner(image: Image, ns: dict) -> str:
+    where = f"ZEO {image.store.zeo}" if image.store.is_zeo else str(image.store.path)
+    protos = sorted(k for k, v in ns.items() if isinstance(v, UvmObject))
+    return (f"TelOS shell — attached to {where}\n"
+            f"  image, root, prototypes, transaction, commit(note), abort(), UvmObject, mirror\n"
+            f"  prototypes: {', '.join(protos)}\n"
+            "  changes are yours until commit(); Tab completes slots; Ctrl-D leaves.")
+
+
+def run_code(image: Image, source: str) -> int:
+    """``shell -c``: run source with the shell's bindings; 1 and the traceback on error."""
+    ns = namespace(image)
+    try:
+        exec(compile(source, "<shell -c>", "exec"), ns)
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 1
+    except BaseException:
+        traceback.print_exc()
+        image.abort()
+        return 1
+    if image.has_changes():
+        print("warning: uncommitted changes were discarded (call commit() to keep them)",
+              file=sys.stderr)
+        image.abort()
+    return 0
+
+
+def _completer(ns: dict):
+    import rlcompleter
+    return rlcompleter.Completer(ns).complete  # UvmObject.__dir__ activates ghosts
+
+
+def interact(image: Image, history: Path | None = None) -> int:
+    ns = namespace(image)
+    try:
+        import readline
+        readline.set_completer(_completer(ns))
+        readline.parse_and_bind("tab: complete")
+        if history is not None and history.exists():
+            readline.read_history_file(history)
+    except ImportError:  # no readline: still a working shell
+        readline = None  # type: ignore[assignment]
+    console = code.InteractiveConsole(ns)
+    text = banner(image, ns)
+    try:
+        while True:
+            try:
+                console.interact(banner=text, exitmsg="")
+            except SystemExit:
+                pass
+            text = ""
+            if not image.has_changes():
+                break
+            print("\nYou have uncommitted changes in the image.", file=sys.stderr)
+            try:
+                answer = input("Discard them and leave? [y/N] ").strip().lower()
+            except EOFError:
+                answer = "y"
+            if answer == "y":
+                image.abort()
+                break
+            print("Back in the shell: commit(note) keeps them, abort() drops them.")
+    finally:
+        if readline is not None and history is not None:
+            try:
+                readline.write_history_file(history)
+            except OSError:
+                log.warning("could not write shell history to %s", history)
+    return 0

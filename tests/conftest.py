@@ -1,0 +1,88 @@
+"""Shared fixtures: every test runs on its own temporary TELOS_HOME, never on ./var."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+@pytest.fixture(autouse=True)
+def telos_home(tmp_path, monkeypatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("TELOS_HOME", str(home))
+    monkeypatch.delenv("TELOS_ZEO", raising=False)
+    monkeypatch.setenv("KIVY_NO_ARGS", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return home
+
+
+@pytest.fixture
+def image(telos_home):
+    from telos import open_image
+    im = open_image()
+    yield im
+    im.close()
+
+
+def _wait_for_socket(path: Path, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"ZEO server exited with {proc.returncode}")
+        if path.exists():
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(str(path))
+                return
+            except OSError:
+                pass
+            finally:
+                s.close()
+        time.sleep(0.05)
+    raise RuntimeError(f"ZEO server did not listen on {path} within {timeout} s")
+
+
+@pytest.fixture
+def zeo_server(tmp_path):
+    """A real ZEO server (runzeo) on a unix socket over a fresh FileStorage; yields its address."""
+    sock = tmp_path / "zeo.sock"
+    fs = tmp_path / "zeo-data" / "Data.fs"
+    fs.parent.mkdir()
+    log = open(tmp_path / "zeo.log", "w")
+    proc = subprocess.Popen([PY, "-m", "ZEO.runzeo", "-a", str(sock), "-f", str(fs)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_socket(sock, proc)
+        yield str(sock)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def run_cli(*args: str, env: dict | None = None, input: str | None = None,
+            timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run ``python -m telos.cli ARGS`` in a child process (as master_forge.py does)."""
+    full_env = dict(os.environ)
+    full_env["PYTHONPATH"] = str(REPO)
+    full_env.update(env or {})
+    return subprocess.run([PY, "-m", "telos.cli", *args], cwd=REPO, env=full_env, input=input,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def cli():
+    return run_cli

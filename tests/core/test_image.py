@@ -1,0 +1,152 @@
+"""The image: awakening, thoughts, time travel, history, undo, sessions."""
+
+from __future__ import annotations
+
+import pytest
+from ZODB.FileStorage import FileStorage
+
+from telos import ReadOnlyImageError, UndoError, UvmObject, mirror, open_image
+from telos.errors import ImageUnavailableError
+
+
+def _content(path):
+    """Every object's current state in a FileStorage, as bytes: equal content ⇔ equal dicts."""
+    fs = FileStorage(str(path), read_only=True)
+    try:
+        out = {}
+        for txn in fs.iterator():
+            for rec in txn:
+                out[rec.oid] = rec.data
+        return out
+    finally:
+        fs.close()
+
+
+def test_awakening_is_idempotent(telos_home):
+    image = open_image()
+    first = {n: p._id for n, p in image.prototypes.items()}
+    n_thoughts = len(image.thoughts())
+    image.close()
+    image = open_image()
+    assert {n: p._id for n, p in image.prototypes.items()} == first
+    assert len(image.thoughts()) == n_thoughts        # nothing committed the second time
+    assert {"Object", "Config"} <= set(first)
+    image.close()
+
+
+def test_failed_thought_leaves_the_image_unchanged(telos_home):
+    image = open_image()
+    with image.thought("setup"):
+        image.register("Counter", UvmObject(n=0, log=[]))
+    path = image.store.path
+    image.close()
+    before = _content(path)
+    image = open_image()
+    counter = image.prototypes["Counter"]
+    with pytest.raises(ZeroDivisionError):
+        with image.thought("doomed"):
+            counter.n = 99
+            counter.log.append("x")
+            image.register("Stray", UvmObject())
+            mirror(counter).define("inc", "def inc(self):\n    self.n += 1\n")
+            1 / 0
+    assert counter.n == 0 and list(counter.log) == [] and "Stray" not in image.prototypes
+    image.close()
+    assert _content(path) == before                   # byte for byte, every object
+
+
+def test_nested_thought_is_a_savepoint(image):
+    with image.thought("outer"):
+        obj = image.register("Thing", UvmObject(a=1))
+        with pytest.raises(ValueError):
+            with image.thought("inner"):
+                obj.a = 2
+                raise ValueError
+        assert obj.a == 1
+        obj.b = 3
+    assert (obj.a, obj.b) == (1, 3)
+
+
+def test_thought_records_note_and_user(image):
+    with image.thought("named thought", user="alice"):
+        image.register("Thing", UvmObject())
+    latest = image.thoughts(1)[0]
+    assert (latest.note, latest.user) == ("named thought", "alice")
+    assert latest.id == image.last_thought
+
+
+def test_at_gives_a_read_only_past(image):
+    with image.thought("v1"):
+        thing = image.register("Thing", UvmObject(v=1))
+    t1 = image.last_thought
+    with image.thought("v2"):
+        thing.v = 2
+        image.register("Later", UvmObject())
+    past = image.at(t1)
+    assert past.prototypes["Thing"].v == 1 and "Later" not in past.prototypes
+    with pytest.raises(ReadOnlyImageError):
+        past.prototypes["Thing"].v = 5
+    with pytest.raises(ReadOnlyImageError):
+        with past.thought("nope"):
+            pass
+    assert thing.v == 2
+    latest = image.thoughts(1)[0]
+    assert image.at(latest.time).prototypes["Thing"].v == 2
+
+
+def test_history_lists_past_states_with_their_thoughts(image):
+    with image.thought("create"):
+        thing = image.register("Thing", UvmObject(v=1))
+    for v in (2, 3):
+        with image.thought(f"set {v}"):
+            thing.v = v
+    revs = image.history(thing)
+    assert [r.state["v"] for r in revs] == [3, 2, 1]
+    assert [r.note for r in revs] == ["set 3", "set 2", "create"]
+
+
+def test_undo_reverts_one_thought(image):
+    with image.thought("create"):
+        a = image.register("A", UvmObject(v=1))
+        b = image.register("B", UvmObject(v=1))
+    with image.thought("change a"):
+        a.v = 2
+    change_a = image.last_thought
+    with image.thought("change b"):
+        b.v = 2
+    image.undo(change_a)
+    assert (a.v, b.v) == (1, 2)
+
+
+def test_undo_refused_when_a_later_thought_depends_on_it(image):
+    with image.thought("create"):
+        a = image.register("A", UvmObject(v=1))
+    with image.thought("first"):
+        a.v = 2
+    first = image.last_thought
+    with image.thought("second"):
+        a.v = 3
+    with pytest.raises(UndoError) as err:
+        image.undo(first)
+    assert "later thought" in str(err.value)
+    assert a.v == 3
+
+
+def test_sessions_are_isolated_until_commit(image):
+    other = image.session()
+    with image.thought("create"):
+        image.register("Shared", UvmObject(v=1))
+    other.refresh()
+    shared_there = other.prototypes["Shared"]
+    shared_there.v = 5                      # uncommitted in the other session
+    assert image.prototypes["Shared"].v == 1
+    with other.thought("commit it"):
+        pass
+    image.refresh()
+    assert image.prototypes["Shared"].v == 5
+
+
+def test_locked_file_gives_a_clear_error(image):
+    with pytest.raises(ImageUnavailableError) as err:
+        open_image()
+    assert "locked" in str(err.value)
