@@ -1,0 +1,29 @@
+"""Kernel fixtures: an image whose kernel talks to the Ollama stand-in through the real client."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ollama_standin import OllamaStandIn
+
+
+@pytest.fixture
+def standin():
+    with OllamaStandIn() as srv:
+        yield srv
+
+
+@pytest.fixture
+def kimage(image, standin):
+    """An awakened image, kernel on, Ollama host = the stand-in, one attempt per message."""
+    with image.thought("test setup"):
+        cfg = image.config
+        cfg.kernel_enabled = True
+        cfg.ollama_host = standin.url
+        cfg.kernel_max_attempts = 1
+        rect = image.register("Rectangle", image.prototypes["Object"].derive(width=3, height=4))
+    return image
+
+
+def fenced(code: str) -> str:
+    return f"Here is the method:\n```python\n{code}\n```\nIt returns the value."
