@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from telos.backup import repozo
 from telos.backup.catalog import load_sets
-from telos.backup.crypto import encrypt_file
+from telos.backup.crypto import DEFAULT_CHUNK, encrypt_file
 from telos.backup.keys import BackupKeys
 from telos.backup.layout import SetRef
 from telos.backup.manifest import FORMAT, sha256_file, sign, write_atomic
@@ -103,10 +103,11 @@ def _collect(src_dir: Path, rel_base: str) -> list[tuple[Path, str]]:
 
 
 def _place(src: Path, dst: Path, keys: BackupKeys, encrypt: bool, rel: str, role: str,
-           prog: Progress) -> dict[str, Any]:
+           prog: Progress, chunk_size: int) -> dict[str, Any]:
     dst.parent.mkdir(parents=True, exist_ok=True)
     if encrypt:
-        sealed = encrypt_file(src, dst, keys.enc_key, name=rel, on_bytes=prog.update)
+        sealed = encrypt_file(src, dst, keys.enc_key, name=rel, on_bytes=prog.update,
+                              chunk_size=chunk_size)
         return {"role": role, "size": sealed.size, "sha256": sealed.sha256,
                 "plain_size": sealed.plain_size, "plain_sha256": sealed.plain_sha256}
     size = src.stat().st_size
@@ -119,7 +120,7 @@ def _place(src: Path, dst: Path, keys: BackupKeys, encrypt: bool, rel: str, role
 def make_backup(source: Path, dest: Path, keys: BackupKeys, *, full: bool = False,
                 encrypt: bool = False, staging_root: Path | None = None,
                 memory: Any = None, settings: dict | None = None,
-                status: StatusCallback | None = None) -> BackupResult:
+                status: StatusCallback | None = None, chunk_size: int = DEFAULT_CHUNK) -> BackupResult:
     """Back up the FileStorage file ``source`` into ``dest`` (see the module docstring).
 
     ``memory`` is an object with ``snapshot(dir) -> {"tid", "files"}`` (optional);
@@ -176,7 +177,7 @@ def make_backup(source: Path, dest: Path, keys: BackupKeys, *, full: bool = Fals
                 snap_dir.mkdir()
                 info = memory.snapshot(snap_dir) or {}
                 mem_info = {"tid": _tid_hex(info.get("tid")),
-                            "files": [str(f) for f in info.get("files", [])]}
+                            "files": sorted(os.path.relpath(f, snap_dir) for f in info.get("files", []))}
             cfg = staging / "config.json"
             cfg.write_text(json.dumps(settings or {}, sort_keys=True, indent=1, default=str))
 
@@ -191,7 +192,8 @@ def make_backup(source: Path, dest: Path, keys: BackupKeys, *, full: bool = Fals
             with Progress(f"backup {kind}", total, unit="B", status=status) as prog:
                 for src, rel, role in plan:
                     stored = rel + (".enc" if encrypt else "")
-                    files[stored] = _place(src, chain_dir / stored, keys, encrypt, rel, role, prog)
+                    files[stored] = _place(src, chain_dir / stored, keys, encrypt, rel, role, prog,
+                                           chunk_size)
             prev = good[-1] if good else None
             if prev is None:
                 from telos.backup.catalog import read_anchor

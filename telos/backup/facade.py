@@ -1,0 +1,180 @@
+"""``image.backups``: the BackupManager's policy applied with the engine, runs recorded in its
+slots. Restoring the live image needs the image closed: see :func:`restore_home`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+from telos import config
+from telos.backup import layout
+from telos.backup.catalog import load_sets
+from telos.backup.engine import BackupResult, make_backup
+from telos.backup.keys import BackupKeys, load_keys
+from telos.backup.restore import RestoreResult, restore
+from telos.backup.retention import prune
+from telos.backup.verify import VerifyReport, verify
+from telos.errors import BackupError, RestoreError
+from telos.progress import StatusCallback
+
+log = logging.getLogger(__name__)
+HISTORY_CAP = 100
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _age(iso: str | None) -> float | None:
+    if not iso:
+        return None
+    return (_now() - dt.datetime.fromisoformat(iso)).total_seconds()
+
+
+class Backups:
+    """Facade over one image session (``image.backups``)."""
+
+    def __init__(self, image):
+        self.image = image
+
+    # -- policy ----------------------------------------------------------------------------
+    @property
+    def manager(self):
+        protos = self.image.prototypes
+        if "BackupManager" not in protos:
+            from telos.backup import genesis
+            with self.image.thought("awaken BackupManager", user="backup"):
+                genesis.awaken(self.image)
+        return self.image.prototypes["BackupManager"]
+
+    def policy(self) -> dict[str, Any]:
+        from telos.backup.genesis import POLICY
+        mgr = self.manager
+        return {k: mgr._data.get(k, v) for k, v in POLICY.items()}
+
+    def destination(self) -> Path:
+        return layout.destination(self.image.store.home, self.policy()["destination"])
+
+    def keys(self, create: bool = False) -> BackupKeys:
+        return load_keys(self.image.store.home, create=create)
+
+    def source_path(self) -> Path:
+        """The FileStorage file: the image's own, or (through ZEO) the home's ``telos.fs``."""
+        return Path(self.image.store.path or config.image_path(self.image.store.home))
+
+    def _memory(self):
+        try:
+            memory = self.image.memory
+        except (AttributeError, ImportError, BackupError) as exc:
+            log.debug("no memory area to snapshot: %s", exc)
+            return None
+        return memory if hasattr(memory, "snapshot") else None
+
+    def _record(self, note: str, **slots: Any) -> None:
+        self.image.refresh()
+        with self.image.thought(note, user="backup"):
+            mgr = self.manager
+            run = slots.pop("run", None)
+            if run is not None:
+                mgr.history = [dict(h) for h in mgr.history][-(HISTORY_CAP - 1):] + [run]
+            for k, v in slots.items():
+                setattr(mgr, k, v)
+
+    # -- actions ---------------------------------------------------------------------------
+    def due(self) -> str | None:
+        """"full", "incremental" or None: what the schedule calls for now."""
+        pol, mgr = self.policy(), self.manager
+        full_age, last_age = _age(mgr.last_full), _age(mgr.last_backup)
+        if full_age is None or full_age >= pol["full_interval"]:
+            return "full"
+        if last_age is None or last_age >= pol["incremental_interval"]:
+            return "incremental"
+        return None
+
+    def backup(self, full: bool | None = None, *, status: StatusCallback | None = None) -> BackupResult:
+        """Make a set (``full=None``: full when the policy says one is due), drill it when the
+        policy says so, prune by retention, and record all of it in the BackupManager."""
+        pol = self.policy()
+        if full is None:
+            full = self.due() == "full"
+        lv = self.manager.last_verify
+        if not full and lv is not None and not lv.get("ok", True):
+            full, why = True, "the last verification failed"
+        else:
+            why = ""
+        self.image.transaction_manager.abort()
+        dest, keys = self.destination(), self.keys(create=True)
+        settings = {"settings": {s.name: config.get(s.name) for s in config.SETTINGS},
+                    "policy": pol, "image": str(self.source_path())}
+        staging = self.image.store.home / "tmp" / "backup" if pol["encrypt"] else None
+        result = make_backup(self.source_path(), dest, keys, full=full, encrypt=bool(pol["encrypt"]),
+                             staging_root=staging, memory=self._memory(), settings=settings,
+                             status=status)
+        now = _now().isoformat()
+        run = {"time": now, "kind": result.kind, "bytes": result.bytes,
+               "seconds": round(result.seconds, 3), "why": why or result.reason,
+               "set": result.set.ident if result.set else None}
+        slots: dict[str, Any] = {"run": run}
+        if result.set is not None:
+            slots["last_backup"] = now
+            if result.kind == "full":
+                slots["last_full"] = now
+        self._record(f"backup: {result.summary()}", **slots)
+        if result.set is not None and (pol["drill"] == "every" or
+                                       (pol["drill"] == "full" and result.kind == "full")):
+            self.verify(drill="newest", status=status)
+        removed = prune(dest, keys, keep_chains=pol["keep_chains"])
+        if removed:
+            self._record(f"backup retention removed {len(removed)} chain(s)",
+                         run={"time": _now().isoformat(), "kind": "prune", "removed": removed})
+        return result
+
+    def verify(self, drill: str = "newest", *, status: StatusCallback | None = None) -> VerifyReport:
+        report = verify(self.destination(), self.keys(), drill_sets=drill, status=status)
+        newest = report.drills[-1] if report.drills else None
+        message = "; ".join(report.problems + [d.error for d in report.drills if not d.ok])
+        self._record("backup verify: " + ("ok" if report.ok else "FAILED"), last_verify={
+            "time": _now().isoformat(), "ok": report.ok, "seconds": round(report.seconds, 3),
+            "set": newest.set.ident if newest else None, "message": message[:2000]})
+        return report
+
+    def restore(self, *, at: Any = None, to: str | Path, status: StatusCallback | None = None) -> RestoreResult:
+        """Restore into directory ``to`` (the live image cannot be replaced while open)."""
+        if to is None:
+            raise RestoreError("close the image and use `master_forge.py restore` to replace it")
+        return restore(self.destination(), self.keys(), Path(to) / "telos.fs", at=at, status=status)
+
+    def sets(self):
+        return load_sets(self.destination(), None)
+
+    def status(self) -> dict[str, Any]:
+        """Age of the newest set, the policy limit and a warning when it is exceeded."""
+        return backup_status(self.destination(), self.policy(), self.manager.last_verify)
+
+
+def backup_status(dest: Path, policy: dict, last_verify: Any = None) -> dict[str, Any]:
+    sets = [s for s in load_sets(dest, None) if s.error is None]
+    newest = sets[-1] if sets else None
+    age = (_now() - newest.when()).total_seconds() if newest else None
+    limit = policy.get("max_age")
+    if newest is None:
+        warning = "no backup has been made yet"
+    elif limit is not None and age > limit:
+        warning = f"the newest backup is {age / 3600:.1f} h old (policy allows {limit / 3600:.1f} h)"
+    else:
+        warning = None
+    return {"destination": str(dest), "sets": len(sets),
+            "newest": newest.ident if newest else None, "age_seconds": age, "max_age": limit,
+            "warning": warning, "last_verify": dict(last_verify) if last_verify else None}
+
+
+def restore_home(home: Path | None = None, *, at: Any = None, to: Path | None = None,
+                 dest: Path | None = None, status: StatusCallback | None = None) -> RestoreResult:
+    """Restore the image of ``home`` (default TELOS_HOME) or into directory ``to``; the image
+    must not be open. The previous file is moved aside, never overwritten."""
+    home = home or config.telos_home()
+    dest = dest or layout.destination(home)
+    target = (Path(to) / "telos.fs") if to else config.image_path(home)
+    return restore(dest, load_keys(home), target, at=at, status=status)

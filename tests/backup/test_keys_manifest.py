@@ -1,0 +1,58 @@
+"""Keys (environment, key file created 0600, clear errors) and signed manifests."""
+
+from __future__ import annotations
+
+import base64
+import json
+import stat
+
+import pytest
+
+from telos.backup.keys import load_keys, parse_key
+from telos.backup.manifest import read_signed, sign
+from telos.errors import BackupCorruptError, BackupKeyError
+
+
+def test_key_from_env_hex_and_base64(monkeypatch, telos_home):
+    raw = bytes(range(32))
+    monkeypatch.setenv("TELOS_BACKUP_KEY", raw.hex())
+    a = load_keys(telos_home)
+    monkeypatch.setenv("TELOS_BACKUP_KEY", base64.b64encode(raw).decode())
+    b = load_keys(telos_home)
+    assert a.key_id == b.key_id and a.master == raw
+    assert a.mac_key != a.enc_key and raw not in (a.mac_key, a.enc_key)
+
+
+def test_bad_key_named(monkeypatch, telos_home):
+    monkeypatch.setenv("TELOS_BACKUP_KEY", "abcd")
+    with pytest.raises(BackupKeyError, match="TELOS_BACKUP_KEY"):
+        load_keys(telos_home)
+    with pytest.raises(BackupKeyError):
+        parse_key("not a key!" * 8, where="x")
+
+
+def test_key_file_created_0600_on_first_use_only(monkeypatch, telos_home):
+    monkeypatch.delenv("TELOS_BACKUP_KEY", raising=False)
+    with pytest.raises(BackupKeyError, match="no backup key"):
+        load_keys(telos_home)
+    k = load_keys(telos_home, create=True)
+    path = telos_home / "keys" / "backup.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_keys(telos_home).key_id == k.key_id
+
+
+def test_manifest_sign_verify_edit_and_wrong_key(tmp_path, monkeypatch, telos_home):
+    monkeypatch.setenv("TELOS_BACKUP_KEY", "11" * 32)
+    keys = load_keys(telos_home)
+    path = tmp_path / "manifest.json"
+    path.write_bytes(sign({"seq": 1, "tid": "00" * 8, "files": {}}, keys))
+    body, sha = read_signed(path, keys)
+    assert body["seq"] == 1 and len(sha) == 64
+    edited = json.loads(path.read_bytes())
+    edited["tid"] = "ff" * 8
+    path.write_text(json.dumps(edited))
+    with pytest.raises(BackupCorruptError, match="fails its MAC check"):
+        read_signed(path, keys)
+    monkeypatch.setenv("TELOS_BACKUP_KEY", "22" * 32)
+    with pytest.raises(BackupKeyError, match="wrong key"):
+        read_signed(path, load_keys(telos_home))
