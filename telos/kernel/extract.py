@@ -56,7 +56,8 @@ def extract_function(reply: str, selector: str) -> str:
         try:
             tree = ast.parse(code)
         except SyntaxError as exc:
-            syntax = exc
+            if "def " in code:
+                syntax = exc
             if f"def {selector}" not in code:
                 continue
             # keep only what starts at the def and parses (prose or junk may follow it)
