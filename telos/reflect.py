@@ -10,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from persistent import Persistent
+
 from telos.errors import SlotError, SlotNotFound
 from telos.uvm import (
     DATA,
+    _bump,
     METHOD,
     PARENT,
     MethodDef,
@@ -115,17 +118,22 @@ class Mirror:
         check_slot_name(name)
         if name in o._methods or name in o._parents:
             raise SlotError(f"{self.label} already has a {self._kind(name)} slot {name!r}")
-        o._data[name] = persistify(value)
-        o._p_changed = True
+        Persistent.__setattr__(o, name, persistify(value))
+        _bump()
 
     def remove_slot(self, name: str) -> None:
         """Remove a local slot of any kind."""
         o = self.obj
         o._check_writable()
-        for table in (o._data, o._methods, o._parents):
+        if name in o._data:
+            Persistent.__delattr__(o, name)
+            _bump()
+            return
+        for table in (o._methods, o._parents):
             if name in table:
                 del table[name]
                 o._p_changed = True
+                _bump()
                 return
         raise SlotNotFound(f"{self.label} has no local slot {name!r}", receiver=o, selector=name)
 
@@ -141,6 +149,7 @@ class Mirror:
         items.insert(len(items) if index is None else index, (name, parent))
         o._parents = dict(items)
         o._p_changed = True
+        _bump()
 
     def remove_parent(self, name: str = "parent") -> UvmObject:
         o = self.obj
@@ -149,6 +158,7 @@ class Mirror:
             raise SlotNotFound(f"{self.label} has no parent slot {name!r}", receiver=o, selector=name)
         parent = o._parents.pop(name)
         o._p_changed = True
+        _bump()
         return parent
 
     def define(self, name: str, source: str, provenance: Mapping[str, Any] | None = None) -> MethodDef:
@@ -164,6 +174,7 @@ class Mirror:
         mdef = MethodDef(name, source, prov)
         o._methods[name] = mdef
         o._p_changed = True
+        _bump()
         return mdef
 
     def _kind(self, name: str) -> str:

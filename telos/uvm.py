@@ -47,8 +47,10 @@ from telos.errors import (
 
 DATA, PARENT, METHOD = "data", "parent", "method"
 
-# Attributes of UvmObject itself (instance state, not slots).
-_INTERNAL = frozenset({"_id", "_name", "_data", "_parents", "_methods"})
+# Attributes of UvmObject itself (instance state, not slots). Data slots are the instance's
+# public attributes (its __dict__ entries not starting with "_"), so reading one is as fast as
+# reading a plain attribute; parents and methods live in two dicts.
+_INTERNAL = frozenset({"_id", "_name", "_parents", "_methods"})
 # Names a slot may not take: the class-level protocol would shadow them.
 RESERVED = frozenset({"clone", "derive", "doesNotUnderstand_"})
 
@@ -181,12 +183,12 @@ def check_slot_name(name: str) -> str:
 # --- lookup --------------------------------------------------------------------------------
 
 def _local(obj: "UvmObject", name: str):
-    d = obj._data
-    if name in d:
-        return (DATA, obj, d[name])
-    m = obj._methods.get(name)
+    m = obj._methods.get(name)          # (this attribute access also activates a ghost)
     if m is not None:
         return (METHOD, obj, m)
+    d = obj.__dict__
+    if name in d:
+        return (DATA, obj, d[name])
     p = obj._parents
     if name in p:
         return (PARENT, obj, p[name])
@@ -218,9 +220,35 @@ def _search(obj: "UvmObject", name: str, visited: set, receiver: "UvmObject"):
     return found
 
 
+# Delegated lookups are cached per receiver (in a volatile ``_v_lookup``) and validated against
+# this process-wide structure version, bumped whenever a slot appears or disappears, a parent or
+# method changes, or ZODB invalidates an object (another process's commit, an abort, a rollback).
+_structure = [0]
+
+
+def _bump() -> None:
+    _structure[0] += 1
+
+
 def lookup(receiver: "UvmObject", name: str):
     """``(kind, holder, value)`` for ``name`` as seen from ``receiver``, or ``None``."""
-    return _search(receiver, name, set(), receiver)
+    cache = receiver.__dict__.get("_v_lookup")
+    if cache is not None:
+        hit = cache.get(name)
+        if hit is not None and hit[0] == _structure[0]:
+            kind, holder = hit[1], hit[2]
+            table = holder._methods if kind is METHOD else (
+                holder._parents if kind is PARENT else holder.__dict__)
+            if name in table:
+                return (kind, holder, table[name])
+    version = _structure[0]
+    found = _search(receiver, name, set(), receiver)
+    if found is not None and found[1] is not receiver:
+        if cache is None:
+            cache = {}
+            Persistent.__setattr__(receiver, "_v_lookup", cache)
+        cache[name] = (version, found[0], found[1])
+    return found
 
 
 def _label(obj: Any) -> str:
@@ -258,13 +286,23 @@ class UvmObject(Persistent):
         for pname, parent in (_parents or {}).items():
             self._parents[check_slot_name(pname)] = _check_parent(pname, parent)
         for name, value in slots.items():
-            self._data[check_slot_name(name)] = persistify(value)
+            Persistent.__setattr__(self, check_slot_name(name), persistify(value))
+
+    @property
+    def _data(self) -> dict:
+        """The data slots, as a new dict (read-only view; write with setattr / mirror)."""
+        if self._p_state < 0:
+            self._p_activate()
+        return {k: v for k, v in self.__dict__.items() if k[0] != "_"}
 
     # -- reading ---------------------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:
         # Only called when normal attribute lookup failed: i.e. for slots.
         if name.startswith("_"):
             raise AttributeError(name)
+        mdef = self._methods.get(name)
+        if mdef is not None:            # fast path: a local method
+            return types.MethodType(self._compiled(mdef), self)
         found = lookup(self, name)
         if found is None:
             from telos.image import image_of  # late import: image imports this module
@@ -309,21 +347,30 @@ class UvmObject(Persistent):
                             f"mirror(obj).define({name!r}, source)")
         if name in self._parents:
             self._parents[name] = _check_parent(name, value)
+            self._p_changed = True
+            _bump()
         else:
-            self._data[check_slot_name(name)] = persistify(value)
-        self._p_changed = True
+            if name not in self.__dict__:
+                _bump()                 # a new slot may shadow an inherited one
+            Persistent.__setattr__(self, check_slot_name(name), persistify(value))
 
     def __delattr__(self, name: str) -> None:
         if name.startswith("_"):
             Persistent.__delattr__(self, name)
             return
         self._check_writable()
-        if name in self._data:
-            del self._data[name]
-            self._p_changed = True
+        if name in self.__dict__:
+            Persistent.__delattr__(self, name)
+            _bump()
             return
         raise SlotError(f"{_label(self)} has no local data slot {name!r} "
                         "(use mirror(obj).remove_slot for parents and methods)")
+
+    def _p_invalidate(self) -> None:
+        # ZODB calls this when another process committed this object, on abort and on
+        # savepoint rollback: cached delegated lookups through it may now be wrong.
+        _bump()
+        Persistent._p_invalidate(self)
 
     def _check_writable(self) -> None:
         jar = self._p_jar
@@ -337,7 +384,8 @@ class UvmObject(Persistent):
     def clone(self) -> "UvmObject":
         """A new object with a copy of this one's slots (same parents, same methods)."""
         new = _blank(type(self))
-        new._data.update({k: _copy_value(v) for k, v in self._data.items()})
+        for k, v in self._data.items():
+            Persistent.__setattr__(new, k, _copy_value(v))
         new._parents.update(self._parents)
         new._methods.update(self._methods)
         return new
@@ -347,7 +395,7 @@ class UvmObject(Persistent):
         new = _blank(type(self), _name)
         new._parents["parent"] = self
         for name, value in slots.items():
-            new._data[check_slot_name(name)] = persistify(value)
+            Persistent.__setattr__(new, check_slot_name(name), persistify(value))
         return new
 
     def doesNotUnderstand_(self, message: Message) -> Any:
@@ -368,7 +416,8 @@ class UvmObject(Persistent):
     def __repr__(self) -> str:
         if self._p_state < 0:  # ghost: don't load just to print
             return f"<{type(self).__name__} (ghost) oid={self._p_oid!r}>"
-        slots = ", ".join(list(self._data)[:6]) + (", ..." if len(self._data) > 6 else "")
+        data = self._data
+        slots = ", ".join(list(data)[:6]) + (", ..." if len(data) > 6 else "")
         meths = ", ".join(self._methods)
         return (f"<{_label(self)} {{{slots}}}" + (f" methods({meths})" if meths else "")
                 + (f" parents({', '.join(self._parents)})" if self._parents else "") + ">")
@@ -383,7 +432,6 @@ class UvmObject(Persistent):
 def _init_internals(obj: UvmObject, name: str | None) -> None:
     Persistent.__setattr__(obj, "_id", uuid.uuid4().hex)
     Persistent.__setattr__(obj, "_name", name)
-    Persistent.__setattr__(obj, "_data", {})
     Persistent.__setattr__(obj, "_parents", {})
     Persistent.__setattr__(obj, "_methods", {})
 

@@ -239,3 +239,37 @@ def test_tab_completion_sees_slots_of_ghosts(telos_home):
     found = {completer.complete("rect.", i) for i in range(200)} - {None}
     assert {"rect.width", "rect.height"} <= found
     image.close()
+
+
+def test_cached_delegated_lookup_follows_structure_changes():
+    top = UvmObject(x="top")
+    middle = top.derive()
+    leaf = middle.derive()
+    assert leaf.x == "top"                 # cached now
+    middle.x = "middle"                    # a new slot shadows the inherited one
+    assert leaf.x == "middle"
+    del middle.x
+    assert leaf.x == "top"
+    other = UvmObject(x="other")
+    mirror(middle).remove_parent()
+    mirror(middle).add_parent(other)
+    assert leaf.x == "other"
+    mirror(other).define("x2", "def x2(self):\n    return 2\n")
+    assert leaf.x2() == 2
+    mirror(other).remove_slot("x2")
+    assert not hasattr(leaf, "x2")
+
+
+def test_cached_lookup_sees_another_sessions_commit(telos_home):
+    image = open_image()
+    with image.thought("setup"):
+        top = image.register("Top", UvmObject(x="top"))
+        image.register("Leaf", top.derive().derive())
+    leaf = image.prototypes["Leaf"]
+    assert leaf.x == "top"
+    other = image.session()
+    with other.thought("shadow in the middle"):
+        other.prototypes["Leaf"].parent.x = "middle"
+    image.refresh()
+    assert leaf.x == "middle"
+    image.close()

@@ -22,6 +22,7 @@ def run(args) -> int:
     path = BENCH_DIR / f"bench_{args.name}.py"
     spec = importlib.util.spec_from_file_location(f"bench_{args.name}", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # classes defined in a benchmark must be picklable
     spec.loader.exec_module(module)
     return int(module.main(args.rest) or 0)
 
