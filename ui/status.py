@@ -1,0 +1,52 @@
+"""What the status bar says, from the service's ``SYSTEM_STATUS_UPDATE`` (no Kivy here)."""
+
+from __future__ import annotations
+
+import time
+
+from telos.bridge import protocol as P
+
+
+def _age(seconds: float) -> str:
+    if seconds < 90:
+        return f"{int(seconds)} s ago"
+    if seconds < 90 * 60:
+        return f"{int(seconds // 60)} min ago"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h ago"
+    return f"{seconds / 86400:.1f} days ago"
+
+
+def backend_text(msg: P.SystemStatusUpdate) -> str:
+    backend = msg.backend or "no LLM backend"
+    loaded = [m for m in msg.models if m.loaded]
+    if loaded:
+        names = ", ".join(m.name + (f" ({m.persona})" if m.persona else "") for m in loaded[:3])
+        more = f" +{len(loaded) - 3}" if len(loaded) > 3 else ""
+        return f"{backend}: {names}{more} · {msg.vram_usage:.0f} MiB"
+    if msg.models:
+        return f"{backend}: {len(msg.models)} model(s), none loaded"
+    return backend
+
+
+def memory_text(msg: P.SystemStatusUpdate) -> str:
+    if not msg.memory:
+        return "memory: —"
+    return "memory " + " · ".join(f"{tier} {count:,}" for tier, count in sorted(msg.memory.items()))
+
+
+def index_text(msg: P.SystemStatusUpdate) -> str:
+    state = msg.index.state
+    return f"index {state}" + (f" ({msg.index.detail})" if msg.index.detail else "")
+
+
+def backup_text(msg: P.SystemStatusUpdate, now: float | None = None) -> str:
+    if msg.last_backup is None:
+        return "no backup yet"
+    now = time.time() if now is None else now
+    return "backup " + _age(max(0.0, now - msg.last_backup))
+
+
+def status_fields(msg: P.SystemStatusUpdate, now: float | None = None) -> dict[str, str]:
+    return {"backend": backend_text(msg), "memory": memory_text(msg), "index": index_text(msg),
+            "backup": backup_text(msg, now), "service": msg.status_text}
