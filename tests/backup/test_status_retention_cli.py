@@ -1,0 +1,64 @@
+"""Status age and warning, progress callback, BackupManager history, retention, and the CLI."""
+
+from __future__ import annotations
+
+import pytest
+
+from telos.backup.catalog import chain_problems, load_sets
+from telos.backup.engine import make_backup
+from telos.backup.restore import restore
+from telos.backup.retention import prune
+
+
+def test_status_age_warning_history_and_progress(image, key_env):
+    with image.thought("policy"):
+        image.backups.manager.drill = "full"
+    st = image.backups.status()
+    assert st["warning"] == "no backup has been made yet"
+    seen = []
+    r = image.backups.backup(status=lambda desc, n, total: seen.append((desc, n, total)))
+    assert r.kind == "full"
+    assert seen and seen[-1][1] == seen[-1][2] and any(d.startswith("backup full") for d, _, _ in seen)
+    mgr = image.backups.manager
+    assert mgr.history[-1]["set"] == r.set.ident and mgr.last_full is not None
+    assert mgr.last_verify["ok"] is True and mgr.last_verify["set"] == r.set.ident
+    st = image.backups.status()
+    assert st["warning"] is None and st["age_seconds"] >= 0 and st["newest"] == r.set.ident
+    with image.thought("strict policy"):
+        mgr.max_age = 0
+    assert "old (policy allows" in image.backups.status()["warning"]
+    assert image.backups.due() == "incremental" or image.backups.due() is None
+
+
+def test_retention_keeps_remaining_chains_restorable(workload, dest, keys, tmp_path):
+    tids = []
+    for k in range(3):
+        tids.append(workload.commit(2))
+        make_backup(workload.path, dest, keys, full=True)
+        tids.append(workload.commit(2))
+        make_backup(workload.path, dest, keys)
+    assert prune(dest, keys, keep_chains=2) and len({s.chain for s in load_sets(dest, keys)}) == 2
+    sets = load_sets(dest, keys)
+    assert [s.seq for s in sets] == [3, 4, 5, 6]
+    assert chain_problems(dest, sets, keys) == []          # the anchor keeps the chain whole
+    r = make_backup(workload.path, dest, keys) if workload.commit(1) else None
+    assert r.set.manifest["prev"] == sets[-1].sha256
+    res = restore(dest, keys, tmp_path / "o" / "telos.fs", at=sets[0].when())
+    assert res.set.seq == 3
+
+
+def test_cli_backup_list_verify_restore(cli, telos_home, key_env, tmp_path):
+    env = {"TELOS_HOME": str(telos_home), "TELOS_BACKUP_KEY": key_env}
+    p = cli("backup", env=env)
+    assert p.returncode == 0, p.stderr
+    assert "full backup #1" in p.stdout
+    p = cli("backups", env=env)
+    assert p.returncode == 0 and "#1" in p.stdout and "newest:" in p.stdout, p.stdout + p.stderr
+    p = cli("verify", env=env)
+    assert p.returncode == 0 and "verify: OK" in p.stdout, p.stdout + p.stderr
+    p = cli("restore", "--to", str(tmp_path / "r"), env=env)
+    assert p.returncode == 0 and (tmp_path / "r" / "telos.fs").exists(), p.stderr
+    p = cli("restore", "--at", "yesterday", env=env)
+    assert p.returncode == 1 and "--at 'yesterday'" in p.stderr
+    p = cli("restore", "--to", str(tmp_path / "x"), env=dict(env, TELOS_BACKUP_KEY="ab" * 32))
+    assert p.returncode == 1 and "wrong key" in p.stderr
