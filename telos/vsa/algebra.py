@@ -47,7 +47,12 @@ def as_array(value) -> np.ndarray:
 
 
 def to_tensor(arr: np.ndarray) -> FHRRTensor:
-    """A torchhd FHRR tensor sharing memory with ``arr`` (which must not be mutated after)."""
+    """A torchhd FHRR tensor sharing memory with ``arr`` (which must not be mutated after).
+
+    Slot arrays in the image are read-only; torch wants writable memory, so those are copied.
+    """
+    if not arr.flags.writeable:
+        arr = arr.copy()
     return torch.from_numpy(arr).as_subclass(FHRRTensor)
 
 
