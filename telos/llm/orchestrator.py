@@ -51,6 +51,9 @@ class Turn:
         return "".join(self.tokens)
 
     def __iter__(self) -> Iterator[str]:
+        if self.done:
+            yield from ()
+            return
         try:
             for tok in self._source:
                 self.tokens.append(tok)

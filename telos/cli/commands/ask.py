@@ -1,0 +1,60 @@
+"""``ask``: ask the personas a question; the answer streams onto the terminal.
+
+    master_forge.py ask "TEXT" [--persona NAME] [--backend auto|ollama|embedded]
+    master_forge.py ask --status
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from telos.cli.attach import open_for_cli
+
+
+def run(args) -> int:
+    if args.backend:
+        os.environ["TELOS_LLM_BACKEND"] = args.backend
+    from telos.llm.orchestrator import Orchestrator
+
+    image = open_for_cli()
+    try:
+        orch = Orchestrator.for_image(image)
+        if args.status:
+            print(json.dumps(orch.status(), indent=2, default=str))
+            return 0
+        if not args.text:
+            print("error: nothing to ask (give TEXT or --status)", file=sys.stderr)
+            return 2
+        text = " ".join(args.text)
+        options = {"num_predict": args.max_tokens}
+        if args.temperature is not None:
+            options["temperature"] = args.temperature
+        turn = orch.ask(text, persona=args.persona, options=options)
+        print(f"{turn.persona.name} ({turn.model} via {orch.backend.name}):", file=sys.stderr,
+              flush=True)
+        for token in turn:
+            sys.stdout.write(token)
+            sys.stdout.flush()
+        sys.stdout.write("\n")
+        return 0
+    finally:
+        image.close()
+
+
+def register(sub) -> None:
+    p = sub.add_parser("ask", help="ask a persona; the answer streams as it is generated",
+                       description="Route TEXT to a persona (ALFRED, BRICK, ROBIN, BABS; or "
+                                   "--persona) and stream its answer. Uses Ollama when it is "
+                                   "configured or reachable, else the embedded SmolLM2 model.")
+    p.add_argument("text", nargs="*", help="the question")
+    p.add_argument("--persona", help="ALFRED | BRICK | ROBIN | BABS (default: routed by content)")
+    p.add_argument("--backend", choices=("auto", "ollama", "embedded"),
+                   help="override the image's Config.llm_backend for this call")
+    p.add_argument("--max-tokens", type=int, default=256, help="longest answer (default 256)")
+    p.add_argument("--temperature", type=float, default=None,
+                   help="sampling temperature (default: the backend's; 0 = greedy)")
+    p.add_argument("--status", action="store_true",
+                   help="print the backend, model per persona and VRAM use, then exit")
+    p.set_defaults(func=run)
