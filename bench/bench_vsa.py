@@ -64,14 +64,14 @@ def capacity(dims, ns, trials: int, n_fillers: int = 1000) -> list[tuple[int, in
     return rows
 
 
-def latency(sizes, dim: int, queries: int) -> list[dict]:
+def latency(sizes, dim: int, queries: int, ef_search: int = 256) -> list[dict]:
     from telos.vsa import algebra
     from telos.vsa.cleanup import FaissCleanup, TorchhdCleanup
     from telos.progress import Progress
     out = []
     for n in sizes:
         brute = TorchhdCleanup(dim, capacity=n)
-        ann = FaissCleanup(dim, "hnsw", hnsw_m=32, ef_search=64, ef_construction=64)
+        ann = FaissCleanup(dim, "hnsw", hnsw_m=32, ef_search=ef_search, ef_construction=64)
         t0 = time.perf_counter()
         with Progress(f"symbols {n}", total=n, unit="sym") as p:
             for start in range(0, n, 5000):
@@ -115,6 +115,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--sizes", default=None, help="symbol counts for latency (default 10000,100000)")
     ap.add_argument("--latency-dim", type=int, default=1000)
     ap.add_argument("--queries", type=int, default=50)
+    ap.add_argument("--ef-search", type=int, default=256, help="HNSW efSearch (recall vs speed)")
     ap.add_argument("--trials", type=int, default=None)
     args = ap.parse_args(argv)
     _threads()
@@ -124,7 +125,7 @@ def main(argv: list[str]) -> int:
     print("capacity: single-hop accuracy vs bindings per vector (cleanup among 1,000 fillers)")
     capacity([1000, 10_000], ns, trials)
     print(f"cleanup latency (median of {args.queries} queries, 1 thread each)")
-    latency(sizes, args.latency_dim, args.queries)
+    latency(sizes, args.latency_dim, args.queries, args.ef_search)
     return 0
 
 
