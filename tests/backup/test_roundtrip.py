@@ -25,6 +25,10 @@ def plain(value):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, PersistentList)):
         return [plain(v) for v in value]
+    if hasattr(value, "tolist") and hasattr(value, "dtype"):      # numpy arrays (hypervectors)
+        return ("array", str(value.dtype), value.tolist())
+    if getattr(value, "_p_oid", None) is not None:                  # other persistent objects
+        return ("persistent", type(value).__name__, value._p_oid, value._p_serial)
     return value
 
 
