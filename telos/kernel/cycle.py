@@ -22,7 +22,7 @@ from telos.errors import GenerationError, LLMError
 from telos.kernel import extract, policy, prompt as prompting
 from telos.kernel.sandbox import Limits, run_trial
 from telos.reflect import mirror
-from telos.uvm import METHOD, Message, UvmObject, _label, lookup
+from telos.uvm import Message, UvmObject, _label, lookup
 
 log = logging.getLogger(__name__)
 

@@ -59,10 +59,6 @@ class TrialResult:
     details: dict = field(default_factory=dict)
 
 
-class _Missing:
-    pass
-
-
 def to_json_value(value: Any, *, depth: int = 0) -> Any:
     """A JSON copy of a slot value: persistent containers become lists/dicts; anything else that
     JSON cannot carry (objects, functions) becomes ``None``. Never raises."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from telos import GenerationError, mirror, open_image
+from telos import GenerationError, mirror
 from telos.errors import LLMUnavailable, ModelNotFound
 from tests.kernel.conftest import fenced
 
