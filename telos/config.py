@@ -35,6 +35,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("model_cache", "TELOS_MODEL_CACHE", str(Path.home() / ".cache" / "telos"),
             "per-machine cache of converted model weights (shared by every home)"),
     Setting("log_level", "TELOS_LOG_LEVEL", "INFO", "level of the log file"),
+    Setting("llm_backend", "TELOS_LLM_BACKEND", None,
+            "force the LLM backend for this process: auto | ollama | embedded "
+            "(default: the image's Config.llm_backend)"),
+    Setting("backup_key", "TELOS_BACKUP_KEY", None,
+            "backup MAC/encryption key (64 hex digits or base64 of 32 bytes); else "
+            "TELOS_BACKUP_KEY_FILE, else HOME/keys/backup.key"),
 )
 
 
