@@ -98,7 +98,6 @@ def test_no_memory_bank_is_a_clear_error(image):
         curate(image, definer=scripted_definer)
 
 
-@pytest.mark.slow
 def test_curation_with_the_embedded_model(image, embeddings):
     from telos.llm.embedded import EmbeddedBackend
     from telos.vsa.curation import curate
