@@ -82,6 +82,8 @@ class Link(EventDispatcher):
         self._connect_listeners.append(fn)
 
     def start(self) -> None:
+        if self._events:
+            return                      # already started
         self.client.start()
         self._events = [Clock.schedule_interval(self.pump, 0),
                         Clock.schedule_interval(self._heartbeat, self.status_every)]

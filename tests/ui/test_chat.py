@@ -1,0 +1,82 @@
+"""The conversation against the real service: typed query → streamed answer, batched per frame."""
+
+from __future__ import annotations
+
+from tests.ui.conftest import REPLY, image_stats
+
+
+def _reply_entry(ui, request_id):
+    for entry in ui.root.ids.chat.chatlog.entries:
+        if entry.kind == "persona" and entry.request_id == request_id:
+            return entry
+    return None
+
+
+def test_typed_query_streams_an_answer_into_the_chat_view(ui, standin):
+    chat = ui.root.ids.chat
+    field = chat.ids.query
+    field.text = "What is a prototype?"
+    field.dispatch("on_text_validate")            # what pressing Enter does
+    assert field.text == ""
+    user = chat.chatlog.entries[-1]
+    assert user.kind == "user" and user.text == "What is a prototype?"
+    rid = user.request_id
+
+    seen_partial = {}
+
+    def after_each_batch():          # runs after every frame that brought messages
+        entry = _reply_entry(ui, rid)
+        if entry is not None and entry.streaming and entry.text:
+            seen_partial.setdefault("partial", entry.text)
+            seen_partial.setdefault("working", chat.working)
+            seen_partial.setdefault("lengths", set()).add(len(entry.text))
+
+    ui.link.on_frame(after_each_batch)
+
+    def done():
+        entry = _reply_entry(ui, rid)
+        return entry is not None and not entry.streaming
+
+    ui.until(done, "the streamed answer completed")
+    entry = _reply_entry(ui, rid)
+    assert entry.text == REPLY
+    assert entry.persona == "ALFRED"
+    # it really streamed: a strict prefix was on screen before the end, and many tokens arrived
+    assert "partial" in seen_partial and REPLY.startswith(seen_partial["partial"])
+    assert len(seen_partial["partial"]) < len(REPLY)
+    assert len(seen_partial["lengths"]) >= 2          # it grew on screen, frame after frame
+    assert seen_partial["working"] is True and chat.working is False
+    assert entry.tokens > 10
+    # the query went through the service to the (stand-in) model, persona prompt included
+    chats = [r["body"] for r in standin.requests if r["path"] == "/api/chat"]
+    assert any(m["content"] == "What is a prototype?" for b in chats for m in b["messages"])
+    # batching: the rows were rewritten at most once per frame that brought messages, and far
+    # fewer times than tokens arrived
+    view = chat.ids.chat_view
+    assert view.syncs <= ui.link.frames_with_messages
+    assert view.syncs < entry.tokens
+
+    # the widget tree shows it: a bubble labelled with the persona, holding the answer
+    bubbles = [b for b in ui.widgets("ChatBubble") if b.text == REPLY]
+    assert bubbles and bubbles[0].persona == "ALFRED"
+    assert bubbles[0].ids.persona.text.startswith("ALFRED")
+    assert any(b.text == "What is a prototype?" and b.align == "right" for b in ui.widgets("ChatBubble"))
+
+    shot = ui.screenshot("chat")
+    stats = image_stats(shot)
+    assert stats["width"] > 600 and stats["std"] > 10 and stats["colours"] > 50
+
+
+def test_sending_while_disconnected_says_so_and_sends_nothing(ui, standin):
+    chat = ui.root.ids.chat
+    before = len(standin.requests)
+    ui.link.connected = False                  # as the link marks it when the service is lost
+    try:
+        rid = chat.submit("are you there?")
+        ui.frames(2)
+        errors = [e for e in chat.chatlog.entries if e.kind == "error" and e.request_id == rid]
+        assert errors and "not connected" in errors[0].text and "What to do:" in errors[0].text
+    finally:
+        ui.link.connected = True
+    ui.frames(5)
+    assert len(standin.requests) == before
