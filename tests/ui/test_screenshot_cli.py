@@ -1,0 +1,39 @@
+"""``master_forge.py ui --screenshot``: a separate process renders a view and exits."""
+
+from __future__ import annotations
+
+import subprocess
+
+from tests.ui.conftest import image_stats
+from tests.ui.stack import PY, REPO, _env
+
+
+def _ui(stack_home, *args, timeout=240):
+    env = _env(stack_home)
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    return subprocess.run([PY, "-m", "telos.cli", "ui", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_screenshot_of_the_inspector_against_the_running_service(stack, kivy_window, tmp_path):
+    out_path = tmp_path / "inspector.png"
+    out = _ui(stack.home, "--screenshot", str(out_path), "--view", "inspector", "--inspect", "Gadget",
+              "--after", "0.5")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.strip().endswith(str(out_path))
+    stats = image_stats(out_path)
+    assert (stats["width"], stats["height"]) == (1180, 760)
+    assert stats["std"] > 10 and stats["colours"] > 50
+    log = (stack.home / "log" / "ui.log").read_text()
+    assert "screenshot saved" in log
+    assert "Kivy: v2.3.1" in log                       # Kivy's own records went into our log
+
+
+def test_screenshot_without_a_service_still_saves_and_says_not_ready(kivy_window, tmp_path):
+    home = tmp_path / "h"
+    out_path = tmp_path / "nothing.png"
+    out = _ui(home, "--screenshot", str(out_path), "--after", "0.2", "--patience", "1.5")
+    assert out.returncode == 3, out.stdout + out.stderr
+    assert out_path.exists() and image_stats(out_path)["std"] > 5
+    assert "not ready" in out.stderr
