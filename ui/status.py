@@ -18,7 +18,7 @@ def _age(seconds: float) -> str:
 
 
 def backend_text(msg: P.SystemStatusUpdate) -> str:
-    backend = msg.backend or "no LLM backend"
+    backend = msg.backend or "LLM: loads with the first query"
     loaded = [m for m in msg.models if m.loaded]
     if loaded:
         names = ", ".join(m.name + (f" ({m.persona})" if m.persona else "") for m in loaded[:3])

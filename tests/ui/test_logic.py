@@ -1,0 +1,102 @@
+"""The UI's plain-data parts: prototypes, the chat log, inspector parsing, status texts."""
+
+from __future__ import annotations
+
+import pytest
+
+from telos.bridge import protocol as P
+from ui.chatlog import ChatLog
+from ui.inspection import EditRejected, describe_provenance, object_rows, parse_send, parse_value
+from ui.prototypes import WidgetPrototype, build_prototypes
+from ui.status import backend_text, backup_text, status_fields
+from ui.theme import DEFAULT
+
+
+def test_prototypes_delegate_and_clone_records():
+    base = WidgetPrototype("Base", "Label", color=(1, 1, 1, 1), size=10)
+    child = base.derive("Child", size=12)
+    assert child.slots() == {"color": (1, 1, 1, 1), "size": 12}
+    assert child.record(text="hi") == {"color": (1, 1, 1, 1), "size": 12, "text": "hi", "viewclass": "Label"}
+    base.set(color=(0, 0, 0, 1))                         # restyling the prototype restyles clones
+    assert child.record()["color"] == (0, 0, 0, 1)
+    assert child["size"] == 12 and child["color"] == (0, 0, 0, 1)
+    with pytest.raises(KeyError):
+        child["nope"]
+    with pytest.raises(ValueError):
+        WidgetPrototype("Orphan")
+
+
+def test_the_styled_prototypes_exist_with_persona_colours():
+    reg = build_prototypes(DEFAULT)
+    assert reg["UserBubble"].record()["align"] == "right"
+    assert reg["ErrorBubble"].record()["viewclass"] == "ChatBubble"
+    assert reg["ParentRow"]["kind"] == "parent"
+    assert DEFAULT.persona_colour("brick") == DEFAULT.persona_colour("BRICK") != DEFAULT.persona_colour("ROBIN")
+    assert DEFAULT.persona_colour("NEWCOMER") == DEFAULT.persona_colour("NEWCOMER")
+    with pytest.raises(KeyError, match="known"):
+        reg["Nope"]
+
+
+def test_chatlog_batches_tokens_into_one_dirty_row():
+    log = ChatLog()
+    log.user("hi", "r1")
+    assert log.take_dirty() == ([0], True)
+    log.tokens("r1", "BRICK", ["Hel", "lo", " there"])
+    log.tokens("r1", "BRICK", ["!"])
+    dirty, appended = log.take_dirty()
+    assert dirty == [1] and appended
+    assert log.entries[1].text == "Hello there!" and log.entries[1].tokens == 4 and log.working
+    log.complete("r1", "BRICK", "Hello there!", "tid-1")
+    assert not log.entries[1].streaming and "thought tid-1" in log.entries[1].status and not log.working
+    assert log.take_dirty() == ([1], False)
+
+
+def test_chatlog_errors_and_lost_service():
+    log = ChatLog()
+    log.user("q", "r2")
+    log.tokens("r2", "ROBIN", ["part"])
+    log.abandon_pending("gone")
+    assert log.entries[1].status.startswith("interrupted") and not log.entries[1].streaming
+    i = log.error("r3", "bad_request", "nope", "do this")
+    assert log.entries[i].text == "nope\nWhat to do: do this" and log.entries[i].status == "bad_request"
+
+
+def test_parse_value_and_send():
+    assert parse_value(' {"a": [1, 2.5, null, true]} ') == {"a": [1, 2.5, None, True]}
+    with pytest.raises(EditRejected, match="double quotes"):
+        parse_value("hello")
+    with pytest.raises(EditRejected):
+        parse_value("# a comment")
+    s = parse_send('greet("Ada, Lovelace", [1, {"x": ","}], loud=true)')
+    assert (s.selector, s.args, s.kwargs) == ("greet", ["Ada, Lovelace", [1, {"x": ","}]], {"loud": True})
+    assert parse_send("area") == parse_send("area()")
+    for bad in ("_private", "x(1,,2)", "f(a=1, 2)", 'f("open', "1abc", "f(hello)"):
+        with pytest.raises(EditRejected):
+            parse_send(bad)
+
+
+def test_object_rows_and_provenance():
+    view = P.ObjectView(object_id="abc", name="Gadget",
+                        slots=[P.SlotView(name="size", value_type="int", value_repr="3", value=3)],
+                        parents=[P.ParentView(slot="proto", object_id="def", name="Thing")],
+                        methods=[P.MethodView(selector="area", source="def area(self):\n    return 1\n",
+                                              provenance={"persona": "BRICK", "model": "phi3", "time": 0.0,
+                                                          "message": "area()"})])
+    rows = object_rows(view)
+    kinds = [r["kind"] for r in rows]
+    assert kinds == ["header", "parent", "header", "data", "header", "method"]
+    assert rows[1]["ref"] == "def" and rows[5]["value"].startswith("def area(self)")
+    text = describe_provenance(view.methods[0].provenance)
+    assert "by BRICK (phi3)" in text and 'from "area()"' in text
+    assert describe_provenance({}) == "provenance: unknown"
+
+
+def test_status_texts():
+    st = P.SystemStatusUpdate(status_text="ready", backend="ollama", vram_usage=2048.0,
+                              models=[P.ModelInfo(name="phi3:3.8b", persona="BRICK", loaded=True)],
+                              memory={"L1": 1200, "L2": 5}, last_backup=1000.0)
+    assert backend_text(st) == "ollama: phi3:3.8b (BRICK) · 2048 MiB"
+    assert backup_text(st, now=1000.0 + 7200) == "backup 2.0 h ago"
+    f = status_fields(st, now=1060.0)
+    assert f["memory"] == "memory L1 1,200 · L2 5" and f["backup"] == "backup 60 s ago"
+    assert backend_text(P.SystemStatusUpdate(status_text="x")) == "LLM: loads with the first query"
