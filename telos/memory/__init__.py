@@ -1,1 +1,37 @@
-"""Fractal memory (issue 3)."""
+"""Fractal memory (issue 3): ContextFractal/ConceptFractal records, FAISS L1 under two-phase
+commit, DiskANN L2 archive, layered search.
+
+``attach(image)`` returns the per-session facade exposed as ``image.memory``::
+
+    image.memory.remember("text", source=obj)       # -> id, one thought
+    image.memory.remember_many(texts)               # batched, one thought per batch, progress
+    image.memory.search("query", k=10)              # -> [Hit(id, text, distance, tier, record)]
+    image.memory.stats() / .reindex() / .archive() / .maintain() / .forget(ids)
+    image.memory.snapshot(dest_dir)                 # -> {"tid": ..., "files": [...]}
+
+Index files live under ``$TELOS_HOME/index/`` (``l1/``: checkpoint + delta log, ``l2/``: DiskANN).
+The reusable transactional index is :mod:`telos.memory.txindex`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["attach", "engine_for"]
+
+
+def engine_for(store, directory: Path | None = None, embedder=None):
+    """The process-wide MemoryEngine of a store (created on first use)."""
+    from telos.memory.engine import SHARED_KEY, MemoryEngine
+    with store.lock:
+        engine = store.shared.get(SHARED_KEY)
+        if engine is None:
+            directory = Path(directory) if directory else Path(store.home) / "index"
+            engine = MemoryEngine(store.db, directory, embedder=embedder, shared=store.shared)
+            store.shared[SHARED_KEY] = engine
+        return engine
+
+
+def attach(image, directory: Path | None = None, embedder=None):
+    from telos.memory.facade import Memory
+    return Memory(image, engine_for(image.store, directory, embedder))

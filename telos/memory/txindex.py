@@ -221,11 +221,11 @@ class TxVectorIndex:
             log.warning("index %s: %s -- rebuilding from the image", self.name, exc)
             return self.rebuild()
         if index is None:
-            has_data = last_committed_tid(storage) is not None
-            if has_data:
-                log.warning("index %s: no checkpoint in %s -- rebuilding from the image",
-                            self.name, self.directory)
-            return self.rebuild()
+            n = self.rebuild()
+            if n:
+                log.warning("index %s: no checkpoint in %s -- rebuilt %d vectors from the image",
+                            self.name, self.directory, n)
+            return n
         self._index = index
         self._ids = set(int(i) for i in faiss_ids(index))
         self._applied_tid = bytes.fromhex(meta["tid"]) if u64(bytes.fromhex(meta["tid"])) else None

@@ -1,0 +1,64 @@
+"""The per-process part of fractal memory: embedder, L1 index, L2 archive (one per store)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from telos.memory.embedder import DIM, shared_embedder
+from telos.memory.l2archive import L2Archive
+from telos.memory.records import BankSource
+from telos.memory.txindex import TxVectorIndex
+
+log = logging.getLogger(__name__)
+
+SHARED_KEY = "telos.memory.engine"
+
+
+def locate_bank(conn):
+    """The MemoryManager's bank as seen through ``conn`` (None before awakening)."""
+    protos = conn.root().get("prototypes")
+    if protos is None or "MemoryManager" not in protos:
+        return None
+    return protos["MemoryManager"]._data.get("bank")
+
+
+class MemoryEngine:
+    def __init__(self, db, directory: Path, *, embedder=None, shared: dict | None = None,
+                 locate=locate_bank, checkpoint_bytes: int = 64 << 20):
+        self.db, self.directory, self.locate = db, Path(directory), locate
+        self._embedder = embedder
+        self._shared = shared if shared is not None else {}
+        self.lock = threading.RLock()
+        self.l2 = L2Archive(self.directory / "l2", DIM)
+        self.l2.open()
+        self.source = BankSource(locate, min_id=lambda: self.l2.max_id)
+        self.l1 = TxVectorIndex(db, self.directory / "l1", name="memory", dim=DIM, metric="l2",
+                                source=self.source, checkpoint_bytes=checkpoint_bytes).open()
+        self._evict_archived()
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            self._embedder = shared_embedder(self._shared)
+        return self._embedder
+
+    def _evict_archived(self) -> None:
+        cut = self.l2.max_id
+        if cut:
+            n = self.l1.evict([i for i in self.l1.ids() if i <= cut])
+            if n:
+                log.info("L1: %d records now served by the L2 archive", n)
+
+    def archive(self) -> dict | None:
+        """Build L2 from every record, swap it in, then drop the archived ids from L1."""
+        meta = self.l2.build(self.db, BankSource(self.locate))
+        if meta is not None:
+            self._evict_archived()
+            self.l1.checkpoint()
+        return meta
+
+    def close(self) -> None:
+        self.l1.close()
+        self.l2.close()

@@ -1,0 +1,166 @@
+"""``image.memory``: remember, search, stats, reindex, snapshot (one facade per session)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from telos.errors import MemoryStoreError
+from telos.memory.records import ContextFractal
+from telos.progress import Progress
+
+log = logging.getLogger(__name__)
+
+DEFAULT_L1_CAPACITY = 50_000
+
+
+@dataclass
+class Hit:
+    id: int
+    text: str
+    distance: float
+    tier: str            # "L1" (FAISS, recent) or "L2" (DiskANN archive)
+    record: Any
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "text": self.text, "distance": self.distance, "tier": self.tier}
+
+
+class Memory:
+    def __init__(self, image, engine):
+        self.image, self.engine = image, engine
+
+    # -- writing -----------------------------------------------------------------------
+    @property
+    def bank(self):
+        bank = self.engine.locate(self.image.connection)
+        if bank is None:
+            raise MemoryStoreError("this image has no MemoryManager (not awakened?)")
+        return bank
+
+    def remember(self, text: str, source=None) -> int:
+        """Embed ``text`` and store it as a ContextFractal in one thought; returns its id."""
+        return self.remember_many([text], sources=[source])[0]
+
+    def remember_many(self, texts, *, sources=None, batch_size: int = 256, status=None) -> list[int]:
+        """Embed and store many texts, one thought per batch; returns their ids."""
+        texts = [str(t) for t in texts]
+        sources = list(sources) if sources is not None else [None] * len(texts)
+        ids: list[int] = []
+        with Progress("remember", total=len(texts), unit="text", status=status) as bar:
+            for start in range(0, len(texts), batch_size):
+                chunk = texts[start:start + batch_size]
+                vecs = self.engine.embedder.encode(chunk)
+                ids += self._store(chunk, vecs, sources[start:start + batch_size])
+                bar.update(len(chunk))
+        return ids
+
+    def _store(self, texts, vecs, sources) -> list[int]:
+        with self.image.thought(f"remember {len(texts)}"):
+            bank = self.bank
+            new = list(bank.allocate(len(texts)))
+            for i, text, vec, src in zip(new, texts, vecs, sources):
+                bank.contexts[i] = ContextFractal(i, text, vec, src)
+            self.engine.l1.add(self.image.transaction_manager, new, vecs)
+        return new
+
+    def forget(self, ids) -> int:
+        """Remove records (and their vectors) in one thought; returns how many existed."""
+        with self.image.thought("forget"):
+            bank = self.bank
+            gone = [int(i) for i in ids if bank.contexts.pop(int(i), None) is not None]
+            self.engine.l1.remove(self.image.transaction_manager, gone)
+        return len(gone)
+
+    # -- reading -----------------------------------------------------------------------
+    def search(self, query: str | np.ndarray, k: int = 10) -> list[Hit]:
+        """L1 and L2 queried, merged by distance, deduplicated, hydrated from ZODB."""
+        if isinstance(query, str):
+            q = self.engine.embedder.encode([query])
+        else:
+            q = np.asarray(query, np.float32).reshape(1, -1)
+        return self.search_vectors(q, k)[0]
+
+    def search_vectors(self, queries: np.ndarray, k: int = 10) -> list[list[Hit]]:
+        eng = self.engine
+        d1, i1 = eng.l1.search(queries, k)
+        d2, i2 = eng.l2.search(queries, k + 8)     # margin: archived records may be forgotten
+        self.image.transaction_manager.begin() if not self.image.has_changes() else None
+        bank = self.bank
+        out = []
+        for row in range(len(queries)):
+            best: dict[int, tuple[float, str]] = {}
+            for d, i in zip(d1[row], i1[row]):
+                if i >= 0:
+                    best[int(i)] = (float(d), "L1")
+            for d, i in zip(d2[row], i2[row]):
+                if i >= 0 and int(i) not in best:
+                    best[int(i)] = (float(d), "L2")
+            hits = []
+            for i, (d, tier) in sorted(best.items(), key=lambda kv: kv[1][0]):
+                rec = bank.contexts.get(i)
+                if rec is None:          # forgotten, or not yet visible: never answer for it
+                    continue
+                hits.append(Hit(i, rec.text, d, tier, rec))
+                if len(hits) == k:
+                    break
+            out.append(hits)
+        return out
+
+    def get(self, id: int) -> ContextFractal | None:
+        return self.bank.contexts.get(int(id))
+
+    def stats(self) -> dict:
+        eng = self.engine
+        eng.l1.catch_up()
+        return {"records": len(self.bank.contexts), "concepts": len(self.bank.concepts),
+                "l1": len(eng.l1), "l2": eng.l2.count, "l2_max_id": eng.l2.max_id,
+                "l1_capacity": self.l1_capacity}
+
+    @property
+    def l1_capacity(self) -> int:
+        cfg = self.image.config
+        value = cfg._data.get("l1_capacity") if cfg is not None else None
+        return int(value) if value else DEFAULT_L1_CAPACITY
+
+    # -- maintenance -------------------------------------------------------------------
+    def maintain(self) -> dict | None:
+        """Size policy: archive into L2 when L1 holds more than ``l1_capacity`` records."""
+        if len(self.engine.l1) > self.l1_capacity:
+            return self.engine.archive()
+        return None
+
+    def archive(self) -> dict | None:
+        return self.engine.archive()
+
+    def reindex(self, status=None) -> dict:
+        """Rebuild both tiers from ZODB (L2 in another process, then L1 for the rest)."""
+        eng = self.engine
+        meta = eng.l2.build(eng.db, eng.source.__class__(eng.locate))
+        n = eng.l1.rebuild(status=status)
+        return {"l1": n, "l2": meta["count"] if meta else eng.l2.count}
+
+    def snapshot(self, dest_dir) -> dict:
+        """A consistent copy of the index files for the committed state (for backups)."""
+        dest = Path(dest_dir)
+        info = self.engine.l1.snapshot(dest / "l1")
+        files = list(info["files"])
+        live = self.engine.l2._live
+        if live is not None:
+            target = dest / "l2" / live.path.name
+            target.mkdir(parents=True, exist_ok=True)
+            for p in live.path.iterdir():
+                if p.is_file():
+                    shutil.copy2(p, target / p.name)
+                    files.append(str(target / p.name))
+            (dest / "l2" / "CURRENT").write_text(__import__("json").dumps(live.meta))
+            files.append(str(dest / "l2" / "CURRENT"))
+        return {"tid": info["tid"], "files": files}
+
+    def close(self) -> None:
+        pass   # the engine is per process (store.shared) and closes with the store

@@ -1,0 +1,219 @@
+"""The L2 tier: a DiskANN disk index over archived records, rebuilt in another process.
+
+Layout under ``<index dir>/l2/``::
+
+    CURRENT              {"dir": "build-<tid>-<n>", "tid": hex, "max_id": n, "count": n}
+    build-<tid>-<n>/     ids.npy (position -> record id), DiskANN files, manifest.json, build.log
+
+A build exports (id, vector) pairs from a historical view of the image at a recorded tid, runs
+``python -m telos.memory.l2build`` with stdout/stderr going to ``build.log`` (DiskANN's chatter
+never reaches the terminal), checks the manifest, then replaces ``CURRENT`` atomically and swaps
+the in-memory reference. Searches hold a reference to the archive they started with, so the
+previous archive answers until the swap and no search sees a half-written one. On open, a
+damaged or missing archive is reported and dropped (``max_id`` 0): the caller then serves those
+records from L1 until the next build.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from telos.errors import IndexCorruptError, MemoryStoreError
+from telos.memory.checkpoint import fsync_dir, write_atomic
+from telos.memory.faults import fault
+from telos.memory.l2build import MANIFEST, file_sha256
+
+log = logging.getLogger(__name__)
+
+POINTER = "CURRENT"
+MIN_RECORDS = 32          # DiskANN needs a handful of points; smaller archives are not built
+SEARCH_THREADS = 2        # diskannpy 0.7 can hang loading with num_threads=1
+
+
+@dataclass
+class _Live:
+    index: object
+    ids: np.ndarray
+    meta: dict
+    path: Path
+
+
+_fd_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def quiet_c_stdout(logfile: Path):
+    """Send fds 1 and 2 to ``logfile`` while DiskANN's C++ code talks."""
+    with _fd_lock:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = os.dup(1), os.dup(2)
+        fd = os.open(logfile, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            yield
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for f in (*saved, fd):
+                os.close(f)
+
+
+class L2Archive:
+    def __init__(self, directory: Path, dim: int, metric: str = "l2"):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.dim, self.metric = dim, metric
+        self._live: _Live | None = None
+        self._retired: list[_Live] = []   # destroyed quietly at close (DiskANN prints then)
+        self._build_lock = threading.Lock()
+
+    # -- reading -----------------------------------------------------------------------
+    @property
+    def max_id(self) -> int:
+        live = self._live
+        return int(live.meta["max_id"]) if live else 0
+
+    @property
+    def count(self) -> int:
+        live = self._live
+        return int(live.meta["count"]) if live else 0
+
+    @property
+    def meta(self) -> dict | None:
+        live = self._live
+        return dict(live.meta) if live else None
+
+    def open(self) -> bool:
+        """Load the current archive; False (with a warning) if there is none or it is damaged."""
+        pointer = self.directory / POINTER
+        if not pointer.exists():
+            return False
+        try:
+            meta = json.loads(pointer.read_text())
+            self._live = self._load(self.directory / meta["dir"], meta)
+            return True
+        except (IndexCorruptError, ValueError, KeyError, TypeError) as exc:
+            log.warning("L2 archive in %s is unusable (%s); dropping it -- its records are "
+                        "served from L1 until the next build", self.directory, exc)
+            pointer.unlink(missing_ok=True)
+            self._live = None
+            return False
+
+    def _load(self, path: Path, meta: dict) -> _Live:
+        import diskannpy
+        try:
+            manifest = json.loads((path / MANIFEST).read_text())
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"{path}: no valid manifest ({exc})") from exc
+        for name, digest in manifest["files"].items():
+            try:
+                ok = file_sha256(path / name) == digest
+            except OSError:
+                ok = False
+            if not ok:
+                raise IndexCorruptError(f"{path / name}: missing or damaged (checksum)")
+        ids = np.load(path / "ids.npy")
+        if len(ids) != manifest["count"] or manifest["dim"] != self.dim:
+            raise IndexCorruptError(f"{path}: ids/dim do not match the manifest")
+        try:
+            with quiet_c_stdout(path / "build.log"):
+                index = diskannpy.StaticDiskIndex(
+                    str(path), num_threads=SEARCH_THREADS, num_nodes_to_cache=0,
+                    distance_metric=self.metric, vector_dtype=np.float32, dimensions=self.dim)
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise IndexCorruptError(f"{path}: DiskANN cannot load it ({exc})") from exc
+        return _Live(index, ids, meta, path)
+
+    def search(self, queries: np.ndarray, k: int, complexity: int = 64):
+        """(distances, record ids) per query; -1 pads. Uses the archive live at the call."""
+        live = self._live
+        q = np.ascontiguousarray(np.asarray(queries, np.float32).reshape(-1, self.dim))
+        D = np.full((len(q), k), np.inf, np.float32)
+        I = np.full((len(q), k), -1, np.int64)
+        if live is None or len(live.ids) == 0:
+            return D, I
+        kk = min(k, len(live.ids))
+        for row, vec in enumerate(q):
+            res = live.index.search(vec, kk, max(complexity, kk))
+            pos = np.asarray(res.identifiers, np.int64)
+            D[row, :kk] = res.distances
+            I[row, :kk] = live.ids[pos]
+        return D, I
+
+    # -- building ----------------------------------------------------------------------
+    def build(self, db, source, *, threads: int = 2) -> dict | None:
+        """Build from the image at its last committed tid and swap it in; None if too small."""
+        from telos.memory.txindex import last_committed_tid
+        with self._build_lock:
+            tid = last_committed_tid(db.storage)
+            if tid is None:
+                return None
+            conn = db.open(at=tid)
+            try:
+                pairs = list(source.enumerate(conn))
+            finally:
+                conn.close()
+            if len(pairs) < MIN_RECORDS:
+                log.info("L2: only %d records, not building an archive yet", len(pairs))
+                return None
+            ids = np.asarray([i for i, _ in pairs], np.int64)
+            vecs = np.stack([v for _, v in pairs]).astype(np.float32)
+            del pairs
+            name = f"build-{tid.hex()}-{len(ids)}-{os.getpid()}"
+            path = self.directory / name
+            shutil.rmtree(path, ignore_errors=True)
+            path.mkdir()
+            np.save(path / "vectors.npy", vecs)
+            np.save(path / "ids.npy", ids)
+            fault("l2.exported")
+            with open(path / "build.log", "ab") as logf:
+                proc = subprocess.run(
+                    [sys.executable, "-m", "telos.memory.l2build", str(path), self.metric,
+                     str(threads)], stdout=logf, stderr=logf, stdin=subprocess.DEVNULL,
+                    env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
+            if proc.returncode != 0:
+                raise MemoryStoreError(f"DiskANN build failed (exit {proc.returncode}); "
+                                       f"see {path / 'build.log'}")
+            meta = {"dir": name, "tid": tid.hex(), "max_id": int(ids.max()), "count": len(ids)}
+            live = self._load(path, meta)
+            fsync_dir(path)
+            write_atomic(self.directory / POINTER, json.dumps(meta).encode())
+            fault("l2.swapped")
+            old, self._live = self._live, live
+            if old is not None:
+                self._retired.append(old)
+            self._cleanup(keep={name, old.path.name if old else name})
+            log.info("L2 archive %s live: %d records up to id %d", name, len(ids), meta["max_id"])
+            return meta
+
+    def _cleanup(self, keep: set[str]) -> None:
+        for p in self.directory.glob("build-*"):
+            if p.name not in keep:
+                shutil.rmtree(p, ignore_errors=True)
+
+    def files(self) -> list[Path]:
+        live = self._live
+        if live is None:
+            return []
+        return [p for p in live.path.iterdir() if p.is_file()] + [self.directory / POINTER]
+
+    def close(self) -> None:
+        import gc
+        logfile = self.directory / "close.log"
+        with quiet_c_stdout(logfile):
+            self._live = None
+            self._retired.clear()
+            gc.collect()
