@@ -310,7 +310,7 @@ class MemoryHit(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
     record_id: Annotated[str, Field(max_length=MAX_ID * 2)]
     text: Text
-    score: float
+    score: float                         # the index distance: lower is closer
     tier: Short = ""
     source: Short = ""
     created: float | None = None

@@ -1,0 +1,218 @@
+"""The service's bridge handlers: one function per request command, each on its own image session.
+
+Writes (SET_SLOT, DEFINE_METHOD, SEND_MESSAGE, REMEMBER) are thoughts: committed when the handler
+succeeds, aborted otherwise, so a failed request leaves the image exactly as it was. The ACK is
+sent only after the commit returned, so an acknowledged write is durable.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+from typing import TYPE_CHECKING, Any
+
+from telos.bridge import protocol as P
+from telos.bridge.server import HandlerRegistry, RequestContext
+from telos.errors import RequestRefused, TelosError
+from telos.reflect import mirror
+from telos.service import views
+from telos.service.sessions import commit_thought
+
+if TYPE_CHECKING:
+    from telos.service.process import Service
+
+log = logging.getLogger(__name__)
+
+
+def build_registry(service: "Service") -> HandlerRegistry:
+    reg = HandlerRegistry()
+
+    def thought(ctx: RequestContext, fn, note: str):
+        s = ctx.session
+        result = commit_thought(s, fn, note, user=f"bridge:{ctx.request_id}",
+                                on_commit=service.metrics.commit,
+                                on_conflict=service.metrics.conflict)
+        return result, s.last_thought
+
+    @reg.handler("PING")
+    def ping(ctx):
+        return P.Pong(request_id=ctx.request_id)
+
+    @reg.handler("STATUS_REQUEST")
+    def status(ctx):
+        return service.status.snapshot(request_id=ctx.request_id)
+
+    @reg.handler("SHUTDOWN_REQUEST")
+    def shutdown(ctx):
+        log.warning("shutdown requested over the bridge (%s)", ctx.request.reason or "no reason given")
+        service.request_stop(f"SHUTDOWN_REQUEST {ctx.request_id}")
+        return P.Ack(request_id=ctx.request_id, of="SHUTDOWN_REQUEST", detail="stopping")
+
+    @reg.handler("LIST_PROTOTYPES")
+    def list_prototypes(ctx):
+        protos = ctx.session.prototypes
+        items = [views.summary(name, obj) for name, obj in list(protos.items())[: P.MAX_ITEMS]]
+        return P.PrototypeList(request_id=ctx.request_id, prototypes=items)
+
+    @reg.handler("INSPECT_OBJECT")
+    def inspect(ctx):
+        r = ctx.request
+        obj = views.resolve(ctx.session, r.name, r.object_id)
+        return P.ObjectDescription(request_id=ctx.request_id, object=views.object_view(obj))
+
+    @reg.handler("SET_SLOT")
+    def set_slot(ctx):
+        r = ctx.request
+
+        def change():
+            obj = views.resolve(ctx.session, r.name, r.object_id)
+            if r.slot in obj._parents:
+                raise RequestRefused(f"{r.slot!r} is a parent slot; SET_SLOT sets data slots",
+                                     code=P.BAD_REQUEST)
+            setattr(obj, r.slot, r.value)
+            return obj
+        obj, tid = thought(ctx, change, r.note or f"bridge: set {r.slot}")
+        return P.Ack(request_id=ctx.request_id, of="SET_SLOT", thought_id=tid,
+                     object=views.object_view(obj))
+
+    @reg.handler("DEFINE_METHOD")
+    def define_method(ctx):
+        r = ctx.request
+        selector = r.selector or _def_name(r.source)
+
+        def change():
+            obj = views.resolve(ctx.session, r.name, r.object_id)
+            mirror(obj).define(selector, r.source, {"author": "bridge", "via": "DEFINE_METHOD",
+                                                    "note": r.note or None})
+            return obj
+        obj, tid = thought(ctx, change, r.note or f"bridge: define {selector}")
+        return P.Ack(request_id=ctx.request_id, of="DEFINE_METHOD", thought_id=tid,
+                     object=views.object_view(obj))
+
+    @reg.handler("SEND_MESSAGE")
+    def send_message(ctx):
+        r = ctx.request
+        state: dict[str, Any] = {}
+
+        def run():
+            obj = views.resolve(ctx.session, r.name, r.object_id)
+            state["had"] = mirror(obj).responds_to(r.selector)
+            try:
+                target = getattr(obj, r.selector)
+                value = target(*r.args, **r.kwargs) if callable(target) else target
+            except TelosError:
+                raise
+            except Exception as exc:   # the receiver's own code raised: report it, commit nothing
+                raise RequestRefused(f"{r.selector} raised {type(exc).__name__}: {exc}",
+                                     code=P.EVALUATION_FAILED,
+                                     hint="the image is unchanged") from exc
+            state["generated"] = not state["had"] and mirror(obj).responds_to(r.selector)
+            return value
+        value, tid = thought(ctx, run, f"bridge: send {r.selector}")
+        return P.SendResult(request_id=ctx.request_id, generated=state.get("generated", False),
+                            thought_id=tid, **views.describe_value(value))
+
+    @reg.handler("SEARCH_MEMORY")
+    def search(ctx):
+        r = ctx.request
+        memory = _memory(ctx.session)
+        hits = memory.search(r.query, k=r.k)
+        return P.SearchResults(request_id=ctx.request_id, hits=[_hit(h) for h in list(hits)[: r.k]])
+
+    @reg.handler("REMEMBER")
+    def remember(ctx):
+        r = ctx.request
+        memory = _memory(ctx.session)
+        record, tid = thought(ctx, lambda: memory.remember(r.text, source=r.source),
+                              f"bridge: remember ({r.source})")
+        rid = _field(record, "record_id", "id", "_id")
+        return P.Ack(request_id=ctx.request_id, of="REMEMBER", thought_id=tid,
+                     record_id=None if rid is None else str(rid)[: P.MAX_ID * 2])
+
+    @reg.handler("USER_QUERY_REQUEST")
+    def user_query(ctx):
+        r = ctx.request
+        responder = service.responder()
+        persona_id, tokens = responder.respond(ctx.session, r.query_text, r.persona, ctx.cancelled)
+        parts: list[str] = []
+        try:
+            for token in tokens:
+                if not token:
+                    continue
+                if ctx.cancelled.is_set() or not ctx.partial(persona_id, token):
+                    log.info("query %s cancelled after %d tokens", ctx.request_id, len(parts))
+                    return None
+                parts.append(token)
+        finally:
+            close = getattr(tokens, "close", None)
+            if callable(close):
+                close()
+        text = "".join(parts)
+        tid = None
+        if getattr(responder, "remember_turns", False) and parts:
+            tid = _remember_turn(ctx, thought, r.query_text, persona_id, text)
+        return P.PersonaResponseComplete(request_id=ctx.request_id, persona_id=persona_id,
+                                         full_text=text[: P.MAX_LONG_TEXT], thought_id=tid)
+
+    return reg
+
+
+def _remember_turn(ctx, thought, query: str, persona_id: str, text: str) -> str | None:
+    """Remember the exchange in fractal memory (one thought); the answer stands if this fails."""
+    try:
+        memory = _memory(ctx.session)
+    except RequestRefused:
+        return None
+    try:
+        _, tid = thought(ctx, lambda: memory.remember(f"Q: {query}\n{persona_id}: {text}",
+                                                      source=f"persona:{persona_id}"),
+                         f"remember turn of {persona_id}")
+        return tid
+    except Exception:
+        log.exception("remembering the turn of %s failed; the answer stands", persona_id)
+        return None
+
+
+def _def_name(source: str) -> str:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise RequestRefused(f"method source: syntax error on line {exc.lineno}: {exc.msg}",
+                             code=P.BAD_REQUEST) from exc
+    defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    if not defs:
+        raise RequestRefused("method source must be one `def name(self, ...)`", code=P.BAD_REQUEST)
+    return defs[0].name
+
+
+def _memory(session: Any) -> Any:
+    try:
+        memory = session.memory
+    except (ImportError, AttributeError) as exc:
+        raise RequestRefused(f"fractal memory is not available in this service: {exc}",
+                             code=P.UNAVAILABLE) from exc
+    if not (hasattr(memory, "search") and hasattr(memory, "remember")):
+        raise RequestRefused("fractal memory is not available in this service", code=P.UNAVAILABLE)
+    return memory
+
+
+def _field(obj: Any, *names: str) -> Any:
+    for n in names:
+        if isinstance(obj, dict) and n in obj:
+            return obj[n]
+        v = getattr(obj, n, None)
+        if v is not None:
+            return v
+    return None
+
+
+def _hit(h: Any) -> P.MemoryHit:
+    record = _field(h, "record") or h
+    created = _field(record, "created", "time")
+    return P.MemoryHit(
+        record_id=str(_field(h, "record_id", "id") or _field(record, "record_id", "id", "_id") or "")[:128],
+        text=str(_field(h, "text") or _field(record, "text") or "")[: P.MAX_TEXT],
+        score=float(_field(h, "score", "similarity", "distance") or 0.0),
+        tier=str(_field(h, "tier", "layer") or "")[: P.MAX_SHORT],
+        source=str(_field(record, "source") or "")[: P.MAX_SHORT],
+        created=float(created) if isinstance(created, (int, float)) else None)

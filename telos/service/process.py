@@ -1,0 +1,269 @@
+"""The service process (``master_forge.py serve``): the image through ZEO, the bridge, the
+orchestrator, the maintenance and backup schedules, health and metrics.
+
+Start-up waits for ZEO in short slices (supervisord's ``priority`` orders starts but never waits
+for readiness) and still honours SIGTERM while waiting. SIGTERM/SIGINT or a SHUTDOWN_REQUEST:
+stop accepting (new requests get ``shutting_down``), let in-flight requests finish for ``grace``
+seconds, cancel the rest (their thoughts abort: nothing half-done is committed), close the image.
+``$TELOS_HOME/run/service.json`` says where the bridge and the health endpoint are while it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from telos import config
+from telos.bridge import endpoints, keys
+from telos.bridge.server import BridgeServer, Curve
+from telos.errors import ImageUnavailableError, ServiceError
+from telos.service.metrics import HealthServer, ServiceMetrics
+from telos.service.responder import load_responder
+from telos.service.sessions import ImageSessionPool
+from telos.service.status import StatusBoard
+
+log = logging.getLogger(__name__)
+
+STATUS_REFRESH_S = 2.0
+# (area, method names tried in order, interval in seconds): optional periodic work of other areas
+MAINTENANCE = (("memory", ("maintain", "maintenance"), 30.0),
+               ("backups", ("run_due", "tick"), 60.0))
+
+
+def service_file(home: Path) -> Path:
+    return endpoints.run_dir(home) / "service.json"
+
+
+def read_service_file(home: Path) -> dict | None:
+    try:
+        return json.loads(service_file(home).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def zeo_socket(home: Path) -> Path:
+    return endpoints.run_dir(home) / "zeo.sock"
+
+
+class Service:
+    def __init__(self, home: Path | None = None, *, zeo: str | None = None, file: bool = False,
+                 endpoint: str | None = None, workers: int = 4, zeo_wait: float = 120.0,
+                 grace: float = 10.0, status_push: float = 5.0) -> None:
+        self.home = Path(home) if home else config.telos_home()
+        self.file = file
+        self.zeo = None if file else (zeo or config.get("zeo") or str(zeo_socket(self.home)))
+        self.endpoint = endpoint or endpoints.bridge_endpoint(self.home)
+        self.workers = workers
+        self.zeo_wait = zeo_wait
+        self.grace = grace
+        self.status_push = status_push
+        self.metrics = ServiceMetrics()
+        self.status = StatusBoard(self)
+        self.state = "starting"
+        self.started_at = time.time()
+        self.image: Any = None
+        self.bridge: BridgeServer | None = None
+        self.health_server: HealthServer | None = None
+        self._stop = threading.Event()
+        self._stop_reason = ""
+        self._responder: Any = None
+        self._responder_lock = threading.Lock()
+        self._maint: threading.Thread | None = None
+
+    # --- helpers used by handlers and the status board ---------------------------------------
+
+    def request_stop(self, reason: str) -> None:
+        if not self._stop.is_set():
+            self._stop_reason = reason
+            log.info("stop requested: %s", reason)
+        self._stop.set()
+
+    def responder(self) -> Any:
+        with self._responder_lock:
+            if self._responder is None:
+                self._responder = load_responder(self.image)
+            return self._responder
+
+    def responder_if_loaded(self) -> Any:
+        return self._responder
+
+    def responder_name(self) -> str:
+        r = self._responder
+        return str(getattr(r, "name", type(r).__name__)) if r is not None else ""
+
+    def connection_text(self) -> str:
+        if self.image is None:
+            return f"waiting for zeo:{self.zeo}" if self.zeo else "opening"
+        return f"zeo:{self.zeo}" if self.zeo else f"file:{self.image.store.path}"
+
+    def state_text(self) -> str:
+        return {"serving": "ready", "starting": "starting", "stopping": "stopping",
+                "stopped": "stopped"}.get(self.state, self.state)
+
+    # --- life cycle -------------------------------------------------------------------------------
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self.request_stop(signal.Signals(signum).name)
+
+    def open_image(self) -> Any:
+        from telos.image import open_image
+        if self.file:
+            return open_image(home=self.home)
+        deadline = time.monotonic() + self.zeo_wait
+        attempt = 0
+        while True:
+            if self._stop.is_set():
+                raise ServiceError(f"stopped ({self._stop_reason}) while waiting for ZEO at {self.zeo}")
+            attempt += 1
+            try:
+                return open_image(zeo=self.zeo, home=self.home, zeo_timeout=1.0)
+            except ImageUnavailableError as exc:
+                if time.monotonic() >= deadline:
+                    raise ServiceError(f"no ZEO server at {self.zeo} after {self.zeo_wait:g} s: {exc}; "
+                                       "is the zeo program running? (python3 master_forge.py status)") from exc
+                if attempt == 1 or attempt % 10 == 0:
+                    log.info("waiting for ZEO at %s (attempt %d)", self.zeo, attempt)
+                self._stop.wait(0.5)
+
+    def _curve(self) -> Curve | None:
+        if not endpoints.curve_required(self.endpoint):
+            return None
+        keys.ensure_keys(self.home)
+        pair = keys.server_keys(self.home)
+        allowed_dir = keys.authorized_dir(self.home)
+
+        def is_allowed(key: bytes) -> bool:   # re-read: the allow-list can change while we run
+            return key in keys.allowed_keys(self.home)
+        log.info("CURVE on: allow-list %s", allowed_dir)
+        return Curve(public=pair.public, secret=pair.secret, is_allowed=is_allowed)
+
+    def start(self, install_signals: bool = True) -> "Service":
+        if install_signals:
+            signal.signal(signal.SIGTERM, self._on_signal)
+            signal.signal(signal.SIGINT, self._on_signal)
+        self.image = self.open_image()
+        log.info("image open: %s", self.connection_text())
+        from telos.service.handlers import build_registry
+        self.bridge = BridgeServer(self.endpoint, build_registry(self), workers=self.workers,
+                                   curve=self._curve(), sessions=ImageSessionPool(self.image),
+                                   observer=self.metrics)
+        if self.endpoint.startswith("ipc://"):
+            stale = Path(self.endpoint[len("ipc://"):])
+            if stale.exists():
+                stale.unlink()   # a socket file left by a killed service
+        self.bridge.start()
+        address = endpoints.metrics_address()
+        if address is not None:
+            self.health_server = HealthServer(self.metrics, self.status.health, *address).start()
+        session = self.image.session()
+        self._maint = threading.Thread(target=self._maintenance, args=(session,), name="maintenance",
+                                       daemon=True)
+        self._maint.start()
+        self.state = "serving"
+        self.metrics.up.set(1)
+        self._write_service_file()
+        log.info("service ready (pid %d): bridge %s", os.getpid(), self.bridge.bound)
+        return self
+
+    def _write_service_file(self) -> None:
+        info = {"pid": os.getpid(), "state": self.state, "bridge": self.bridge.bound if self.bridge else None,
+                "health": f"{self.health_server.url}/health" if self.health_server else None,
+                "metrics": f"{self.health_server.url}/metrics" if self.health_server else None,
+                "connection": self.connection_text(), "started": self.started_at,
+                "curve": bool(self.bridge and self.bridge.curve)}
+        path = service_file(self.home)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(info, indent=1))
+        os.replace(tmp, path)
+
+    def _maintenance(self, session: Any) -> None:
+        last: dict[str, float] = {}
+        now = time.monotonic()
+        for area, _, interval in MAINTENANCE:
+            last[area] = now   # first run one interval after start
+        last_status = last_push = now
+        try:
+            self.status.refresh(session)   # first snapshot at once (areas may load slowly)
+        except Exception:
+            log.exception("first status refresh failed; continuing")
+        while not self._stop.wait(0.5):
+            now = time.monotonic()
+            try:
+                if now - last_status >= STATUS_REFRESH_S:
+                    last_status = now
+                    session.refresh()
+                    self.status.refresh(session)
+                if self.status_push and now - last_push >= self.status_push and self.bridge:
+                    last_push = now
+                    self.bridge.broadcast(self.status.snapshot())
+                for area, names, interval in MAINTENANCE:
+                    if now - last[area] >= interval:
+                        last[area] = now
+                        self._run_maintenance(session, area, names)
+            except Exception:
+                log.exception("maintenance step failed; continuing")
+        session.abort()
+
+    def _run_maintenance(self, session: Any, area: str, names: tuple[str, ...]) -> None:
+        try:
+            facade = getattr(session, area)
+        except (ImportError, AttributeError):
+            return
+        for name in names:
+            fn = getattr(facade, name, None)
+            if callable(fn):
+                session.refresh()
+                fn()
+                return
+
+    def wait(self) -> None:
+        while not self._stop.wait(1.0):
+            pass
+
+    def stop(self) -> None:
+        if self.state in ("stopping", "stopped"):
+            return
+        self.state = "stopping"
+        self.metrics.up.set(0)
+        self._stop.set()
+        log.info("service stopping (%s)", self._stop_reason or "stop()")
+        if self.bridge is not None:
+            try:
+                self._write_service_file()
+            except OSError:
+                pass
+            self.bridge.stop(grace=self.grace)
+        if self._maint is not None:
+            self._maint.join(timeout=15)
+        if self.health_server is not None:
+            self.health_server.stop()
+        if self.image is not None:
+            self.image.close()
+            self.image = None
+        try:
+            service_file(self.home).unlink()
+        except OSError:
+            pass
+        self.state = "stopped"
+        log.info("service stopped")
+
+    def run(self) -> int:
+        """Start, serve until SIGTERM / SIGINT / SHUTDOWN_REQUEST, stop. Returns the exit status."""
+        try:
+            self.start()
+        except ServiceError as exc:
+            if self._stop.is_set():
+                log.info("%s", exc)
+                return 0
+            raise
+        try:
+            self.wait()
+        finally:
+            self.stop()
+        return 0
