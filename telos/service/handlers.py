@@ -125,7 +125,7 @@ def build_registry(service: "Service") -> HandlerRegistry:
         memory = _memory(ctx.session)
         record, tid = thought(ctx, lambda: memory.remember(r.text, source=r.source),
                               f"bridge: remember ({r.source})")
-        rid = _field(record, "record_id", "id", "_id")
+        rid = record if isinstance(record, (int, str)) else _field(record, "record_id", "id", "_id")
         return P.Ack(request_id=ctx.request_id, of="REMEMBER", thought_id=tid,
                      record_id=None if rid is None else str(rid)[: P.MAX_ID * 2])
 

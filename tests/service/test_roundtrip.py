@@ -1,0 +1,132 @@
+"""Every request kind through a real service process attached to a real ZEO server."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+from telos.bridge import protocol as P
+from telos.errors import RemoteError
+from tests.service.scripted import expected
+
+
+def test_ping_and_status(client, service):
+    assert client.ping().command == "PONG"
+    st = client.status()
+    assert isinstance(st, P.SystemStatusUpdate)
+    assert st.pid == service.pid
+    assert st.status_text == "ready"
+    assert st.connection.startswith("zeo:")
+    assert st.index.state in ("absent", "idle", "rebuilding", "failed", "unknown")
+
+
+def test_list_and_inspect(client):
+    protos = {p.name: p for p in client.list_prototypes().prototypes}
+    assert {"Object", "Config"} <= set(protos)
+    by_name = client.inspect(name="Config")
+    by_id = client.inspect(object_id=protos["Config"].object_id)
+    assert by_name == by_id
+    assert by_name.name == "Config"
+    assert all(s.kind in ("data", "parent", "method") for s in by_name.slots)
+    with pytest.raises(RemoteError) as e:
+        client.inspect(name="NoSuchThing")
+    assert e.value.code == P.NOT_FOUND
+
+
+def test_set_slot_commits_and_another_zeo_client_sees_it(client, zeo_module):
+    ack = client.set_slot("favourite", {"colour": "blue", "n": [1, 2.5, None]}, name="Object",
+                          note="test set")
+    assert ack.of == "SET_SLOT" and ack.thought_id
+    slot = next(s for s in ack.object.slots if s.name == "favourite")
+    assert slot.value == {"colour": "blue", "n": [1, 2.5, None]}
+    from telos.image import open_image
+    other = open_image(zeo=zeo_module)
+    try:
+        assert dict(other.prototypes["Object"].favourite) == {"colour": "blue", "n": [1, 2.5, None]}
+        assert any(t.note == "test set" for t in other.thoughts(20))
+    finally:
+        other.close()
+
+
+def test_set_slot_refusals_change_nothing(client):
+    before = client.inspect(name="Object")
+    with pytest.raises(RemoteError) as e:
+        client.set_slot("_private", 1, name="Object")
+    assert e.value.code == P.BAD_REQUEST
+    with pytest.raises(RemoteError) as e:
+        client.set_slot("x", 1, object_id="0" * 32)
+    assert e.value.code == P.NOT_FOUND
+    assert client.inspect(name="Object") == before
+
+
+def test_define_method_then_send_message(client):
+    src = "def triple(self, n, plus=0):\n    return n * 3 + plus\n"
+    ack = client.define_method(src, name="Object", note="teach triple")
+    assert ack.thought_id
+    method = next(m for m in ack.object.methods if m.selector == "triple")
+    assert method.source == src
+    assert method.provenance.get("author") == "bridge"
+    res = client.send_message("triple", 14, name="Object", plus=1).result()
+    assert isinstance(res, P.SendResult)
+    assert res.value == 43 and res.value_type == "int" and res.generated is False
+    view = client.inspect(name="Object")
+    assert any(s.name == "triple" and s.kind == "method" for s in view.slots)
+
+
+def test_send_message_failures_are_reported_and_abort(client):
+    client.define_method("def boom(self):\n    self.boomed = True\n    raise ValueError('nope')\n",
+                         name="Object")
+    with pytest.raises(RemoteError) as e:
+        client.send_message("boom", name="Object").result()
+    assert e.value.code == P.EVALUATION_FAILED and "nope" in str(e.value)
+    assert not any(s.name == "boomed" for s in client.inspect(name="Object").slots)
+    with pytest.raises(RemoteError) as e:
+        client.send_message("neverDefined", name="Object").result()
+    assert e.value.code == P.NOT_FOUND
+    with pytest.raises(RemoteError) as e:
+        client.define_method("def broken(self:\n  pass", name="Object")
+    assert e.value.code == P.BAD_REQUEST
+
+
+def test_user_query_streams_in_order(client):
+    call = client.ask("alpha 25 0", persona="BRICK")
+    tokens, seqs = [], []
+    for part in call:
+        assert part.request_id == call.request_id and part.persona_id == "BRICK"
+        tokens.append(part.token)
+        seqs.append(part.seq)
+    assert tokens == expected("alpha", 25)
+    assert seqs == list(range(25))
+    assert call.final.full_text == "".join(expected("alpha", 25))
+
+
+def test_remember_and_search_memory(client):
+    ack = client.remember("the lighthouse keeper feeds three grey cats", source="test")
+    assert ack.of == "REMEMBER" and ack.record_id is not None and ack.thought_id
+    client.remember("quarterly tax forms are due in april", source="test")
+    hits = client.search("who feeds the cats?", k=2).hits
+    assert hits and "cats" in hits[0].text
+
+
+def test_health_and_metrics_on_loopback(client, service):
+    info = service.info()
+    assert info["health"].startswith("http://127.0.0.1:")
+    with urllib.request.urlopen(info["health"], timeout=5) as r:
+        body = json.loads(r.read())
+    assert body["ok"] is True and body["state"] == "serving" and body["pid"] == service.pid
+    client.ping()
+    with urllib.request.urlopen(info["metrics"], timeout=5) as r:
+        text = r.read().decode()
+    assert 'telos_bridge_requests_total{command="PING"}' in text
+    assert "telos_commits_total" in text
+
+
+def test_garbage_gets_error_naming_the_request(client):
+    client.send_raw(b'{"command": "NOPE", "request_id": "junk-1"}')
+    msg = client.events.get(timeout=10)
+    while not isinstance(msg, P.Error):
+        msg = client.events.get(timeout=10)
+    assert msg.request_id == "junk-1" and msg.code == P.UNKNOWN_COMMAND
+    assert client.ping().command == "PONG"
