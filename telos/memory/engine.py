@@ -37,6 +37,24 @@ class MemoryEngine:
         self.l1 = TxVectorIndex(db, self.directory / "l1", name="memory", dim=DIM, metric="l2",
                                 source=self.source, checkpoint_bytes=checkpoint_bytes).open()
         self._evict_archived()
+        self._check_l1()
+
+    def _check_l1(self) -> None:
+        """L1 must hold exactly the records above the archive's watermark (e.g. after an
+        archive was found damaged and dropped, L1 takes its records back)."""
+        tm = __import__("transaction").TransactionManager()
+        conn = self.db.open(tm)
+        try:
+            bank = self.locate(conn)
+            want = len(bank.contexts.keys(self.l2.max_id + 1)) if bank is not None else 0
+        finally:
+            tm.abort()
+            conn.close()
+        if want != len(self.l1):
+            log.warning("L1 holds %d vectors but the image has %d records above the archive "
+                        "watermark %d -- rebuilding L1 from the image", len(self.l1), want,
+                        self.l2.max_id)
+            self.l1.rebuild()
 
     @property
     def embedder(self):
