@@ -33,8 +33,8 @@ def main() -> None:
         if r == int(archive_at):
             mem.archive()
         if r % 7 == 6:
+            print("FORGOT", ids[0], flush=True)   # before: the forget may commit, then die
             mem.forget([ids[0]])
-            print("FORGOT", ids[0], flush=True)
     im.close()
     print("DONE", flush=True)
 

@@ -1,0 +1,30 @@
+"""``search QUERY [-k N] [--json]``: layered search over L1 and L2."""
+
+from __future__ import annotations
+
+import json
+
+from telos.cli.attach import open_for_cli
+
+
+def run(args) -> int:
+    image = open_for_cli()
+    try:
+        hits = image.memory.search(" ".join(args.query), k=args.k)
+        if args.json:
+            print(json.dumps([h.as_dict() for h in hits], indent=1))
+        else:
+            for h in hits:
+                print(f"{h.distance:7.4f}  {h.tier}  #{h.id}  {h.text[:100]}")
+    finally:
+        image.close()
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("search", help="search fractal memory",
+                       description="Nearest memories to QUERY (L1 FAISS + L2 DiskANN, merged).")
+    p.add_argument("query", nargs="+")
+    p.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run)

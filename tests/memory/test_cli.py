@@ -1,0 +1,32 @@
+"""The memory CLI commands, run as real processes on a temporary home."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def cli(*args, home):
+    env = dict(os.environ, TELOS_HOME=str(home), HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
+    return subprocess.run([sys.executable, "-m", "telos.cli", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_remember_search_reindex(telos_home, tmp_path):
+    f = tmp_path / "notes.txt"
+    f.write_text("the cat sat on the mat\nquarterly tax filing deadline\n\nhow to bake sourdough bread\n")
+    r = cli("remember", "--file", str(f), home=telos_home)
+    assert r.returncode == 0, r.stderr
+    assert "remembered 3" in r.stdout
+    r = cli("search", "bread recipe", "-k", "2", "--json", home=telos_home)
+    assert r.returncode == 0, r.stderr
+    hits = json.loads(r.stdout)
+    assert hits[0]["text"] == "how to bake sourdough bread" and hits[0]["tier"] == "L1"
+    r = cli("reindex", home=telos_home)
+    assert r.returncode == 0 and "L1 3 vectors" in r.stdout, r.stderr
+    assert cli("remember", home=telos_home).returncode == 2
