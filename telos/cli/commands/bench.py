@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import sys
 
@@ -24,12 +25,13 @@ def run(args) -> int:
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # classes defined in a benchmark must be picklable
     spec.loader.exec_module(module)
-    return int(module.main(args.rest) or 0)
+    rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
+    return int(module.main(rest) or 0)
 
 
 def register(sub) -> None:
     p = sub.add_parser("bench", help="run a benchmark (uvm, memory, kernel, bridge, ui, backup, vsa)",
                        description="Run bench/bench_NAME.py; extra arguments go to the benchmark.")
     p.add_argument("name", help=f"one of: {', '.join(available())}")
-    p.add_argument("rest", nargs="*", help="arguments for the benchmark (after --)")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for the benchmark")
     p.set_defaults(func=run, log_name="bench")
