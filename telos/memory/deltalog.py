@@ -128,7 +128,7 @@ class DeltaLog:
             os.write(self._fd, blob[:half])
             fault("dm.tpc_vote.torn")
             os.write(self._fd, blob[half:])
-            os.fsync(self._fd)
+            os.fdatasync(self._fd)   # data + size; an append needs no other metadata
         except OSError:
             os.ftruncate(self._fd, start)   # leave no half record behind a failed vote
             raise

@@ -70,7 +70,8 @@ def test_sigkill_at_fault_points(group, corpus, table_embedder, tmp_path):
     acked_all, forgot_all = [], []
     for j, (point, n) in enumerate(DEFAULT[group * 10:(group + 1) * 10]):
         rc, acked, forgot, err = run_child(home, table, start=group * 97 + j * 31,
-                                           fault=f"{point}:{n}", rounds=n + 4)
+                                           fault=f"{point}:{n}",
+                                           rounds=n + 4 if point.startswith("dm.") else 4 * n + 4)
         assert rc == -signal.SIGKILL, f"{point}:{n} did not kill the child (rc={rc}): {err[-2000:]}"
         acked_all += acked
         forgot_all += forgot
@@ -84,7 +85,7 @@ def test_kill_during_l2_build_and_swap(corpus, table_embedder, tmp_path):
     acked_all, forgot_all = [], []
     for j, point in enumerate(L2_POINTS):
         rc, acked, forgot, err = run_child(home, table, start=j * 50, fault=point,
-                                           rounds=20, archive_at=12)
+                                           rounds=30, archive_at=25)
         assert rc == -signal.SIGKILL, err[-2000:]
         acked_all += acked
         forgot_all += forgot

@@ -1,0 +1,150 @@
+"""Fractal memory benchmark: ``master_forge.py bench memory [-- --sizes 1000,100000,1000000]``.
+
+(1) commit of one memory with the L1 index attached / plain ZODB commit of the same record,
+    at several index sizes (the index is pre-filled with SYNTHETIC random vectors to reach the
+    size; ZODB holds only the benchmark's records), next to the naive whole-file rewrite
+    (faiss.write_index + fsync per commit);
+(2) remember_many throughput / raw embedding throughput of the same texts (real model);
+(3) search latency p50/p99 per tier and layered, recall@10 vs brute force (stdlib docstrings).
+All ratios are against baselines measured in this same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(p / 100 * len(xs)))]
+
+
+def bench_commit(sizes, reps=200):
+    import faiss
+    import transaction
+    import ZODB
+    import ZODB.FileStorage
+    from telos.memory.records import BankSource, ContextFractal, MemoryBank
+    from telos.memory.txindex import TxVectorIndex
+    rng = np.random.default_rng(0)
+    print("(1) commit of one memory, median ms (index pre-filled with synthetic vectors)")
+    print(f"{'size':>9} {'plain':>8} {'indexed':>8} {'ratio':>6} {'naive rewrite':>14} {'ratio':>7}")
+    for n in sizes:
+        with tempfile.TemporaryDirectory() as d:
+            db = ZODB.DB(ZODB.FileStorage.FileStorage(f"{d}/b.fs"))
+            tm = transaction.TransactionManager()
+            conn = db.open(tm)
+            conn.root()["bank"] = MemoryBank()
+            tm.commit()
+            ix = TxVectorIndex(db, Path(d) / "ix", name="b", dim=384,
+                               source=BankSource(lambda c: c.root().get("bank"))).open()
+            fill = rng.standard_normal((n, 384)).astype("f4")
+            ix._index.add_with_ids(fill, np.arange(10**9, 10**9 + n, dtype=np.int64))
+            ix._ids.update(range(10**9, 10**9 + n))
+            vec = rng.standard_normal(384).astype("f4")
+
+            def one(with_index):
+                bank = conn.root()["bank"]
+                i = bank.allocate(1)[0]
+                bank.contexts[i] = ContextFractal(i, "benchmark memory", vec)
+                if with_index:
+                    ix.add(tm, [i], vec[None])
+                t = time.perf_counter()
+                tm.commit()
+                return time.perf_counter() - t
+            plain, indexed = [], []
+            for r in range(reps):    # interleaved so both see the same machine load
+                plain.append(one(False))
+                indexed.append(one(True))
+            naive = []
+            for r in range(3 if n >= 100_000 else 20):
+                t = time.perf_counter()
+                faiss.write_index(ix._index, f"{d}/naive.faiss")
+                fd = os.open(f"{d}/naive.faiss", os.O_RDONLY)
+                os.fsync(fd)
+                os.close(fd)
+                naive.append(time.perf_counter() - t + statistics.median(plain))
+            p, q, w = (statistics.median(x) * 1000 for x in (plain, indexed, naive))
+            print(f"{n:>9} {p:8.3f} {q:8.3f} {q / p:6.2f} {w:14.3f} {w / p:7.1f}")
+            ix.close()
+            tm.abort()
+            conn.close()
+            db.close()
+
+
+def bench_ingest_and_search(n_texts):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.memory.conftest import stdlib_docstrings
+    from telos import open_image
+    from telos.memory import attach
+    from telos.memory.embedder import Embedder
+    texts = stdlib_docstrings(n_texts)
+    emb = Embedder()
+    emb.encode(texts[:8])    # load the model outside the timings
+    t = time.perf_counter()
+    vecs = emb.encode(texts)
+    raw = len(texts) / (time.perf_counter() - t)
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["TELOS_HOME"] = home
+        im = open_image()
+        mem = attach(im, embedder=emb)
+        t = time.perf_counter()
+        mem.remember_many(texts)
+        ing = len(texts) / (time.perf_counter() - t)
+        print(f"\n(2) remember_many {ing:.1f} texts/s / raw embedding {raw:.1f} texts/s = "
+              f"{ing / raw:.2f} (goal >= 0.8), {len(texts)} stdlib docstrings")
+        half = len(texts) * 3 // 4
+        ids = sorted(mem.bank.contexts.keys())
+        mem.engine.l2.build(mem.engine.db, type(mem.engine.source)(
+            mem.engine.locate, min_id=lambda: 0) if False else _Upto(mem.engine.locate, ids[half - 1]))
+        mem.engine._evict_archived()
+        print(f"\n(3) search at {len(texts)} real records: L2 (DiskANN) {mem.engine.l2.count}, "
+              f"L1 (FAISS) {len(mem.engine.l1)}")
+        rng = np.random.default_rng(1)
+        qs = vecs[rng.choice(len(vecs), 100, replace=False)] + 0.02 * rng.standard_normal((100, 384)).astype("f4")
+        lat = {"L1": [], "L2": [], "layered": []}
+        recall = []
+        all_ids = np.array(ids)
+        for q in qs:
+            t = time.perf_counter(); mem.engine.l1.search(q, 10); lat["L1"].append(time.perf_counter() - t)
+            t = time.perf_counter(); mem.engine.l2.search(q, 10); lat["L2"].append(time.perf_counter() - t)
+            t = time.perf_counter(); hits = mem.search(q, 10); lat["layered"].append(time.perf_counter() - t)
+            exact = all_ids[np.argsort(((vecs - q) ** 2).sum(1))[:10]]
+            recall.append(len({h.id for h in hits} & set(exact.tolist())) / 10)
+        for k, v in lat.items():
+            print(f"    {k:8} p50 {_pct(v, 50) * 1000:7.3f} ms   p99 {_pct(v, 99) * 1000:7.3f} ms")
+        print(f"    recall@10 layered vs brute force: {np.mean(recall):.3f}")
+        im.close()
+
+
+class _Upto:
+    """Source for the benchmark's archive: the records up to an id (the rest stays in L1)."""
+    def __init__(self, locate, upto):
+        self.locate, self.upto = locate, upto
+
+    def enumerate(self, conn):
+        for i, rec in self.locate(conn).contexts.items(None, self.upto):
+            yield i, rec.vector
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="bench memory")
+    ap.add_argument("--sizes", default="1000,100000,1000000")
+    ap.add_argument("--texts", type=int, default=2000)
+    args = ap.parse_args(argv)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    bench_commit([int(s) for s in args.sizes.split(",")])
+    bench_ingest_and_search(args.texts)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
