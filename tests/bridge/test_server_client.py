@@ -1,0 +1,159 @@
+"""The bridge server and client in one process, with handlers written for the test."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+
+import pytest
+
+from telos.bridge import protocol as P
+from telos.bridge.client import BridgeClient
+from telos.bridge.server import BridgeServer, HandlerRegistry
+from telos.errors import (BridgeError, BridgeUnavailable, GenerationError, RemoteError,
+                          RequestRefused, SlotNotFound)
+
+
+@pytest.fixture
+def endpoint():
+    return f"ipc://{tempfile.mkdtemp(prefix='tb', dir='/tmp')}/b.sock"
+
+
+def registry(gate: threading.Event | None = None, seen: list | None = None) -> HandlerRegistry:
+    reg = HandlerRegistry()
+    reg.register("PING", lambda ctx: P.Pong(request_id=ctx.request_id))
+
+    def ask(ctx):
+        q = ctx.request.query_text
+        if q == "refuse":
+            raise RequestRefused("no thanks", code=P.BUSY, hint="later")
+        if q == "missing":
+            raise SlotNotFound("no slot")
+        if q == "generate":
+            raise GenerationError("policy", "imports os")
+        if q == "bug":
+            raise ZeroDivisionError("oops")
+        if q == "silent":
+            return None
+        n = 0
+        while True:
+            if gate is not None and gate.is_set():
+                break
+            if not ctx.partial("T", f"{n} "):
+                if seen is not None:
+                    seen.append(n)
+                return None
+            n += 1
+            if gate is None and n == 5:
+                break
+            time.sleep(0.005)
+        return P.PersonaResponseComplete(request_id=ctx.request_id, persona_id="T", full_text="done")
+    reg.register("USER_QUERY_REQUEST", ask)
+    return reg
+
+
+def test_registry_refuses_reply_kinds():
+    with pytest.raises(ValueError):
+        HandlerRegistry().register("PONG", lambda ctx: None)
+
+
+def test_handler_errors_become_error_replies(endpoint):
+    srv = BridgeServer(endpoint, registry(), workers=2).start()
+    try:
+        with BridgeClient(endpoint, curve=None, timeout=10) as c:
+            for query, code in [("refuse", P.BUSY), ("missing", P.NOT_FOUND),
+                                ("generate", P.GENERATION_FAILED), ("bug", P.INTERNAL),
+                                ("silent", P.INTERNAL)]:
+                with pytest.raises(RemoteError) as e:
+                    c.ask(query).result()
+                assert e.value.code == code, query
+            with pytest.raises(RemoteError) as e:
+                c.status()
+            assert e.value.code == P.UNKNOWN_COMMAND and "PING" in e.value.hint
+            assert [p.token for p in c.ask("count")] == [f"{i} " for i in range(5)]
+    finally:
+        srv.stop()
+
+
+def test_busy_and_duplicate_ids(endpoint):
+    import zmq
+    gate = threading.Event()
+    srv = BridgeServer(endpoint, registry(gate), workers=2, max_in_flight=2).start()
+    raw = zmq.Context.instance().socket(zmq.DEALER)
+    raw.setsockopt(zmq.LINGER, 0)
+    raw.setsockopt(zmq.RCVTIMEO, 10_000)
+    raw.connect(endpoint)
+    try:
+        with BridgeClient(endpoint, curve=None, timeout=10) as c:
+            raw.send(P.encode(P.UserQueryRequest(request_id="same", query_text="long")))
+            assert P.decode(raw.recv()).command == "PERSONA_RESPONSE_PARTIAL"
+            raw.send(P.encode(P.UserQueryRequest(request_id="same", query_text="again")))
+            b = c.ask("long")
+            b.next_message()
+            with pytest.raises(RemoteError) as e:       # two in flight: the limit
+                c.ask("third").result()
+            assert e.value.code == P.BUSY
+            gate.set()
+            assert b.result().full_text == "done"
+        replies = []
+        while not any(m.command == "PERSONA_RESPONSE_COMPLETE" for m in replies):
+            replies.append(P.decode(raw.recv()))
+        dup = [m for m in replies if m.command == "ERROR"]
+        assert len(dup) == 1 and dup[0].request_id == "same" and "already in flight" in dup[0].message
+    finally:
+        raw.close()
+        srv.stop()
+
+
+def test_client_gone_cancels_its_stream(endpoint):
+    gate = threading.Event()
+    seen: list = []
+    srv = BridgeServer(endpoint, registry(gate, seen), workers=1).start()
+    try:
+        c = BridgeClient(endpoint, curve=None, timeout=10)
+        call = c.ask("long")
+        call.next_message()
+        c.close()
+        deadline = time.monotonic() + 30
+        while not seen:
+            assert time.monotonic() < deadline, "the stream was never cancelled"
+            time.sleep(0.05)
+        assert srv.in_flight() == 0
+        with BridgeClient(endpoint, curve=None, timeout=10) as c2:   # the worker is free again
+            assert c2.ping().command == "PONG"
+    finally:
+        gate.set()
+        srv.stop()
+
+
+def test_reconnect_after_restart_and_lost_calls_fail(endpoint):
+    gate = threading.Event()
+    srv = BridgeServer(endpoint, registry(gate), workers=2).start()
+    with BridgeClient(endpoint, curve=None, timeout=20) as c:
+        assert c.ping().command == "PONG"
+        call = c.ask("long")
+        call.next_message()
+        srv.stop(grace=0.2)               # the server goes away with the stream in flight
+        with pytest.raises(BridgeUnavailable):
+            for _ in call:
+                pass
+        srv2 = BridgeServer(endpoint, registry(), workers=2).start()
+        try:
+            assert c.wait_ready(30).command == "PONG"
+            assert [p.token for p in c.ask("count")] == [f"{i} " for i in range(5)]
+        finally:
+            srv2.stop()
+    gate.set()
+
+
+def test_bind_failure_is_our_error(endpoint):
+    with pytest.raises(BridgeError):
+        BridgeServer("ipc:///nonexistent-dir/x/y.sock", registry()).start()
+
+
+def test_timeout_names_the_request(endpoint):
+    with BridgeClient(endpoint, curve=None, timeout=0.3) as c:   # nobody listens
+        with pytest.raises(BridgeUnavailable) as e:
+            c.ping()
+        assert "PING" in str(e.value) and "status" in str(e.value)
