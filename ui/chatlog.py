@@ -117,3 +117,43 @@ class ChatLog:
     @property
     def working(self) -> bool:
         return bool(self.pending)
+
+
+# --- long replies as several rows ----------------------------------------------------------------
+
+CHUNK = 320        # characters per row before a break is looked for (short rows render fast)
+WINDOW = 160       # a newline within this many more characters is preferred as the break
+
+
+def split_chunks(text: str, size: int = CHUNK, window: int = WINDOW) -> list[tuple[int, str]]:
+    """Cut ``text`` into ``(offset, piece)`` rows whose concatenation is ``text``.
+
+    A long streamed reply is shown as several recycled rows so that each frame re-renders only
+    the last, short piece instead of the whole answer. Breaks are *stable while text is
+    appended*: a break is placed at the first newline in ``[pos+size, pos+size+window)``, else
+    at the first whitespace after that window — and only once the text reaches that far, so an
+    earlier row never changes as more tokens arrive.
+    """
+    out: list[tuple[int, str]] = []
+    pos, n = 0, len(text)
+    while n - pos > size:
+        lo, hi = pos + size, pos + size + window
+        nl = text.find("\n", lo, hi)
+        if nl != -1:
+            cut = nl + 1
+        else:
+            if n <= hi:
+                break                      # not decidable yet: the rest stays one open row
+            m = _WS.search(text, hi)
+            if m is None:
+                break
+            cut = m.start()
+        out.append((pos, text[pos:cut]))
+        pos = cut
+    out.append((pos, text[pos:]))
+    return out
+
+
+import re as _re  # noqa: E402  (kept next to its only use)
+
+_WS = _re.compile(r"\s")

@@ -14,6 +14,7 @@ import logging
 import queue
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from telos.bridge import client as bridge_client
 from telos.bridge import protocol as P
@@ -31,11 +32,14 @@ class Connection:
 class _InboxCall(bridge_client.Call):
     """A call whose replies go to the shared inbox instead of its own queue."""
 
-    def __init__(self, client, request, timeout, inbox: queue.SimpleQueue):
+    def __init__(self, client, request, timeout, inbox: queue.SimpleQueue, on_receive=None):
         super().__init__(client, request, timeout)
         self._inbox = inbox
+        self._on_receive = on_receive
 
     def _deliver(self, item) -> None:
+        if self._on_receive is not None:
+            self._on_receive(item)
         if isinstance(item, bridge_client._Lost):
             self._inbox.put(P.error_reply(self.request_id, P.UNAVAILABLE,
                                           f"connection to the service lost ({item.detail}); "
@@ -49,7 +53,10 @@ class InboxClient:
     """start / send / drain / close — all a :class:`ui.link.Link` needs. Thread-safe."""
 
     def __init__(self, endpoint: str | None = None, *, home: Path | None = None,
-                 timeout: float = 600.0):
+                 timeout: float = 600.0, on_receive: Callable[[object], None] | None = None):
+        """``on_receive(item)`` runs in the client's I/O thread as each reply arrives (the bench
+        timestamps tokens there); it must be quick and must not touch widgets."""
+        self.on_receive = on_receive
         self.inbox: queue.SimpleQueue = queue.SimpleQueue()
         self._bridge = bridge_client.BridgeClient(endpoint, home=home, timeout=timeout, start=False)
         self.endpoint = self._bridge.endpoint
@@ -70,7 +77,7 @@ class InboxClient:
         if request.command not in P.REQUEST_COMMANDS:
             raise ValueError(f"{request.command} is not a request")
         data = P.encode(request)
-        call = _InboxCall(b, request, b.timeout, self.inbox)
+        call = _InboxCall(b, request, b.timeout, self.inbox, self.on_receive)
         with b._calls_lock:
             b._calls[request.request_id] = call
         with b._send_lock:

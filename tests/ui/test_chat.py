@@ -80,3 +80,24 @@ def test_sending_while_disconnected_says_so_and_sends_nothing(ui, standin):
         ui.link.connected = True
     ui.frames(5)
     assert len(standin.requests) == before
+
+
+def test_a_long_reply_spans_rows_and_only_its_open_piece_is_live(ui, standin):
+    long_reply = " ".join(f"word{i}" for i in range(450)) + "\n\nThe end."
+    standin.script(long_reply)
+    chat = ui.root.ids.chat
+    view = chat.ids.chat_view
+    rid = chat.submit("tell me a long story")
+    live_seen = []
+    ui.link.on_frame(lambda: live_seen.append(len(view._live)))
+    ui.until(lambda: any(e.request_id == rid and e.kind == "persona" and not e.streaming
+                         for e in chat.chatlog.entries), "the long reply completed", timeout=120)
+    rows = [r for r in view.data if r.get("request_id") == rid and r.get("persona") == "ALFRED"]
+    assert len(rows) >= 5
+    assert [r["part"] for r in rows] == ["first"] + ["middle"] * (len(rows) - 2) + ["last"]
+    assert rows[0]["persona"] == "ALFRED" and rows[-1]["status"]
+    entry = next(e for e in chat.chatlog.entries if e.request_id == rid and e.kind == "persona")
+    assert entry.text == long_reply
+    assert sum(r["length"] for r in rows) == len(long_reply)      # the rows hold all of it
+    assert max(live_seen) == 1 and not view._live                  # one live piece, gone at the end
+    ui.screenshot("chat-long")

@@ -100,3 +100,23 @@ def test_status_texts():
     f = status_fields(st, now=1060.0)
     assert f["memory"] == "memory L1 1,200 · L2 5" and f["backup"] == "backup 60 s ago"
     assert backend_text(P.SystemStatusUpdate(status_text="x")) == "LLM: loads with the first query"
+
+
+from hypothesis import given, settings, strategies as st
+
+from ui.chatlog import split_chunks
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab \n"), max_size=3000), st.lists(st.integers(1, 400), max_size=12))
+def test_split_chunks_is_lossless_and_stable_while_text_grows(text, cuts):
+    pieces = split_chunks(text, size=50, window=20)
+    assert "".join(p for _, p in pieces) == text
+    assert all(text[off:off + len(p)] == p for off, p in pieces)
+    # as the text streams in, a closed piece never changes again
+    pos, previous = 0, []
+    for step in cuts + [len(text)]:
+        pos = min(len(text), pos + step)
+        now = split_chunks(text[:pos], size=50, window=20)
+        assert now[:len(previous) - 1] == previous[:-1]
+        previous = now

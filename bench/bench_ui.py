@@ -1,0 +1,193 @@
+"""bench ui: frames per second while 2,000 tokens stream in, and token-to-widget latency.
+
+A real stack on a temporary home (ZEO + ``serve`` + the Ollama stand-in answering a 2,000-token
+reply through the real ``ollama`` client) and the real UI in this process (SDL offscreen when no
+display). Measured in the same run:
+
+* baselines: frames per second of the idle UI (connected, nothing streaming; Kivy draws only
+  what changed) and of the same window forced to redraw every frame (a one-pixel change) — the
+  ceiling the GL renderer allows (with Mesa's software llvmpipe on a busy CPU it is low);
+* streaming: frames per second while the 2,000 tokens arrive — printed as a ratio to idle;
+* latency: for every token, from its arrival off the bridge (the client's I/O thread, i.e. as it
+  leaves the local socket) to the end of the first frame whose widget tree shows it (the
+  streaming bubble's text has reached it) — median / p95 / max, also in baseline frame times.
+
+``master_forge.py bench ui [--tokens N] [--rate TOKENS_PER_S]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+def _words(n: int) -> str:
+    vocab = ("the image remembers every thought it commits and forgets the ones that fail ; "
+             "prototypes delegate to parents , methods are source , personas speak in turn").split()
+    return " ".join(vocab[i % len(vocab)] for i in range(n))
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="bench ui", description=__doc__.splitlines()[0])
+    ap.add_argument("--tokens", type=int, default=2000)
+    ap.add_argument("--rate", type=float, default=400.0, help="tokens per second from the model (default 400)")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary home")
+    ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the streaming phase to FILE")
+    args = ap.parse_args(argv)
+
+    from tests.ollama_standin import OllamaStandIn
+    from tests.ui.stack import Stack
+
+    reply = _words(args.tokens)
+    pieces = re.findall(r"\s*\S+|\s+", reply)          # how the stand-in splits its reply
+    ends, total = [], 0
+    for p in pieces:
+        total += len(p)
+        ends.append(total)
+
+    tmp = Path(tempfile.mkdtemp(prefix="telos-bench-ui-"))
+    standin = OllamaStandIn(default_reply=reply, delay=1.0 / args.rate).start()
+    stack = Stack(tmp / "home", standin.url)
+    try:
+        print(f"starting a stack in {tmp} (ZEO, service, Ollama stand-in) …", flush=True)
+        stack.start_zeo()
+        stack.configure_image()
+        stack.start_service()
+        return _measure(stack, reply, ends, args)
+    finally:
+        stack.stop()
+        standin.stop()
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _measure(stack, reply: str, ends: list[int], args) -> int:
+    from ui import env
+
+    env.prepare(home=stack.home, headless=None if not env.is_headless() else True)
+    from kivy.base import EventLoop
+
+    from telos.bridge import protocol as P
+    from ui.app import TelosApp
+    from ui.client import InboxClient
+    from ui.link import Link
+
+    arrivals: dict[int, float] = {}
+    lock = threading.Lock()
+
+    def on_receive(item) -> None:                       # client I/O thread
+        if isinstance(item, P.PersonaResponsePartial):
+            now = time.perf_counter()
+            with lock:
+                arrivals[item.seq] = now
+
+    client = InboxClient(stack.endpoint, on_receive=on_receive)
+    link = Link(client, endpoint=client.endpoint)
+    app = TelosApp(link)
+    EventLoop.ensure_window()
+    app._run_prepare()
+    deadline = time.monotonic() + 60
+    while not (link.connected and link.last_status is not None):
+        if time.monotonic() > deadline:
+            print("the UI did not connect to the service", file=sys.stderr)
+            return 1
+        EventLoop.idle()
+    chat = app.root.ids.chat
+
+    # warm-up query: the service loads its responder, the UI its fonts
+    rid = chat.submit("warm up")
+    while chat.chatlog.pending:
+        EventLoop.idle()
+    chat.chatlog.entries.clear()
+    chat.ids.chat_view.data = []
+    arrivals.clear()
+
+    # --- baseline: idle frames ----------------------------------------------------------------
+    idle_frames, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < 3.0:
+        EventLoop.idle()
+        idle_frames += 1
+    idle_fps = idle_frames / (time.perf_counter() - t0)
+
+    # --- baseline 2: the window redrawn every frame (a one-pixel change), no tokens ---------------
+    from kivy.graphics import Color, Rectangle
+    with app.root.canvas.after:
+        Color(0, 0, 0, 0.01)
+        dot = Rectangle(pos=(0, 0), size=(1, 1))
+    redraw_frames, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < 3.0:
+        dot.pos = (redraw_frames % 2, 0)
+        EventLoop.idle()
+        redraw_frames += 1
+    redraw_fps = redraw_frames / (time.perf_counter() - t0)
+    app.root.canvas.after.remove(dot)
+
+    # --- streaming ---------------------------------------------------------------------------
+    rid = chat.submit("stream")
+    shown: dict[int, float] = {}
+    next_seq = 0
+    frames, t_first, t_last = 0, None, None
+    profiler = None
+    if args.profile:
+        import cProfile
+        profiler = cProfile.Profile()
+        profiler.enable()
+    start = time.perf_counter()
+    while True:
+        EventLoop.idle()
+        now = time.perf_counter()
+        shown_len, _ = app.root.ids.chat.ids.chat_view.visible_text(rid)
+        while next_seq < len(ends) and ends[next_seq] <= shown_len:
+            shown[next_seq] = now
+            next_seq += 1
+        if t_first is None and arrivals:
+            t_first = now
+        if t_first is not None:
+            frames += 1
+        if not chat.chatlog.pending and next_seq >= len(ends):
+            t_last = now
+            break
+        if now - start > 300:
+            print(f"timed out: {next_seq}/{len(ends)} tokens shown", file=sys.stderr)
+            return 1
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+    stream_fps = frames / (t_last - t_first)
+    lat = sorted((shown[s] - arrivals[s]) * 1000 for s in shown if s in arrivals)
+    idle_ms = 1000 / idle_fps
+    entry = next(e for e in chat.chatlog.entries if e.request_id == rid and e.kind == "persona")
+    assert entry.text == reply, "the streamed text differs from what the model sent"
+
+    def q(p):
+        return lat[min(len(lat) - 1, int(p * len(lat)))]
+
+    print(f"tokens streamed           : {len(lat)} of {len(ends)} "
+          f"(model rate {args.rate:.0f}/s, {t_last - t_first:.2f} s on screen)")
+    print(f"idle UI (baseline)        : {idle_fps:6.1f} frames/s  ({idle_ms:.1f} ms per frame)")
+    print(f"redraw every frame (base) : {redraw_fps:6.1f} frames/s  (what the GL renderer allows)")
+    print(f"while streaming           : {stream_fps:6.1f} frames/s  = {stream_fps / idle_fps:.2f} × idle, "
+          f"{stream_fps / redraw_fps:.2f} × redraw baseline")
+    print(f"chat rows rewritten       : {chat.ids.chat_view.syncs} times for {entry.tokens} tokens "
+          f"({entry.tokens / max(1, chat.ids.chat_view.syncs):.1f} tokens per redraw)")
+    redraw_ms = 1000 / redraw_fps
+    print(f"token → widget tree       : median {statistics.median(lat):.1f} ms, p95 {q(0.95):.1f} ms, "
+          f"max {lat[-1]:.1f} ms  = {statistics.median(lat) / redraw_ms:.2f} / {q(0.95) / redraw_ms:.2f} "
+          f"redraw-baseline frames")
+    app.dispatch("on_stop")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
