@@ -103,8 +103,7 @@ def bench_ingest_and_search(n_texts):
               f"{ing / raw:.2f} (goal >= 0.8), {len(texts)} stdlib docstrings")
         half = len(texts) * 3 // 4
         ids = sorted(mem.bank.contexts.keys())
-        mem.engine.l2.build(mem.engine.db, type(mem.engine.source)(
-            mem.engine.locate, min_id=lambda: 0) if False else _Upto(mem.engine.locate, ids[half - 1]))
+        mem.engine.l2.build(mem.engine.db, _Upto(mem.engine.locate, ids[half - 1]))
         mem.engine._evict_archived()
         print(f"\n(3) search at {len(texts)} real records: L2 (DiskANN) {mem.engine.l2.count}, "
               f"L1 (FAISS) {len(mem.engine.l1)}")
