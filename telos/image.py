@@ -328,6 +328,11 @@ class Image:
         self.transaction_manager.abort()
         self.transaction_manager.begin()
 
+    @property
+    def in_thought(self) -> bool:
+        """True inside ``with image.thought(...)`` (never begin/abort the transaction then)."""
+        return self._depth > 0
+
     def has_changes(self) -> bool:
         """True when this session holds uncommitted changes."""
         return bool(self.connection._registered_objects) or bool(self.connection._added)

@@ -1,10 +1,15 @@
-"""Append-only, fsync'd delta log of index changes, one record per thought.
+"""Append-only delta log of index changes, one record per thought.
 
 A record is written in ``tpc_vote`` (before the thought is known to have committed) and names
 the thought by a random *token* that is also stored in the ZODB transaction's extension. The log
 is therefore a cache of vectors, never the truth: on replay, a record counts only if its token is
 found in the storage; a torn or garbage tail is cut off with a warning, and a token whose record
 is missing or damaged is re-read from ZODB.
+
+Because the log is only a cache, it is not fsync'd per commit by default (``sync=False``): a
+process crash keeps what was written (the page cache survives it), and after a power loss the
+records that did not reach the disk are re-read from ZODB, which holds every embedding. That
+keeps a commit at one fsync (ZODB's own). ``sync=True`` restores an fdatasync per append.
 
 Record layout (little endian)::
 
@@ -108,10 +113,11 @@ def read_log(path: Path) -> tuple[dict[bytes, Delta], int]:
 
 
 class DeltaLog:
-    """The writer side: ``append`` writes one record and fsyncs before returning."""
+    """The writer side: ``append`` writes one record (and fdatasyncs it when ``sync``)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, sync: bool = False):
         self.path = Path(path)
+        self.sync = sync
         _, good = read_log(self.path)
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         size = os.fstat(self._fd).st_size
@@ -128,7 +134,8 @@ class DeltaLog:
             os.write(self._fd, blob[:half])
             fault("dm.tpc_vote.torn")
             os.write(self._fd, blob[half:])
-            os.fdatasync(self._fd)   # data + size; an append needs no other metadata
+            if self.sync:
+                os.fdatasync(self._fd)   # data + size; an append needs no other metadata
         except OSError:
             os.ftruncate(self._fd, start)   # leave no half record behind a failed vote
             raise

@@ -90,7 +90,8 @@ class Memory:
         eng = self.engine
         d1, i1 = eng.l1.search(queries, k)
         d2, i2 = eng.l2.search(queries, k + 8)     # margin: archived records may be forgotten
-        self.image.transaction_manager.begin() if not self.image.has_changes() else None
+        if not self.image.in_thought and not self.image.has_changes():
+            self.image.transaction_manager.begin()   # see other sessions' commits
         bank = self.bank
         out = []
         for row in range(len(queries)):

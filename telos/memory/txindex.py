@@ -18,7 +18,8 @@ Design (invariants M1/M2 of ARCHITECTURE.md)::
   ids that exist.
 * Every thought that changes the index gets a random *token*, stored in the ZODB transaction's
   extension under ``telos.ix.<name>`` together with the added and removed ids. The data manager
-  (``sortKey`` after ZODB's) appends the vectors to an fsync'd delta log in ``tpc_vote`` and
+  (``sortKey`` after ZODB's) appends the vectors to the delta log in ``tpc_vote`` (a cache:
+  not fsync'd per commit, see ``deltalog``) and
   applies them in memory in ``tpc_finish`` (nothing there can fail: no I/O).
 * On open: load the checkpoint (stamped with the tid it is exact for; checksum verified), check
   that tid really exists in the storage (a checkpoint ahead of ZODB is never trusted), then
