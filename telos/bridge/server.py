@@ -70,19 +70,23 @@ class Curve:
 
 
 class HandlerRegistry:
-    """command → handler."""
+    """command → handler. ``inline=True`` runs the handler on the I/O thread itself (no worker
+    hand-off): only for handlers that answer at once from memory (PING, a cached status) and
+    never touch the image, block, stream or raise on purpose."""
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self.inline: set[str] = set()
 
-    def register(self, command: str, fn: Handler) -> Handler:
+    def register(self, command: str, fn: Handler, *, inline: bool = False) -> Handler:
         if command not in P.REQUEST_COMMANDS:
             raise ValueError(f"{command!r} is not a request command")
         self._handlers[command] = fn
+        (self.inline.add if inline else self.inline.discard)(command)
         return fn
 
-    def handler(self, command: str) -> Callable[[Handler], Handler]:
-        return lambda fn: self.register(command, fn)
+    def handler(self, command: str, *, inline: bool = False) -> Callable[[Handler], Handler]:
+        return lambda fn: self.register(command, fn, inline=inline)
 
     def get(self, command: str) -> Handler | None:
         return self._handlers.get(command)
@@ -369,12 +373,11 @@ class BridgeServer:
                 if outbox in events:
                     self._drain_outbox(router, outbox)
                 if router in events:
+                    # ask EVENTS instead of catching zmq.Again: an exception per wake-up is dear
                     for _ in range(256):
-                        try:
-                            frames = router.recv_multipart(zmq.NOBLOCK)
-                        except zmq.Again:
+                        if not router.getsockopt(zmq.EVENTS) & zmq.POLLIN:
                             break
-                        self._on_frames(router, frames)
+                        self._on_frames(router, router.recv_multipart(zmq.NOBLOCK))
         except Exception:
             log.exception("bridge I/O loop crashed")
             raise
@@ -384,10 +387,9 @@ class BridgeServer:
 
     def _drain_outbox(self, router: zmq.Socket, outbox: zmq.Socket) -> None:
         for _ in range(10_000):
-            try:
-                identity, data = outbox.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
+            if not outbox.getsockopt(zmq.EVENTS) & zmq.POLLIN:
                 return
+            identity, data = outbox.recv_multipart(zmq.NOBLOCK)
             targets = list(self._peers) if identity == b"" else [identity]
             for ident in targets:
                 self._send(router, ident, data)
@@ -406,6 +408,20 @@ class BridgeServer:
                 ctx.cancelled.set()
             if gone:
                 log.info("bridge: client gone, cancelled %d request(s)", len(gone))
+
+    def _run_inline(self, router: zmq.Socket, identity: bytes, request: Any, handler: Handler) -> None:
+        t0 = time.monotonic()
+        self.observer.request_started(request.command)
+        code = None
+        try:
+            reply = handler(RequestContext(request=request, identity=identity, server=self))
+            data = P.encode(reply)
+        except Exception as exc:   # an inline handler must not take the I/O thread down
+            code, hint = classify(exc)
+            log.exception("bridge: inline %s failed", request.command)
+            data = P.encode(P.error_reply(request.request_id, code, str(exc), hint))
+        self._send(router, identity, data)
+        self.observer.request_finished(request.command, code, time.monotonic() - t0)
 
     def _reject(self, router: zmq.Socket, identity: bytes, rid: str | None, code: str,
                 message: str, hint: str = "") -> None:
@@ -439,6 +455,9 @@ class BridgeServer:
             self._reject(router, identity, rid, P.UNKNOWN_COMMAND,
                          f"{request.command} is not served here",
                          f"served: {', '.join(self.registry.commands())}")
+            return
+        if request.command in self.registry.inline:
+            self._run_inline(router, identity, request, handler)
             return
         key = (identity, rid)
         with self._lock:

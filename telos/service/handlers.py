@@ -34,11 +34,11 @@ def build_registry(service: "Service") -> HandlerRegistry:
                                 on_conflict=service.metrics.conflict)
         return result, s.last_thought
 
-    @reg.handler("PING")
+    @reg.handler("PING", inline=True)
     def ping(ctx):
         return P.Pong(request_id=ctx.request_id)
 
-    @reg.handler("STATUS_REQUEST")
+    @reg.handler("STATUS_REQUEST", inline=True)     # a snapshot the maintenance loop refreshes
     def status(ctx):
         return service.status.snapshot(request_id=ctx.request_id)
 

@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ZEO.Exceptions import ClientDisconnected
+
 from telos import config
 from telos.bridge import endpoints, keys
 from telos.bridge.server import BridgeServer, Curve
@@ -123,7 +125,7 @@ class Service:
             attempt += 1
             try:
                 return open_image(zeo=self.zeo, home=self.home, zeo_timeout=1.0)
-            except ImageUnavailableError as exc:
+            except (ImageUnavailableError, ClientDisconnected) as exc:   # not up yet, or went away
                 if time.monotonic() >= deadline:
                     raise ServiceError(f"no ZEO server at {self.zeo} after {self.zeo_wait:g} s: {exc}; "
                                        "is the zeo program running? (python3 master_forge.py status)") from exc

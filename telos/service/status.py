@@ -28,6 +28,8 @@ class StatusBoard:
         self.service = service
         self._lock = threading.Lock()
         self._fields: dict[str, Any] = {}
+        self._base: tuple | None = None
+        self._version = 0
 
     def refresh(self, session: Any) -> None:
         """Ask every area for its state (in the maintenance thread, never in a request)."""
@@ -39,6 +41,8 @@ class StatusBoard:
         fields["models"] = models
         fields["vram_usage"] = round(sum(m.vram_mb for m in models), 3)
         with self._lock:
+            self._version += 1
+            fields["_v"] = self._version
             self._fields = fields
         m = self.service.metrics
         for tier, n in fields["memory"].items():
@@ -54,11 +58,17 @@ class StatusBoard:
         with self._lock:
             fields = dict(self._fields)
         responder = s.responder_name()
-        return P.SystemStatusUpdate(
-            request_id=request_id, status_text=s.state_text()[: P.MAX_SHORT], pid=os.getpid(),
-            connection=s.connection_text()[: P.MAX_SHORT], backend=responder[: P.MAX_SHORT],
-            uptime=round(time.time() - s.started_at, 3),
-            in_flight=s.bridge.in_flight() if s.bridge else 0, **fields)
+        base = self._base
+        if base is None or base[0] != (fields.get("_v"), s.state, responder):
+            # validate once per refresh / state change; answering then only fills in the clock
+            model = P.SystemStatusUpdate(
+                status_text=s.state_text()[: P.MAX_SHORT], pid=os.getpid(),
+                connection=s.connection_text()[: P.MAX_SHORT], backend=responder[: P.MAX_SHORT],
+                **{k: v for k, v in fields.items() if k != "_v"})
+            base = self._base = ((fields.get("_v"), s.state, responder), model)
+        return base[1].model_copy(update={
+            "request_id": request_id, "uptime": round(time.time() - s.started_at, 3),
+            "in_flight": s.bridge.in_flight() if s.bridge else 0})
 
     def health(self) -> dict:
         s = self.service

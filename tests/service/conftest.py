@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -101,9 +102,18 @@ def zeo_module(tmp_path_factory):
     proc = subprocess.Popen([PY, "-m", "ZEO.runzeo", "-a", str(sock), "-f", str(data)],
                             stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
-    while not sock.exists():
+    while True:
         if proc.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError("runzeo did not start")
+        if sock.exists():
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(str(sock))
+                break
+            except OSError:
+                pass
+            finally:
+                s.close()
         time.sleep(0.05)
     yield str(sock)
     proc.terminate()
