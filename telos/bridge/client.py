@@ -449,3 +449,19 @@ class BridgeClient:
             self.events.put(msg)   # a reply to a raw frame, or to a request we gave up on
             return
         call._deliver(msg)
+
+
+def running_service(home: Path | None = None, timeout: float = 0.5) -> BridgeClient | None:
+    """A started client when the service for this home answers a PING within ``timeout``, else
+    None (the caller then opens the image itself). Close the client when done."""
+    try:
+        client = BridgeClient(home=home, timeout=max(timeout, 5.0))
+    except (errors.TelosError, zmq.ZMQError) as exc:
+        log.debug("no bridge client: %s", exc)
+        return None
+    try:
+        client.request(P.Ping(), timeout=timeout)
+        return client
+    except errors.BridgeError:
+        client.close()
+        return None

@@ -130,3 +130,16 @@ def test_garbage_gets_error_naming_the_request(client):
         msg = client.events.get(timeout=10)
     assert msg.request_id == "junk-1" and msg.code == P.UNKNOWN_COMMAND
     assert client.ping().command == "PONG"
+
+
+def test_running_service_finds_it_or_says_none(service, tmp_path, monkeypatch):
+    from telos.bridge.client import running_service
+    monkeypatch.setenv("TELOS_BRIDGE", service.endpoint)
+    c = running_service()
+    assert c is not None
+    try:
+        assert c.status().pid == service.pid
+    finally:
+        c.close()
+    monkeypatch.setenv("TELOS_BRIDGE", f"ipc://{tmp_path}/nobody.sock")
+    assert running_service(timeout=0.2) is None
