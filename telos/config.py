@@ -38,6 +38,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("llm_backend", "TELOS_LLM_BACKEND", None,
             "force the LLM backend for this process: auto | ollama | embedded "
             "(default: the image's Config.llm_backend)"),
+    Setting("bridge", "TELOS_BRIDGE", None,
+            "bridge endpoint; default ipc://$TELOS_HOME/run/bridge.sock"),
+    Setting("bridge_curve", "TELOS_BRIDGE_CURVE", "auto",
+            "CURVE on the bridge: auto (when beyond loopback), on, off (refused beyond loopback)"),
+    Setting("metrics", "TELOS_METRICS", "127.0.0.1:0",
+            "health/Prometheus HTTP address of the service (port 0: any free port), or 'off'"),
+    Setting("responder", "TELOS_RESPONDER", None,
+            "package.module:factory answering user queries in the service (tests inject one); "
+            "default: the persona orchestrator"),
     Setting("backup_key", "TELOS_BACKUP_KEY", None,
             "backup MAC/encryption key (64 hex digits or base64 of 32 bytes); else "
             "TELOS_BACKUP_KEY_FILE, else HOME/keys/backup.key"),

@@ -8,29 +8,19 @@ an endpoint beyond loopback always requires CURVE (keys in ``$TELOS_HOME/keys``)
 from __future__ import annotations
 
 import ipaddress
-import os
 from pathlib import Path
 
 from telos import config
 from telos.errors import ConfigError
 
-# (name, env var, default, help) — the bridge's settings, in the style of telos.config.SETTINGS
-SETTINGS = (
-    config.Setting("bridge", "TELOS_BRIDGE", None,
-                   "bridge endpoint; default ipc://$TELOS_HOME/run/bridge.sock"),
-    config.Setting("bridge_curve", "TELOS_BRIDGE_CURVE", "auto",
-                   "CURVE on the bridge: auto (when beyond loopback), on, off (refused beyond loopback)"),
-    config.Setting("metrics", "TELOS_METRICS", "127.0.0.1:0",
-                   "health/Prometheus HTTP address of the service (port 0: any free port), or 'off'"),
-)
+# the bridge's settings live in the one table, telos.config.SETTINGS
+SETTINGS = tuple(st for st in config.SETTINGS if st.name in ("bridge", "bridge_curve", "metrics"))
 
 _IPC_MAX = 100   # sun_path is 108 bytes on Linux
 
 
 def _get(name: str) -> str | None:
-    s = next(s for s in SETTINGS if s.name == name)
-    v = os.environ.get(s.env)
-    return s.default if v in (None, "") else v
+    return config.get(name)
 
 
 def run_dir(home: Path) -> Path:

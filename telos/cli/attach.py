@@ -36,6 +36,20 @@ def running_zeo(home: Path | None = None) -> str | None:
     return str(path)
 
 
+def service_client(args=None):
+    """A connected bridge client when the service for this home runs (and ``--local`` was not
+    given), else None: commands then open the image themselves."""
+    if args is not None and getattr(args, "local", False):
+        return None
+    from telos.bridge.client import running_service
+    return running_service()
+
+
+def add_local_flag(parser) -> None:
+    parser.add_argument("--local", action="store_true",
+                        help="open the image directly even when the service runs")
+
+
 def open_for_cli(**kwargs) -> Image:
     zeo = running_zeo()
     if zeo:

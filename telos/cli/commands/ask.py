@@ -10,10 +10,29 @@ import json
 import os
 import sys
 
-from telos.cli.attach import open_for_cli
+from telos.cli.attach import add_local_flag, open_for_cli, service_client
+
+
+def _ask_service(client, text: str, persona: str | None) -> int:
+    with client:
+        call = client.ask(text, persona=persona)
+        first = True
+        for part in call:
+            if first:
+                print(f"{part.persona_id} (through the service):", file=sys.stderr, flush=True)
+                first = False
+            sys.stdout.write(part.token)
+            sys.stdout.flush()
+        call.result()                            # raises with the service's error, if any
+    sys.stdout.write("\n")
+    return 0
 
 
 def run(args) -> int:
+    if args.text and not args.status and not args.backend:
+        client = service_client(args)
+        if client is not None:
+            return _ask_service(client, " ".join(args.text), args.persona)
     if args.backend:
         os.environ["TELOS_LLM_BACKEND"] = args.backend
     from telos.llm.orchestrator import Orchestrator
@@ -57,4 +76,5 @@ def register(sub) -> None:
                    help="sampling temperature (default: the backend's; 0 = greedy)")
     p.add_argument("--status", action="store_true",
                    help="print the backend, model per persona and VRAM use, then exit")
+    add_local_flag(p)
     p.set_defaults(func=run)

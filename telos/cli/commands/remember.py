@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from telos.cli.attach import open_for_cli
+from telos.cli.attach import add_local_flag, open_for_cli, service_client
 
 
 def run(args) -> int:
@@ -20,6 +20,12 @@ def run(args) -> int:
     else:
         print("give TEXT or --file F", file=sys.stderr)
         return 2
+    client = service_client(args)
+    if client is not None:                       # the service runs: remember through it
+        with client:
+            ids = [client.remember(text, source="cli").record_id for text in texts]
+        print(f"remembered {len(ids)} memories through the service (ids {ids[0]}..{ids[-1]})")
+        return 0
     image = open_for_cli()
     try:
         ids = image.memory.remember_many(texts)
@@ -34,4 +40,5 @@ def register(sub) -> None:
                        description="Embed TEXT (or every non-empty line of --file) and store it.")
     p.add_argument("text", nargs="*", help="the text to remember")
     p.add_argument("--file", help="a text file: one memory per non-empty line")
+    add_local_flag(p)
     p.set_defaults(func=run)

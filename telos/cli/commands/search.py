@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import json
 
-from telos.cli.attach import open_for_cli
+from telos.cli.attach import add_local_flag, open_for_cli, service_client
 
 
 def run(args) -> int:
+    query = " ".join(args.query)
+    client = service_client(args)
+    if client is not None:                       # the service runs: ask it over the bridge
+        with client:
+            hits = client.search(query, k=args.k).hits
+        if args.json:
+            print(json.dumps([h.model_dump() for h in hits], indent=1))
+        else:
+            for h in hits:
+                print(f"{h.score:7.4f}  {h.tier}  #{h.record_id}  {h.text[:100]}")
+        return 0
     image = open_for_cli()
     try:
-        hits = image.memory.search(" ".join(args.query), k=args.k)
+        hits = image.memory.search(query, k=args.k)
         if args.json:
             print(json.dumps([h.as_dict() for h in hits], indent=1))
         else:
@@ -27,4 +38,5 @@ def register(sub) -> None:
     p.add_argument("query", nargs="+")
     p.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    add_local_flag(p)
     p.set_defaults(func=run)
