@@ -21,6 +21,7 @@ import argparse
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -30,6 +31,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+
+_STANDIN_CHILD = """
+import sys
+from tests.ollama_standin import OllamaStandIn
+reply = sys.stdin.readline().rstrip("\\n")
+with OllamaStandIn(default_reply=reply, delay=float(sys.argv[1])) as srv:
+    print(srv.url, flush=True)
+    sys.stdin.read()          # until the bench closes our stdin
+"""
 
 
 def _words(n: int) -> str:
@@ -44,9 +55,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--rate", type=float, default=400.0, help="tokens per second from the model (default 400)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary home")
     ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the streaming phase to FILE")
+    ap.add_argument("--trace", action="store_true", help="print the latency of every 100th token")
     args = ap.parse_args(argv)
 
-    from tests.ollama_standin import OllamaStandIn
     from tests.ui.stack import Stack
 
     reply = _words(args.tokens)
@@ -57,8 +68,13 @@ def main(argv: list[str]) -> int:
         ends.append(total)
 
     tmp = Path(tempfile.mkdtemp(prefix="telos-bench-ui-"))
-    standin = OllamaStandIn(default_reply=reply, delay=1.0 / args.rate).start()
-    stack = Stack(tmp / "home", standin.url)
+    # the model runs in its own process, as a real Ollama server would (not in the UI's process)
+    standin = subprocess.Popen([sys.executable, "-c", _STANDIN_CHILD, str(1.0 / args.rate)],
+                               cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    standin.stdin.write(reply + "\n")
+    standin.stdin.flush()
+    url = standin.stdout.readline().strip()
+    stack = Stack(tmp / "home", url)
     try:
         print(f"starting a stack in {tmp} (ZEO, service, Ollama stand-in) …", flush=True)
         stack.start_zeo()
@@ -67,7 +83,8 @@ def main(argv: list[str]) -> int:
         return _measure(stack, reply, ends, args)
     finally:
         stack.stop()
-        standin.stop()
+        standin.stdin.close()
+        standin.wait(10)
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -109,8 +126,7 @@ def _measure(stack, reply: str, ends: list[int], args) -> int:
     rid = chat.submit("warm up")
     while chat.chatlog.pending:
         EventLoop.idle()
-    chat.chatlog.entries.clear()
-    chat.ids.chat_view.data = []
+    chat.clear()
     arrivals.clear()
 
     # --- baseline: idle frames ----------------------------------------------------------------
@@ -169,6 +185,12 @@ def _measure(stack, reply: str, ends: list[int], args) -> int:
     idle_ms = 1000 / idle_fps
     entry = next(e for e in chat.chatlog.entries if e.request_id == rid and e.kind == "persona")
     assert entry.text == reply, "the streamed text differs from what the model sent"
+
+    if args.trace:
+        for s_ in range(0, len(ends), 100):
+            if s_ in shown and s_ in arrivals:
+                print(f"  token {s_:5d}: arrived +{(arrivals[s_] - arrivals[0]) * 1000:7.0f} ms, "
+                      f"shown after {(shown[s_] - arrivals[s_]) * 1000:6.0f} ms")
 
     def q(p):
         return lat[min(len(lat) - 1, int(p * len(lat)))]

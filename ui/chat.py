@@ -42,6 +42,7 @@ class ChatBubble(RecycleDataViewBehavior, BoxLayout):
     offset = NumericProperty(0)         # where this row's text starts in the whole reply
     length = NumericProperty(0)         # how many characters of the reply this row holds
     request_id = StringProperty("")
+    kind = StringProperty("persona")    # user | persona | system | error
 
     def refresh_view_attrs(self, rv, index, data):
         self.index = index
@@ -123,7 +124,8 @@ class ChatView(RecycleView):
                 piece.rstrip("\n") if first else piece.lstrip()
             row = proto.record(text=shown, status=entry.status if last else "",
                                streaming=entry.streaming, part=part, offset=offset,
-                               length=len(piece), request_id=entry.request_id or "")
+                               length=len(piece), request_id=entry.request_id or "",
+                               kind=entry.kind)
             if entry.kind == PERSONA:
                 row["persona"] = entry.persona or "?"
                 row["persona_color"] = theme.persona_colour(entry.persona)
@@ -223,6 +225,12 @@ class ChatView(RecycleView):
             self.scroll_y = 0
         return True
 
+    def reset(self) -> None:
+        """Forget every row and live bubble (the conversation was cleared)."""
+        self._show_live({})
+        self._spans = []
+        self.data = []
+
     def _live_row(self, i: int) -> dict | None:
         entry = self._chatlog.entries[i] if i < len(self._chatlog.entries) else None
         if entry is None or not entry.streaming:
@@ -232,8 +240,8 @@ class ChatView(RecycleView):
     def visible_text(self, request_id: str) -> tuple[int, str]:
         """How much of a reply the widget tree shows: (characters covered, text of the widgets)."""
         views = [w for w in self.walk(restrict=False)
-                 if isinstance(w, ChatBubble) and w.request_id == request_id]
-        views += [w for w in self._live.values() if w.request_id == request_id]
+                 if isinstance(w, ChatBubble) and w.request_id == request_id and w.kind == PERSONA]
+        views += [w for w in self._live.values() if w.request_id == request_id and w.kind == PERSONA]
         covered = max((w.offset + w.length for w in views), default=0)
         return covered, "".join(w.text for w in sorted(views, key=lambda w: w.offset))
 
@@ -277,6 +285,12 @@ class ChatScreenBody(BoxLayout):
             self.link.send(message)
         self.refresh()
         return message.request_id
+
+    def clear(self) -> None:
+        """Start a new conversation view (replies still in flight are dropped from view)."""
+        self.chatlog = ChatLog()
+        self.ids.chat_view.reset()
+        self.working = False
 
     # --- incoming (main thread, one batch per frame) ----------------------------------------
     def on_partials(self, request_id: str, persona: str, tokens: list[str]) -> None:

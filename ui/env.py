@@ -10,7 +10,9 @@ it is decided here, once, by the UI entry point (never by library code):
 * ``KIVY_HOME`` under the TelOS home, ``KIVY_USE_DEFAULTCONFIG=1`` — no user ``config.ini``
   changes how tests and screenshots look.
 * Headless (no ``DISPLAY``/``WAYLAND_DISPLAY``, or asked for): SDL's offscreen video driver,
-  which renders with Mesa into a framebuffer that ``Window.screenshot`` can read.
+  which renders with Mesa into a framebuffer that ``Window.screenshot`` can read; llvmpipe
+  renders in the UI thread (``LP_NUM_THREADS=0``) to avoid multi-second stalls on busy machines.
+* A 1 ms GIL switch interval, so the UI thread is not held up by the bridge client's thread.
 """
 
 from __future__ import annotations
@@ -64,7 +66,16 @@ def prepare(*, home: Path | None = None, headless: bool | None = None,
         headless = is_headless()
     if headless:
         os.environ["SDL_VIDEODRIVER"] = "offscreen"
+        # Offscreen rendering is Mesa's llvmpipe (software GL). Its rasterizer threads make every
+        # texture upload wait for them; on a busy machine that stalled single frames for
+        # seconds (measured by bench ui). Rendering in the calling thread has no such stalls.
+        os.environ.setdefault("LP_NUM_THREADS", "0")
     logging.getLogger("kivy").addFilter(_QuietOptionalProviders())
+    # The bridge client's thread decodes hundreds of messages a second while a reply streams;
+    # Kivy's text rendering releases and re-takes the GIL for every line it draws. With the
+    # default 5 ms switch interval each re-take can wait 5 ms behind that thread (measured: the
+    # frame rate under a busy thread went from 22 to 34 frames/s with 1 ms).
+    sys.setswitchinterval(0.001)
 
     from kivy.config import Config  # noqa: E402  (first kivy import, on purpose)
 
