@@ -93,6 +93,13 @@ class Backups:
             return "incremental"
         return None
 
+    def run_due(self, *, status: StatusCallback | None = None) -> BackupResult | None:
+        """What the service's schedule calls: a backup when the policy says one is due."""
+        kind = self.due()
+        if kind is None:
+            return None
+        return self.backup(full=(kind == "full"), status=status)
+
     def backup(self, full: bool | None = None, *, status: StatusCallback | None = None) -> BackupResult:
         """Make a set (``full=None``: full when the policy says one is due), drill it when the
         policy says so, prune by retention, and record all of it in the BackupManager."""

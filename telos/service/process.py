@@ -10,6 +10,7 @@ seconds, cancel the rest (their thoughts abort: nothing half-done is committed),
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -34,8 +35,11 @@ log = logging.getLogger(__name__)
 
 STATUS_REFRESH_S = 2.0
 # (area, method names tried in order, interval in seconds): optional periodic work of other areas
+# A method that takes ``status`` gets a progress callback whose messages reach every client
+# as SYSTEM_STATUS_UPDATE (status_text "ready — backup: 3/12 files").
 MAINTENANCE = (("memory", ("maintain", "maintenance"), 30.0),
-               ("backups", ("run_due", "tick"), 60.0))
+               ("backups", ("run_due",), 60.0),
+               ("vsa", ("curate",), 3600.0))
 
 
 def service_file(home: Path) -> Path:
@@ -68,6 +72,7 @@ class Service:
         self.metrics = ServiceMetrics()
         self.status = StatusBoard(self)
         self.state = "starting"
+        self.activity = ""          # long maintenance work in progress (backup, curation, ...)
         self.started_at = time.time()
         self.image: Any = None
         self.bridge: BridgeServer | None = None
@@ -105,8 +110,17 @@ class Service:
         return f"zeo:{self.zeo}" if self.zeo else f"file:{self.image.store.path}"
 
     def state_text(self) -> str:
-        return {"serving": "ready", "starting": "starting", "stopping": "stopping",
+        text = {"serving": "ready", "starting": "starting", "stopping": "stopping",
                 "stopped": "stopped"}.get(self.state, self.state)
+        return f"{text} — {self.activity}" if self.activity else text
+
+    def _progress(self, area: str):
+        """A progress callback for long maintenance work: shown to every client."""
+        def status(desc: str, n: int, total: int | None) -> None:
+            self.activity = f"{desc}: {n}/{total}" if total else f"{desc}: {n}"
+            if self.bridge:
+                self.bridge.broadcast(self.status.snapshot())
+        return status
 
     # --- life cycle -------------------------------------------------------------------------------
 
@@ -221,7 +235,16 @@ class Service:
             fn = getattr(facade, name, None)
             if callable(fn):
                 session.refresh()
-                fn()
+                kwargs = {}
+                if "status" in inspect.signature(fn).parameters:
+                    kwargs["status"] = self._progress(area)
+                try:
+                    fn(**kwargs)
+                finally:
+                    if self.activity:
+                        self.activity = ""
+                        if self.bridge:
+                            self.bridge.broadcast(self.status.snapshot())
                 return
 
     def wait(self) -> None:

@@ -59,13 +59,13 @@ class StatusBoard:
             fields = dict(self._fields)
         responder = s.responder_name()
         base = self._base
-        if base is None or base[0] != (fields.get("_v"), s.state, responder):
+        if base is None or base[0] != (fields.get("_v"), s.state_text(), responder):
             # validate once per refresh / state change; answering then only fills in the clock
             model = P.SystemStatusUpdate(
                 status_text=s.state_text()[: P.MAX_SHORT], pid=os.getpid(),
                 connection=s.connection_text()[: P.MAX_SHORT], backend=responder[: P.MAX_SHORT],
                 **{k: v for k, v in fields.items() if k != "_v"})
-            base = self._base = ((fields.get("_v"), s.state, responder), model)
+            base = self._base = ((fields.get("_v"), s.state_text(), responder), model)
         return base[1].model_copy(update={
             "request_id": request_id, "uptime": round(time.time() - s.started_at, 3),
             "in_flight": s.bridge.in_flight() if s.bridge else 0})

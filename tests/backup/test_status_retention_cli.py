@@ -62,3 +62,18 @@ def test_cli_backup_list_verify_restore(cli, telos_home, key_env, tmp_path):
     assert p.returncode == 1 and "--at 'yesterday'" in p.stderr
     p = cli("restore", "--to", str(tmp_path / "x"), env=dict(env, TELOS_BACKUP_KEY="ab" * 32))
     assert p.returncode == 1 and "wrong key" in p.stderr
+
+
+def test_run_due_follows_the_schedule(image, key_env):
+    """What the service calls every minute: a full first, nothing while none is due."""
+    with image.thought("policy"):
+        image.backups.manager.drill = "never"
+    first = image.backups.run_due()
+    assert first is not None and first.kind == "full"
+    assert image.backups.run_due() is None                  # nothing due right after
+    with image.thought("shorter interval"):
+        image.backups.manager.incremental_interval = 0
+    import time
+    time.sleep(1.1)                                          # repozo: one backup per second
+    second = image.backups.run_due()
+    assert second is not None and second.kind == "incremental"
