@@ -334,6 +334,9 @@ class BridgeClient:
     def search(self, query: str, k: int = 5) -> P.SearchResults:
         return self.request(P.SearchMemory(query=query, k=k))
 
+    def vsa_query(self, query: str) -> P.VsaAnswer:
+        return self.request(P.VsaQuery(query=query))
+
     def remember(self, text: str, source: str = "bridge") -> P.Ack:
         return self.request(P.Remember(text=text, source=source))
 

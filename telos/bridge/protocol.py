@@ -175,6 +175,12 @@ class SearchMemory(_Request):
     k: Annotated[int, Field(ge=1, le=100)] = 5
 
 
+class VsaQuery(_Request):
+    """A compositional hypervector query, e.g. "currency of the country whose capital is Paris"."""
+    command: Literal["VSA_QUERY"] = "VSA_QUERY"
+    query: Annotated[str, Field(min_length=1, max_length=MAX_SHORT)]
+
+
 class Remember(_Request):
     command: Literal["REMEMBER"] = "REMEMBER"
     text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
@@ -306,6 +312,22 @@ class SendResult(_Message):
     thought_id: Short | None = None
 
 
+class VsaStep(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    op: Name                             # "probe", "unbind", "cleanup"
+    detail: Short
+    score: float | None = None
+
+
+class VsaAnswer(_Message):
+    command: Literal["VSA_ANSWER"] = "VSA_ANSWER"
+    request_id: RequestId
+    value: Short                         # the clean symbol the query resolved to
+    kind: Name                           # "symbol" | "record" | "concept"
+    score: float                         # FHRR similarity of the final cleanup
+    steps: Annotated[list[VsaStep], Field(max_length=64)] = []
+
+
 class MemoryHit(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
     record_id: Annotated[str, Field(max_length=MAX_ID * 2)]
@@ -347,9 +369,9 @@ class Error(_Message):
 
 
 Request = Union[UserQueryRequest, StatusRequest, ListPrototypes, InspectObject, SetSlot,
-                DefineMethod, SendMessage, SearchMemory, Remember, Ping, ShutdownRequest]
+                DefineMethod, SendMessage, SearchMemory, VsaQuery, Remember, Ping, ShutdownRequest]
 Reply = Union[PersonaResponsePartial, PersonaResponseComplete, SystemStatusUpdate, PrototypeList,
-              ObjectDescription, SendResult, SearchResults, Ack, Pong, Error]
+              ObjectDescription, SendResult, SearchResults, VsaAnswer, Ack, Pong, Error]
 Message = Annotated[Union[Request, Reply], Field(discriminator="command")]
 
 REQUEST_TYPES: tuple[type[_Request], ...] = Request.__args__  # type: ignore[attr-defined]

@@ -151,6 +151,8 @@ def classify(exc: BaseException) -> tuple[str, str]:
         return exc.code, exc.hint
     if isinstance(exc, errors.SlotLookupError):
         return P.NOT_FOUND, "LIST_PROTOTYPES / INSPECT_OBJECT show what exists"
+    if isinstance(exc, errors.VSAError):
+        return P.BAD_REQUEST, "VSA queries look like: currency of the country whose capital is Paris"
     if isinstance(exc, (errors.SlotError, errors.ConfigError, errors.ReadOnlyImageError)):
         return P.BAD_REQUEST, ""
     if isinstance(exc, errors.GenerationError):

@@ -119,6 +119,16 @@ def build_registry(service: "Service") -> HandlerRegistry:
         hits = memory.search(r.query, k=r.k)
         return P.SearchResults(request_id=ctx.request_id, hits=[_hit(h) for h in list(hits)[: r.k]])
 
+    @reg.handler("VSA_QUERY")
+    def vsa_query(ctx):
+        answer = ctx.session.vsa.ask(ctx.request.query)
+        steps = [P.VsaStep(op=st.op[: P.MAX_NAME], detail=st.detail[: P.MAX_SHORT],
+                           score=None if st.score is None else float(st.score))
+                 for st in answer.steps[:64]]
+        return P.VsaAnswer(request_id=ctx.request_id, value=str(answer.value)[: P.MAX_SHORT],
+                           kind=str(answer.kind)[: P.MAX_NAME], score=float(answer.score),
+                           steps=steps)
+
     @reg.handler("REMEMBER")
     def remember(ctx):
         r = ctx.request
