@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 
 from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, ObjectProperty, StringProperty
-from kivy.core.text import Label as CoreLabel
 from kivy.metrics import dp, sp
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.recycleview import RecycleView
@@ -18,6 +17,7 @@ from kivy.uix.recycleview import views as rv_views
 from kivy.uix.recycleview.views import RecycleDataAdapter, RecycleDataViewBehavior
 
 from telos.bridge import protocol as P
+from ui.measure import TextMeasure
 from ui.chatlog import ERROR, PERSONA, SYSTEM, USER, ChatEntry, ChatLog, split_chunks
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ class ChatView(RecycleView):
         self._chatlog: ChatLog | None = None
         self._prototypes = None
         self._spans: list[tuple[int, int]] = []        # entry index -> (first row, row count)
-        self._heights: dict[tuple[str, float], float] = {}
+        self._measure: TextMeasure | None = None
         self._live: dict[int, ChatBubble] = {}         # entry index -> live bubble
         self.bind(width=self._on_width)
 
@@ -99,17 +99,9 @@ class ChatView(RecycleView):
         return max(dp(40), self.width - dp(16) - self.width * 0.22 - 2 * dp(14))
 
     def _body_height(self, text: str, theme) -> float:
-        key = (text, self.width)
-        h = self._heights.get(key)
-        if h is None:
-            label = CoreLabel(text=text or "…", font_size=sp(theme.font_size), line_height=1.15,
-                              text_size=(self._text_width(), None), halign="left")
-            label.refresh()
-            h = label.texture.size[1] if label.texture is not None else sp(theme.font_size)
-            if len(self._heights) > 5000:
-                self._heights.clear()
-            self._heights[key] = h
-        return h
+        if self._measure is None:
+            self._measure = TextMeasure(sp(theme.font_size), line_height=1.15)
+        return self._measure.height(text or "…", self._text_width())
 
     def rows_for(self, entry: ChatEntry, prototypes) -> list[dict]:
         """One row per piece of the entry's text (usually one), cloned from its bubble prototype."""
@@ -120,8 +112,8 @@ class ChatView(RecycleView):
         for k, (offset, piece) in enumerate(pieces):
             first, last = k == 0, k == len(pieces) - 1
             part = "only" if first and last else "first" if first else "last" if last else "middle"
-            shown = piece if part == "only" else piece.strip("\n") if part == "middle" else \
-                piece.rstrip("\n") if first else piece.lstrip()
+            shown = piece if part == "only" else piece.strip() if part == "middle" else \
+                piece.rstrip() if first else piece.lstrip()
             row = proto.record(text=shown, status=entry.status if last else "",
                                streaming=entry.streaming, part=part, offset=offset,
                                length=len(piece), request_id=entry.request_id or "",
@@ -168,7 +160,8 @@ class ChatView(RecycleView):
     def _on_width(self, *_args) -> None:
         if self._chatlog is not None and self.width != self._measured_width:
             self._measured_width = self.width
-            self._heights.clear()
+            if self._measure is not None:
+                self._measure.clear()
             self.data = self._all_rows()
 
     def _show_live(self, pieces: dict[int, dict]) -> None:

@@ -71,22 +71,22 @@ def describe_provenance(prov: dict, *, short: bool = False) -> str:
         return "" if short else "provenance: unknown"
     who = prov.get("persona") or prov.get("author") or prov.get("user") or prov.get("source")
     model = prov.get("model")
-    when = prov.get("time") or prov.get("created") or prov.get("timestamp")
+    when = prov.get("time") or prov.get("when") or prov.get("created") or prov.get("timestamp")
     parts = []
     if who or model:
         parts.append("by " + " ".join(str(x) for x in (who, f"({model})" if model and who else model) if x))
     if isinstance(when, (int, float)):
         parts.append(time.strftime("%Y-%m-%d %H:%M", time.localtime(when)))
     elif isinstance(when, str) and when:
-        parts.append(when[:19])
+        parts.append(when[:16].replace("T", " "))
     if short:
         return " · ".join(parts)
     origin = prov.get("message") or prov.get("selector") or prov.get("prompt") or prov.get("note")
     if origin:
         parts.append(f'from "{_one_line(str(origin), 120)}"')
     extra = {k: v for k, v in prov.items()
-             if k not in {"persona", "author", "user", "source", "model", "time", "created",
-                          "timestamp", "message", "selector", "prompt", "note"}}
+             if k not in {"persona", "author", "user", "source", "model", "time", "when", "created",
+                          "timestamp", "message", "selector", "prompt", "note"} and v not in (None, "")}
     for k, v in sorted(extra.items()):
         parts.append(f"{k}: {_one_line(str(v), 60)}")
     return " · ".join(parts) if parts else "provenance: unknown"

@@ -98,7 +98,7 @@ class InspectorScreenBody(BoxLayout):
         needle = text.strip().lower()
         proto = self.prototypes["RegistryRow"]
         self.ids.registry.data = [
-            proto.record(key=p.name, value=f"{p.n_slots} s · {p.n_methods} m",
+            proto.record(key=p.name, value=f"{p.n_slots} slots" + (f" · {p.n_methods} m" if p.n_methods else ""),
                          ref=p.object_id, owner=self)
             for p in self._registry if needle in p.name.lower()]
 

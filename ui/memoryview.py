@@ -6,10 +6,12 @@ import logging
 import time
 
 from kivy.properties import ColorProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.metrics import dp, sp
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
 from telos.bridge import protocol as P
+from ui.measure import TextMeasure
 
 log = logging.getLogger(__name__)
 
@@ -22,14 +24,22 @@ class MemoryHitRow(RecycleDataViewBehavior, BoxLayout):
     tier = StringProperty("")
     tier_color = ColorProperty((1, 1, 1, 1))
     row_color = ColorProperty((0.15, 0.17, 0.2, 1))
+    text_height = NumericProperty(0)
 
 
-def hit_record(hit: P.MemoryHit, prototypes) -> dict:
+SHOWN_CHARS = 600      # a hit longer than this is shown cut, with its full length noted
+
+
+def hit_record(hit: P.MemoryHit, prototypes, measure: TextMeasure, width: float) -> dict:
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(hit.created)) if hit.created else "time unknown"
     tier_colours = {"L1": prototypes.theme.accent, "L2": prototypes.theme.warn}
+    text = hit.text if len(hit.text) <= SHOWN_CHARS else \
+        hit.text[:SHOWN_CHARS].rstrip() + f" … ({len(hit.text):,} characters)"
+    text_height = measure.height(text, width - 2 * dp(14))
     return prototypes["MemoryRow"].record(
-        text=hit.text, source=hit.source or "unknown source", when=when,
-        distance=f"{hit.score:.3f}", tier=hit.tier or "?",
+        text=text, source=hit.source or "unknown source", when=when,
+        distance=f"{hit.score:.3f}", tier=hit.tier or "?", text_height=text_height,
+        height=text_height + 2 * dp(9) + dp(5) + dp(20),
         tier_color=tier_colours.get(hit.tier.upper() if hit.tier else "", prototypes.theme.accent))
 
 
@@ -39,6 +49,20 @@ class MemoryScreenBody(BoxLayout):
     message = StringProperty("Search the image's layered memory (L1 FAISS · L2 DiskANN).")
     busy = StringProperty("")
     replies = NumericProperty(0)         # search replies received (results or errors)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._hits: list[P.MemoryHit] = []
+        self._measure: TextMeasure | None = None
+
+    def _show_hits(self, *_args) -> None:
+        results = self.ids.memory_results
+        if self._measure is None:
+            self._measure = TextMeasure(sp(self.prototypes.theme.font_size))
+        results.data = [hit_record(h, self.prototypes, self._measure, results.width) for h in self._hits]
+
+    def on_kv_post(self, base_widget):
+        self.ids.memory_results.bind(width=lambda *_a: self._hits and self._show_hits())
 
     def search(self, text: str | None = None, k: int = 8) -> str | None:
         text = (self.ids.memory_query.text if text is None else text).strip()
@@ -63,6 +87,7 @@ class MemoryScreenBody(BoxLayout):
         if not isinstance(reply, P.SearchResults):
             self.message = f"unexpected reply {reply.command}"
             return
-        rows = [hit_record(h, self.prototypes) for h in reply.hits]
-        self.ids.memory_results.data = rows
+        self._hits = list(reply.hits)
+        self._show_hits()
+        rows = self.ids.memory_results.data
         self.message = f"{len(rows)} result(s)" if rows else "nothing found"

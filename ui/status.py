@@ -30,9 +30,12 @@ def backend_text(msg: P.SystemStatusUpdate) -> str:
 
 
 def memory_text(msg: P.SystemStatusUpdate) -> str:
-    if not msg.memory:
+    # tiers (l1, l2, concepts, …); settings such as l1_capacity are not counts of records
+    tiers = {k: v for k, v in msg.memory.items() if "_" not in k}
+    if not tiers:
         return "memory: —"
-    return "memory " + " · ".join(f"{tier} {count:,}" for tier, count in sorted(msg.memory.items()))
+    label = {"l1": "L1", "l2": "L2"}
+    return "memory " + " · ".join(f"{label.get(t.lower(), t)} {n:,}" for t, n in sorted(tiers.items()))
 
 
 def index_text(msg: P.SystemStatusUpdate) -> str:

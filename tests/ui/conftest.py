@@ -146,3 +146,13 @@ def image_stats(path: Path) -> dict:
     colours = np.unique(flat[:: max(1, len(flat) // 200_000)], axis=0)
     return {"width": data.width, "height": data.height, "std": float(pixels.std()),
             "colours": len(colours)}
+
+
+def assert_stacked(widgets) -> None:
+    """Rows of a list are laid out one under the other: none overlaps the next (in window
+    coordinates), and each is as tall as its content asked for."""
+    boxes = sorted(((w.to_window(w.x, w.y), w.height, w) for w in widgets), key=lambda b: -b[0][1])
+    for (upper_pos, _uh, upper), (lower_pos, lower_h, lower) in zip(boxes, boxes[1:]):
+        assert upper_pos[1] >= lower_pos[1] + lower_h - 0.5, (
+            f"rows overlap: {str(getattr(upper, 'text', upper))[:40]!r} and "
+            f"{str(getattr(lower, 'text', lower))[:40]!r}")

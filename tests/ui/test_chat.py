@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.ui.conftest import REPLY, image_stats
+from tests.ui.conftest import REPLY, assert_stacked, image_stats
 
 
 def _reply_entry(ui, request_id):
@@ -62,6 +62,7 @@ def test_typed_query_streams_an_answer_into_the_chat_view(ui, standin):
     assert bubbles[0].ids.persona.text.startswith("ALFRED")
     assert any(b.text == "What is a prototype?" and b.align == "right" for b in ui.widgets("ChatBubble"))
 
+    assert_stacked([b for b in ui.widgets("ChatBubble") if b.parent is not view.live_area])
     shot = ui.screenshot("chat")
     stats = image_stats(shot)
     assert stats["width"] > 600 and stats["std"] > 10 and stats["colours"] > 50
@@ -100,4 +101,16 @@ def test_a_long_reply_spans_rows_and_only_its_open_piece_is_live(ui, standin):
     assert entry.text == long_reply
     assert sum(r["length"] for r in rows) == len(long_reply)      # the rows hold all of it
     assert max(live_seen) == 1 and not view._live                  # one live piece, gone at the end
+    assert_stacked(ui.widgets("ChatBubble"))
     ui.screenshot("chat-long")
+
+
+def test_the_overlap_check_can_fail(kivy_window):
+    import pytest
+    from kivy.uix.widget import Widget
+
+    a, b = Widget(pos=(0, 100), size=(10, 50)), Widget(pos=(0, 60), size=(10, 50))
+    with pytest.raises(AssertionError, match="overlap"):
+        assert_stacked([a, b])
+    b.y = 50
+    assert_stacked([a, b])

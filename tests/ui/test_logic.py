@@ -94,7 +94,8 @@ def test_object_rows_and_provenance():
 def test_status_texts():
     st = P.SystemStatusUpdate(status_text="ready", backend="ollama", vram_usage=2048.0,
                               models=[P.ModelInfo(name="phi3:3.8b", persona="BRICK", loaded=True)],
-                              memory={"L1": 1200, "L2": 5}, last_backup=1000.0)
+                              memory={"l1": 1200, "L2": 5, "l1_capacity": 50000},
+                              last_backup=1000.0)
     assert backend_text(st) == "ollama: phi3:3.8b (BRICK) · 2048 MiB"
     assert backup_text(st, now=1000.0 + 7200) == "backup 2.0 h ago"
     f = status_fields(st, now=1060.0)

@@ -6,7 +6,7 @@ import pytest
 
 from telos.bridge import protocol as P
 from telos.errors import RemoteError
-from tests.ui.conftest import image_stats
+from tests.ui.conftest import assert_stacked, image_stats
 
 FACT = "The lighthouse keeper's cat is called Archimedes and sleeps on the lamp room stairs."
 
@@ -51,6 +51,7 @@ def test_memory_search_shows_text_source_time_score_and_tier(ui, stack):
     assert float(top["distance"]) == float(top["distance"])          # a number
     hits = [w for w in ui.widgets("MemoryHitRow") if w.text == FACT]
     assert hits and hits[0].tier == top["tier"]
+    assert_stacked(ui.widgets("MemoryHitRow"))
     shot = ui.screenshot("memory")
     stats = image_stats(shot)
     assert stats["std"] > 10 and stats["colours"] > 30
