@@ -35,7 +35,7 @@ def memory_text(msg: P.SystemStatusUpdate) -> str:
     if not tiers:
         return "memory: —"
     label = {"l1": "L1", "l2": "L2"}
-    return "memory " + " · ".join(f"{label.get(t.lower(), t)} {n:,}" for t, n in sorted(tiers.items()))
+    return "memory " + " · ".join(f"{label.get(t.lower(), t)} {n:,}" for t, n in sorted(tiers.items(), key=lambda kv: kv[0].lower()))
 
 
 def index_text(msg: P.SystemStatusUpdate) -> str:
