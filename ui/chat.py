@@ -43,6 +43,7 @@ class ChatBubble(RecycleDataViewBehavior, BoxLayout):
     length = NumericProperty(0)         # how many characters of the reply this row holds
     request_id = StringProperty("")
     kind = StringProperty("persona")    # user | persona | system | error
+    fit_width = NumericProperty(0)      # > 0: the card is this wide (short messages), else 78 %
 
     def refresh_view_attrs(self, rv, index, data):
         self.index = index
@@ -129,6 +130,9 @@ class ChatView(RecycleView):
             if last and entry.status:
                 height += dp(16)
             row["height"] = height
+            if entry.kind == USER and part == "only" and "\n" not in shown:
+                natural = self._measure.line_width(shown) + 2 * dp(14) + dp(4)
+                row["fit_width"] = natural if natural < self._text_width() + 2 * dp(14) else 0
             rows.append(row)
         return rows
 

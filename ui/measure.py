@@ -32,5 +32,16 @@ class TextMeasure:
             self._cache[key] = h
         return h
 
+    def line_width(self, text: str) -> float:
+        """The width of ``text`` on one line (no wrapping)."""
+        key = (text, -1.0)
+        w = self._cache.get(key)
+        if w is None:
+            label = CoreLabel(text=text or " ", font_size=self.font_size, font_name=self.font_name)
+            label.resolve_font_name()
+            w = float(label.render()[0])
+            self._cache[key] = w
+        return w
+
     def clear(self) -> None:
         self._cache.clear()
