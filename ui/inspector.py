@@ -52,6 +52,7 @@ class InspectorScreenBody(BoxLayout):
     eval_result = StringProperty("")
     editing = ObjectProperty(None, allownone=True)      # ("data"|"method", name) or None
     auto_open = StringProperty("")                      # open this prototype once the registry arrives
+    busy = BooleanProperty(False)                       # an evaluator send or commit is in flight
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -190,9 +191,12 @@ class InspectorScreenBody(BoxLayout):
             self.edit_ok, self.edit_message = False, f"not sent: {exc}"
             return None
         self.edit_ok, self.edit_message = True, "committing…"
-        return self._send(msg, self._on_committed)
+        rid = self._send(msg, self._on_committed)
+        self.busy = rid is not None
+        return rid
 
     def _on_committed(self, reply) -> None:
+        self.busy = False
         if isinstance(reply, P.Error):
             self.edit_ok = False
             self.edit_message = (f"not committed [{reply.code}]: {reply.message}"
@@ -225,9 +229,12 @@ class InspectorScreenBody(BoxLayout):
             self.eval_result = f"not sent: {exc}"
             return None
         self.eval_result = f"sending {send.selector}… (an unknown message may run the generative kernel)"
-        return self._send(msg, self._on_result)
+        rid = self._send(msg, self._on_result)
+        self.busy = rid is not None
+        return rid
 
     def _on_result(self, reply) -> None:
+        self.busy = False
         if isinstance(reply, P.Error):
             self.eval_result = f"failed [{reply.code}] {reply.message}" + (f"\n  {reply.hint}" if reply.hint else "")
             return

@@ -60,6 +60,7 @@ class Link(EventDispatcher):
         self._disconnect_listeners: list[Callable[[str], None]] = []
         self._connect_listeners: list[Callable[[], None]] = []
         self._heartbeats: dict[str, float] = {}    # request ids of our STATUS_REQUESTs
+        self._abandoned: set[str] = set()          # requests already answered with "lost"
         self._last_heard = 0.0
         self._ever_connected = False
         self._events: list = []
@@ -123,8 +124,11 @@ class Link(EventDispatcher):
         self.connected = False
         self.state_text = f"disconnected ({reason}) — reconnecting…"
         log.warning("bridge: service lost: %s", reason)
-        # requests in flight will not be answered by a restarted service
+        # requests in flight will not be answered by a restarted service; their callbacks hear
+        # it now, and whatever still arrives for them later (the client's own "lost" errors, a
+        # late reply from a hung service) is dropped instead of surfacing twice
         callbacks, self._callbacks = self._callbacks, {}
+        self._abandoned.update(callbacks)
         for rid, cb in callbacks.items():
             cb(P.Error(request_id=rid, code="unavailable", message=f"the service went away ({reason})",
                        hint="it reconnects by itself; send again once the status bar says connected"))
@@ -198,6 +202,10 @@ class Link(EventDispatcher):
             if isinstance(msg, P.Error):
                 log.info("status request refused: [%s] %s", msg.code, msg.message)
                 return
+        if rid is not None and rid in self._abandoned:
+            self._abandoned.discard(rid)
+            log.info("dropped %s for request %s, already reported lost", msg.command, rid)
+            return
         callback = self._callbacks.pop(rid, None) if rid else None
         if callback is not None:
             try:

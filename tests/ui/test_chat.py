@@ -29,6 +29,7 @@ def test_typed_query_streams_an_answer_into_the_chat_view(ui, standin):
         if entry is not None and entry.streaming and entry.text:
             seen_partial.setdefault("partial", entry.text)
             seen_partial.setdefault("working", chat.working)
+            seen_partial.setdefault("indicator", ui.root.ids.working.text)
             seen_partial.setdefault("lengths", set()).add(len(entry.text))
 
     ui.link.on_frame(after_each_batch)
@@ -46,6 +47,7 @@ def test_typed_query_streams_an_answer_into_the_chat_view(ui, standin):
     assert len(seen_partial["partial"]) < len(REPLY)
     assert len(seen_partial["lengths"]) >= 2          # it grew on screen, frame after frame
     assert seen_partial["working"] is True and chat.working is False
+    assert "answering" in seen_partial["indicator"] and ui.root.ids.working.text == ""
     assert entry.tokens > 10
     # the query went through the service to the (stand-in) model, persona prompt included
     chats = [r["body"] for r in standin.requests if r["path"] == "/api/chat"]

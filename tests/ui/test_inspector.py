@@ -110,9 +110,11 @@ def test_method_edit_and_evaluator(ui, stack):
 
     insp.ids.evaluator.text = "triple(n=2)"
     insp.ids.evaluator.dispatch("on_text_validate")
+    assert insp.busy and "working" in ui.root.ids.working.text      # the indicator, until it answers
     ui.until(lambda: insp.eval_result.startswith(("=", "failed")), "the evaluator answered")
     size = _shell_value(stack, "image.prototypes['Gadget'].size")
     assert insp.eval_result.startswith(f"= {size * 6}")
+    assert not insp.busy
 
     insp.ids.evaluator.text = "triple(\"x\""
     insp.evaluate()
