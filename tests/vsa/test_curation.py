@@ -92,8 +92,8 @@ def test_failed_curation_aborts_cleanly(image, embeddings):
 
 def test_no_memory_bank_is_a_clear_error(image):
     from telos.vsa.curation import curate
-    if image.prototypes.get("MemoryManager") is not None:
-        pytest.skip("this image has a memory manager")
+    with image.thought("an image without memory"):
+        del image.prototypes["MemoryManager"]
     with pytest.raises(CurationError, match="no memory bank"):
         curate(image, definer=scripted_definer)
 
