@@ -46,8 +46,13 @@ def run(args: argparse.Namespace) -> int:
 
     home = config.telos_home()
     logsetup.configure("ui", home=home)
-    env.prepare(home=home, headless=True if (args.headless or args.screenshot) and env.is_headless() else
-                (True if args.headless else None), size=_size(args.size))
+    if env.is_headless() and not (args.screenshot or args.headless):
+        log.error("no display (DISPLAY / WAYLAND_DISPLAY are not set): nothing could show the UI. "
+                  "Use --screenshot PATH to render a view to a file, --headless to run offscreen "
+                  "anyway, or run it on a desktop (or under xvfb-run).")
+        return 2
+    env.prepare(home=home, headless=True if args.headless or env.is_headless() else None,
+                size=_size(args.size))
 
     from ui.app import TelosApp
     from ui.client import InboxClient

@@ -37,3 +37,9 @@ def test_screenshot_without_a_service_still_saves_and_says_not_ready(kivy_window
     assert out.returncode == 3, out.stdout + out.stderr
     assert out_path.exists() and image_stats(out_path)["std"] > 5
     assert "not ready" in out.stderr
+
+
+def test_without_a_display_the_ui_says_what_to_do(tmp_path):
+    out = _ui(tmp_path / "h", timeout=60)
+    assert out.returncode == 2
+    assert "no display" in out.stderr and "--screenshot" in out.stderr
