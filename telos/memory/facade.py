@@ -123,6 +123,14 @@ class Memory:
                 "l1": len(eng.l1), "l2": eng.l2.count, "l2_max_id": eng.l2.max_id,
                 "l1_capacity": self.l1_capacity}
 
+    def index_state(self) -> dict:
+        """For the status bar: is an L2 rebuild running, and when was the last one swapped in."""
+        l2 = self.engine.l2
+        count = l2.count
+        return {"state": "rebuilding" if l2.building else "idle",
+                "detail": f"L2 archive {count} records" if count else "no L2 archive yet",
+                "last_rebuild": l2.last_swap()}
+
     @property
     def l1_capacity(self) -> int:
         cfg = self.image.config

@@ -154,6 +154,18 @@ class L2Archive:
         return D, I
 
     # -- building ----------------------------------------------------------------------
+    @property
+    def building(self) -> bool:
+        """True while a rebuild runs (its child process builds; searches use the live archive)."""
+        return self._build_lock.locked()
+
+    def last_swap(self) -> float | None:
+        """Unix time the live archive was swapped in (the pointer file's mtime), or None."""
+        try:
+            return (self.directory / POINTER).stat().st_mtime
+        except OSError:
+            return None
+
     def build(self, db, source, *, threads: int = 2) -> dict | None:
         """Build from the image at its last committed tid and swap it in; None if too small."""
         from telos.memory.txindex import last_committed_tid

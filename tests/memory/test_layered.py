@@ -126,3 +126,21 @@ def test_diskann_chatter_stays_off_stdout(mem_image, corpus, capfd):
     mem.engine.l2.close()
     out, err = capfd.readouterr()
     assert "DiskANN" not in out + err and "Reading" not in out + err and "Clearing" not in out, out[:500]
+
+
+def test_index_state_reports_a_rebuild_for_the_status_bar(mem_image, corpus):
+    texts, _, _ = corpus
+    mem = mem_image.memory
+    assert mem.index_state() == {"state": "idle", "detail": "no L2 archive yet",
+                                 "last_rebuild": None}
+    mem.remember_many(texts[:64])
+    seen = []
+    builder = threading.Thread(target=mem.archive)
+    builder.start()
+    while builder.is_alive():
+        seen.append(mem.index_state()["state"])
+    builder.join()
+    assert "rebuilding" in seen
+    after = mem.index_state()
+    assert after["state"] == "idle" and after["detail"] == "L2 archive 64 records"
+    assert after["last_rebuild"] is not None
