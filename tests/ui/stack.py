@@ -82,8 +82,7 @@ class Stack:
 
     def start_service(self, timeout: float = 120.0) -> None:
         env = _env(self.home, {"OLLAMA_HOST": self.ollama_url, "TELOS_LLM_BACKEND": "ollama",
-                               "TELOS_METRICS": "off",
-                               "TELOS_RESPONDER": "tests.ui.responder:ollama_standin"})
+                               "TELOS_METRICS": "off"})
         self.service = subprocess.Popen(
             [PY, "-m", "telos.cli", "serve", "--zeo", str(self.zeo_sock), "--workers", str(self.workers),
              "--grace", "2"], cwd=REPO, env=env, stdout=self._log("service"), stderr=subprocess.STDOUT)

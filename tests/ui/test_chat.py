@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from tests.ui.conftest import REPLY, assert_stacked, image_stats
 
+PERSONAS = {"ALFRED", "BRICK", "ROBIN", "BABS"}
+
 
 def _reply_entry(ui, request_id):
     for entry in ui.root.ids.chat.chatlog.entries:
@@ -41,7 +43,7 @@ def test_typed_query_streams_an_answer_into_the_chat_view(ui, standin):
     ui.until(done, "the streamed answer completed")
     entry = _reply_entry(ui, rid)
     assert entry.text == REPLY
-    assert entry.persona == "ALFRED"
+    assert entry.persona in PERSONAS                  # the orchestrator routed it
     # it really streamed: a strict prefix was on screen before the end, and many tokens arrived
     assert "partial" in seen_partial and REPLY.startswith(seen_partial["partial"])
     assert len(seen_partial["partial"]) < len(REPLY)
@@ -51,7 +53,7 @@ def test_typed_query_streams_an_answer_into_the_chat_view(ui, standin):
     assert entry.tokens > 10
     # the query went through the service to the (stand-in) model, persona prompt included
     chats = [r["body"] for r in standin.requests if r["path"] == "/api/chat"]
-    assert any(m["content"] == "What is a prototype?" for b in chats for m in b["messages"])
+    assert any("What is a prototype?" in m["content"] for b in chats for m in b["messages"])
     # batching: the rows were rewritten at most once per frame that brought messages, and far
     # fewer times than tokens arrived
     view = chat.ids.chat_view
@@ -60,8 +62,9 @@ def test_typed_query_streams_an_answer_into_the_chat_view(ui, standin):
 
     # the widget tree shows it: a bubble labelled with the persona, holding the answer
     bubbles = [b for b in ui.widgets("ChatBubble") if b.text == REPLY]
-    assert bubbles and bubbles[0].persona == "ALFRED"
-    assert bubbles[0].ids.persona.text.startswith("ALFRED")
+    assert bubbles and bubbles[0].persona == entry.persona
+    assert bubbles[0].ids.persona.text.startswith(entry.persona)
+    assert list(bubbles[0].persona_color) == list(ui.app.theme.persona_colour(entry.persona))
     assert any(b.text == "What is a prototype?" and b.align == "right" for b in ui.widgets("ChatBubble"))
 
     assert_stacked([b for b in ui.widgets("ChatBubble") if b.parent is not view.live_area])
@@ -98,10 +101,10 @@ def test_a_long_reply_spans_rows_and_only_its_open_piece_is_live(ui, standin):
     ui.link.on_frame(lambda: live_seen.append(len(view._live)))
     ui.until(lambda: any(e.request_id == rid and e.kind == "persona" and not e.streaming
                          for e in chat.chatlog.entries), "the long reply completed", timeout=120)
-    rows = [r for r in view.data if r.get("request_id") == rid and r.get("persona") == "ALFRED"]
+    rows = [r for r in view.data if r.get("request_id") == rid and r.get("kind") == "persona"]
     assert len(rows) >= 5
     assert [r["part"] for r in rows] == ["first"] + ["middle"] * (len(rows) - 2) + ["last"]
-    assert rows[0]["persona"] == "ALFRED" and rows[-1]["status"]
+    assert rows[0]["persona"] in PERSONAS and rows[-1]["status"]
     entry = next(e for e in chat.chatlog.entries if e.request_id == rid and e.kind == "persona")
     assert entry.text == long_reply
     assert sum(r["length"] for r in rows) == len(long_reply)      # the rows hold all of it
