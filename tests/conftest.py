@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from telos.sockets import wait_for_unix_socket
 
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -34,24 +34,6 @@ def image(telos_home):
     im.close()
 
 
-def _wait_for_socket(path: Path, proc: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"ZEO server exited with {proc.returncode}")
-        if path.exists():
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                s.connect(str(path))
-                return
-            except OSError:
-                pass
-            finally:
-                s.close()
-        time.sleep(0.05)
-    raise RuntimeError(f"ZEO server did not listen on {path} within {timeout} s")
-
-
 @pytest.fixture
 def zeo_server(tmp_path):
     """A real ZEO server (runzeo) on a unix socket over a fresh FileStorage; yields its address."""
@@ -62,7 +44,7 @@ def zeo_server(tmp_path):
     proc = subprocess.Popen([PY, "-m", "ZEO.runzeo", "-a", str(sock), "-f", str(fs)],
                             stdout=log, stderr=subprocess.STDOUT)
     try:
-        _wait_for_socket(sock, proc)
+        wait_for_unix_socket(sock, 30, alive=lambda: proc.poll() is None, what="ZEO server")
         yield str(sock)
     finally:
         proc.terminate()

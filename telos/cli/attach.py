@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import socket
 from pathlib import Path
 
 from telos import config
 from telos.image import Image, open_image
+from telos.sockets import unix_socket_answers
 
 log = logging.getLogger(__name__)
 
@@ -23,17 +23,7 @@ def running_zeo(home: Path | None = None) -> str | None:
     if explicit:
         return explicit
     path = zeo_socket(home)
-    if not path.exists():
-        return None
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(1.0)
-    try:
-        s.connect(str(path))
-    except OSError:
-        return None
-    finally:
-        s.close()
-    return str(path)
+    return str(path) if unix_socket_answers(path) else None
 
 
 def service_client(args=None):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from typing import Any
 
 from telos import config
 from telos.errors import ServiceError
+from telos.sockets import unix_socket_answers
 
 log = logging.getLogger(__name__)
 
@@ -212,17 +212,8 @@ def rpc(home: Path, timeout: float = 5.0) -> Any:
 
 
 def is_running(home: Path) -> bool:
-    path = socket_path(home)
-    if not path.exists():
+    if not unix_socket_answers(socket_path(home)):
         return False
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(1.0)
-    try:
-        s.connect(str(path))
-    except OSError:
-        return False
-    finally:
-        s.close()
     try:
         return rpc(home).supervisor.getState()["statename"] == "RUNNING"
     except (OSError, xmlrpc.client.Error):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -14,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from telos.sockets import wait_for_unix_socket
 
 REPO = Path(__file__).resolve().parents[2]
 PY = sys.executable
@@ -101,20 +102,7 @@ def zeo_module(tmp_path_factory):
     log = open(d / "zeo.log", "w")
     proc = subprocess.Popen([PY, "-m", "ZEO.runzeo", "-a", str(sock), "-f", str(data)],
                             stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("runzeo did not start")
-        if sock.exists():
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                s.connect(str(sock))
-                break
-            except OSError:
-                pass
-            finally:
-                s.close()
-        time.sleep(0.05)
+    wait_for_unix_socket(sock, 60, alive=lambda: proc.poll() is None, what="runzeo")
     yield str(sock)
     proc.terminate()
     proc.wait(20)

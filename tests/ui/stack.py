@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from telos.sockets import wait_for_unix_socket
 
 REPO = Path(__file__).resolve().parents[2]
 PY = sys.executable
@@ -54,21 +55,8 @@ class Stack:
         self.zeo = subprocess.Popen([PY, "-m", "ZEO.runzeo", "-a", str(self.zeo_sock),
                                      "-f", str(self.home / "telos.fs")],
                                     stdout=self._log("zeo"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.zeo.poll() is not None:
-                raise RuntimeError(f"runzeo exited with {self.zeo.returncode}; see {self.home}/zeo.out")
-            if self.zeo_sock.exists():
-                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                try:
-                    s.connect(str(self.zeo_sock))
-                    return
-                except OSError:
-                    pass
-                finally:
-                    s.close()
-            time.sleep(0.05)
-        raise RuntimeError(f"ZEO did not listen on {self.zeo_sock} within {timeout} s")
+        wait_for_unix_socket(self.zeo_sock, timeout, alive=lambda: self.zeo.poll() is None,
+                             what=f"runzeo (see {self.home}/zeo.out)")
 
     def configure_image(self) -> None:
         """Awaken the image and point its LLM configuration at the Ollama stand-in (a shell)."""
