@@ -29,26 +29,6 @@ class Connection:
     detail: str = ""
 
 
-class _InboxCall(bridge_client.Call):
-    """A call whose replies go to the shared inbox instead of its own queue."""
-
-    def __init__(self, client, request, timeout, inbox: queue.SimpleQueue, on_receive=None):
-        super().__init__(client, request, timeout)
-        self._inbox = inbox
-        self._on_receive = on_receive
-
-    def _deliver(self, item) -> None:
-        if self._on_receive is not None:
-            self._on_receive(item)
-        if isinstance(item, bridge_client._Lost):
-            self._inbox.put(P.error_reply(self.request_id, P.UNAVAILABLE,
-                                          f"connection to the service lost ({item.detail}); "
-                                          "the outcome of this request is unknown",
-                                          "it reconnects by itself; check and send again once connected"))
-        else:
-            self._inbox.put(item)
-
-
 class InboxClient:
     """start / send / drain / close — all a :class:`ui.link.Link` needs. Thread-safe."""
 
@@ -73,16 +53,16 @@ class InboxClient:
 
     def send(self, request) -> str:
         """Hand a request to the client's I/O thread; never waits for the network."""
-        b = self._bridge
         if request.command not in P.REQUEST_COMMANDS:
             raise ValueError(f"{request.command} is not a request")
-        data = P.encode(request)
-        call = _InboxCall(b, request, b.timeout, self.inbox, self.on_receive)
-        with b._calls_lock:
-            b._calls[request.request_id] = call
-        with b._send_lock:
-            b._push.send(data)
+        self._bridge.submit(request, sink=self._receive)
         return request.request_id
+
+    def _receive(self, item) -> None:
+        # runs in the bridge client's I/O thread: hand over, never touch widgets here
+        if self.on_receive is not None:
+            self.on_receive(item)
+        self.inbox.put(item)
 
     def drain(self, limit: int = 20_000) -> list:
         """Everything that arrived since the last call (replies and events), oldest first."""

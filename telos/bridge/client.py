@@ -29,7 +29,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import zmq
 from zmq.utils.monitor import recv_monitor_message
@@ -72,12 +72,14 @@ class _Lost:
 class Call:
     """One request in flight. Iterate for streamed partials; :meth:`result` for the final reply."""
 
-    def __init__(self, client: "BridgeClient", request: P._Message, timeout: float) -> None:
+    def __init__(self, client: "BridgeClient", request: P._Message, timeout: float,
+                 sink: Callable[[P._Message], None] | None = None) -> None:
         self.client = client
         self.request = request
         self.timeout = timeout
         self.final: P._Message | None = None
         self._q: queue.Queue = queue.Queue()
+        self._sink = sink
         self.sent_at = time.monotonic()
 
     @property
@@ -85,7 +87,15 @@ class Call:
         return self.request.request_id
 
     def _deliver(self, item: Any) -> None:
-        self._q.put(item)
+        if self._sink is None:
+            self._q.put(item)
+        elif isinstance(item, _Lost):
+            self._sink(P.error_reply(
+                self.request_id, P.UNAVAILABLE,
+                f"connection to the service lost ({item.detail}); the outcome of this request "
+                "is unknown", "it reconnects by itself; check and send again once connected"))
+        else:
+            self._sink(item)
 
     def next_message(self, timeout: float | None = None) -> P._Message:
         """The next reply (partial or final). Raises RemoteError on ERROR, BridgeUnavailable on
@@ -208,14 +218,19 @@ class BridgeClient:
 
     # --- requests ------------------------------------------------------------------------------
 
-    def submit(self, request: P._Message, timeout: float | None = None) -> Call:
-        """Send a request; returns at once with the :class:`Call` its replies arrive on."""
+    def submit(self, request: P._Message, timeout: float | None = None, *,
+               sink: Callable[[P._Message], None] | None = None) -> Call:
+        """Send a request; returns at once with the :class:`Call` its replies arrive on.
+
+        With ``sink``, every reply (partials, the final one, and an ERROR ``unavailable`` when
+        the connection is lost) is handed to ``sink(message)`` in the client's I/O thread
+        instead (the UI puts them on its own queue); the Call is then not iterated."""
         if request.command not in P.REQUEST_COMMANDS:
             raise errors.ProtocolError(f"{request.command} is not a request", code=P.NOT_A_REQUEST)
         if self._thread is None:
             raise errors.BridgeError("the bridge client is closed")
         data = P.encode(request)
-        call = Call(self, request, self.timeout if timeout is None else timeout)
+        call = Call(self, request, self.timeout if timeout is None else timeout, sink)
         with self._calls_lock:
             if request.request_id in self._calls:
                 raise errors.BridgeError(f"request_id {request.request_id} is already in flight")

@@ -157,3 +157,33 @@ def test_timeout_names_the_request(endpoint):
         with pytest.raises(BridgeUnavailable) as e:
             c.ping()
         assert "PING" in str(e.value) and "status" in str(e.value)
+
+
+def test_submit_with_a_sink_hands_over_every_reply_and_the_loss(endpoint):
+    import queue as _queue
+    got: _queue.SimpleQueue = _queue.SimpleQueue()
+    srv = BridgeServer(endpoint, registry(), workers=2).start()
+    try:
+        with BridgeClient(endpoint, curve=None, timeout=20) as c:
+            done = c.submit(P.UserQueryRequest(query_text="count"), sink=got.put)
+            items = [got.get(timeout=10)]
+            while items[-1].command != "PERSONA_RESPONSE_COMPLETE":
+                items.append(got.get(timeout=10))
+            assert [m.token for m in items[:-1]] == [f"{i} " for i in range(5)]
+            assert all(m.request_id == done.request_id for m in items)
+    finally:
+        srv.stop()
+    gate = threading.Event()
+    srv = BridgeServer(endpoint, registry(gate), workers=2).start()
+    try:
+        with BridgeClient(endpoint, curve=None, timeout=20) as c:
+            c.submit(P.UserQueryRequest(query_text="long"), sink=got.put)
+            assert got.get(timeout=10).command == "PERSONA_RESPONSE_PARTIAL"
+            srv.stop(grace=0.2)                  # the service goes away mid-stream
+            last = got.get(timeout=20)
+            while last.command == "PERSONA_RESPONSE_PARTIAL":
+                last = got.get(timeout=20)
+            assert last.command == "ERROR" and last.code == P.UNAVAILABLE
+    finally:
+        gate.set()
+        srv.stop()
