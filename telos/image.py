@@ -296,10 +296,25 @@ class Image:
             try:
                 with self.thought(note, user=user):
                     return fn()
-            except ZODB.POSException.ConflictError:
+            except ZODB.POSException.ConflictError as exc:
                 if attempt == retries:
                     raise
                 log.info("conflict in thought %r, retrying (%d/%d)", note, attempt + 1, retries)
+                self.refresh_after_conflict(exc)
+
+    def refresh_after_conflict(self, exc: ZODB.POSException.ConflictError) -> None:
+        """Begin again once this client has seen the commit that beat us.
+
+        Over ZEO the invalidation for that commit may still be on its way: without waiting, a
+        retry would start from the same stale state and conflict again."""
+        serials = getattr(exc, "serials", None)
+        committed = serials[0] if serials and isinstance(serials[0], bytes) else None
+        try:
+            self.refresh(wait_for=committed)
+        except ImageError:
+            log.warning("the commit that conflicted with us (%s) has not reached this client",
+                        committed.hex() if committed else "?")
+            self.refresh()
 
     def commit(self, note: str = "") -> None:
         txn = self.transaction_manager.get()

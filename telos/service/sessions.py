@@ -68,11 +68,11 @@ def commit_thought(session: Any, fn: Callable[[], Any], note: str, *, user: str 
             if on_commit:
                 on_commit()
             return result
-        except ConflictError:
+        except ConflictError as exc:
             if on_conflict:
                 on_conflict()
             if attempt == retries:
                 raise
             log.info("conflict in %r, retrying (%d/%d)", note, attempt + 1, retries)
             time.sleep(random.uniform(0.002, 0.01) * (2 ** min(attempt, 5)))
-            session.refresh()
+            session.refresh_after_conflict(exc)

@@ -103,3 +103,31 @@ def test_exported_members():
         "UndoError", "UvmObject", "image_of", "mirror", "open_image"])
     for name in telos.__all__:
         assert hasattr(telos, name)
+
+
+def test_retry_after_a_conflict_waits_for_the_winning_commit(zeo_server):
+    """Over ZEO the invalidation may arrive after the conflict: a retry must not start stale."""
+    a = open_image(zeo=zeo_server)
+    b = open_image(zeo=zeo_server)
+    try:
+        with a.thought("create"):
+            a.register("Hot", UvmObject(n=0))
+        b.refresh(wait_for=a.last_thought)
+        hot_b = b.prototypes["Hot"]
+        assert hot_b.n == 0
+        attempts = []
+
+        def increment():
+            attempts.append(1)
+            if len(attempts) == 1:                # another process wins the race meanwhile
+                with a.thought("a wins"):
+                    a.prototypes["Hot"].n += 10
+            b.prototypes["Hot"].n += 1
+
+        b.run(increment, "b increments", retries=3)
+        assert len(attempts) == 2                  # one conflict, then one clean retry
+        a.refresh(wait_for=b.last_thought)
+        assert a.prototypes["Hot"].n == 11
+    finally:
+        a.close()
+        b.close()
