@@ -88,6 +88,11 @@ def image_path(home: Path | None = None) -> Path:
     return (home or telos_home()) / "telos.fs"
 
 
+def zeo_socket(home: Path | None = None) -> Path:
+    """Where the ZEO server that supervisord runs for this home listens."""
+    return (home or telos_home()) / "run" / "zeo.sock"
+
+
 def log_dir(home: Path | None = None) -> Path:
     d = (home or telos_home()) / "log"
     d.mkdir(parents=True, exist_ok=True)

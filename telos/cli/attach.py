@@ -12,17 +12,12 @@ from telos.sockets import unix_socket_answers
 log = logging.getLogger(__name__)
 
 
-def zeo_socket(home: Path | None = None) -> Path:
-    """Where the ZEO server supervisord runs for this home listens."""
-    return (home or config.telos_home()) / "run" / "zeo.sock"
-
-
 def running_zeo(home: Path | None = None) -> str | None:
     """The address of a live ZEO server for this home, if one answers."""
     explicit = config.get("zeo")
     if explicit:
         return explicit
-    path = zeo_socket(home)
+    path = config.zeo_socket(home)
     return str(path) if unix_socket_answers(path) else None
 
 

@@ -53,17 +53,13 @@ def read_service_file(home: Path) -> dict | None:
         return None
 
 
-def zeo_socket(home: Path) -> Path:
-    return endpoints.run_dir(home) / "zeo.sock"
-
-
 class Service:
     def __init__(self, home: Path | None = None, *, zeo: str | None = None, file: bool = False,
                  endpoint: str | None = None, workers: int = 4, zeo_wait: float = 120.0,
                  grace: float = 10.0, status_push: float = 5.0) -> None:
         self.home = Path(home) if home else config.telos_home()
         self.file = file
-        self.zeo = None if file else (zeo or config.get("zeo") or str(zeo_socket(self.home)))
+        self.zeo = None if file else (zeo or config.get("zeo") or str(config.zeo_socket(self.home)))
         self.endpoint = endpoint or endpoints.bridge_endpoint(self.home)
         self.workers = workers
         self.zeo_wait = zeo_wait

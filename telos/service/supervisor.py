@@ -167,7 +167,7 @@ stdout_logfile_backups=5       ; (default 10)
 
 [program:service]
 ; the TelOS service: bridge, orchestrator, memory maintenance, backup schedule, health/metrics
-command={_exe(py)} -m telos.cli serve --zeo {_abs(home / "run" / "zeo.sock")}
+command={_exe(py)} -m telos.cli serve --zeo {_abs(config.zeo_socket(home))}
 directory={_abs(repo)}      ; (default: supervisord's directory)
 priority=20                 ; after zeo (default 999); the service waits for ZEO itself
 autostart=true              ; (default true)
