@@ -16,7 +16,9 @@ import contextlib
 import datetime as _dt
 import getpass
 import logging
+import random
 import threading
+import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,7 +232,11 @@ class Image:
         cfg = self.config
         if cfg is None:
             return False
-        return bool(cfg._data.get("kernel_enabled", False))
+        if cfg._p_state < 0:
+            cfg._p_activate()
+        # read the slot directly: this runs on every unknown message, and a missing slot must
+        # not itself become an unknown message
+        return bool(cfg.__dict__.get("kernel_enabled", False))
 
     def register(self, name: str, obj: UvmObject) -> UvmObject:
         """Put ``obj`` in the registry under ``name`` (and give it that name)."""
@@ -290,16 +296,23 @@ class Image:
             self._depth = 0
 
     def run(self, fn: Callable[[], Any], note: str = "", *, user: str | None = None,
-            retries: int = 3) -> Any:
-        """Run ``fn`` in a thought, retrying on a ZODB conflict (fn must be re-runnable)."""
+            retries: int = 3, on_conflict: Callable[[], None] | None = None) -> Any:
+        """Run ``fn`` in a thought, retrying on a ZODB conflict (fn must be re-runnable).
+
+        Between attempts: a short random back-off growing with each attempt (writers of one hot
+        object otherwise keep colliding in lock-step), then a fresh transaction that has seen
+        the commit we lost to."""
         for attempt in range(retries + 1):
             try:
                 with self.thought(note, user=user):
                     return fn()
             except ZODB.POSException.ConflictError as exc:
+                if on_conflict is not None:
+                    on_conflict()
                 if attempt == retries:
                     raise
                 log.info("conflict in thought %r, retrying (%d/%d)", note, attempt + 1, retries)
+                time.sleep(random.uniform(0.002, 0.01) * (2 ** min(attempt, 5)))
                 self.refresh_after_conflict(exc)
 
     def refresh_after_conflict(self, exc: ZODB.POSException.ConflictError) -> None:
@@ -332,7 +345,6 @@ class Image:
         be committed elsewhere) waits until this client has heard of it first.
         """
         if wait_for is not None:
-            import time
             tid = tid_from(wait_for)
             deadline = time.monotonic() + timeout
             while self.store.db.storage.lastTransaction() < tid:

@@ -4,12 +4,8 @@ transaction manager, begun fresh (so it sees other processes' commits) and abort
 from __future__ import annotations
 
 import logging
-import random
 import threading
-import time
 from typing import Any, Callable
-
-from ZODB.POSException import ConflictError
 
 log = logging.getLogger(__name__)
 
@@ -59,20 +55,8 @@ class ImageSessionPool:
 def commit_thought(session: Any, fn: Callable[[], Any], note: str, *, user: str = "bridge",
                    retries: int = 8, on_commit: Callable[[], None] | None = None,
                    on_conflict: Callable[[], None] | None = None) -> Any:
-    """Run ``fn`` in a thought; on a ZODB conflict begin again (fresh state) and retry after a
-    short random back-off (writers of one hot object otherwise keep colliding in lock-step)."""
-    for attempt in range(retries + 1):
-        try:
-            with session.thought(note, user=user):
-                result = fn()
-            if on_commit:
-                on_commit()
-            return result
-        except ConflictError as exc:
-            if on_conflict:
-                on_conflict()
-            if attempt == retries:
-                raise
-            log.info("conflict in %r, retrying (%d/%d)", note, attempt + 1, retries)
-            time.sleep(random.uniform(0.002, 0.01) * (2 ** min(attempt, 5)))
-            session.refresh_after_conflict(exc)
+    """A bridge write: ``session.run`` (conflict retries) with the service's metrics hooks."""
+    result = session.run(fn, note, user=user, retries=retries, on_conflict=on_conflict)
+    if on_commit:
+        on_commit()
+    return result
