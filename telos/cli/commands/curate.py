@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import sys
 
 from telos.cli.attach import open_for_cli
-from telos.errors import TelosError
 
 
 def run(args) -> int:
@@ -19,9 +17,6 @@ def run(args) -> int:
                           "created": report.created, "skipped_small": report.skipped_small,
                           "thought": report.thought}, indent=2))
         return 0
-    except TelosError as exc:
-        print(f"curate: {exc}", file=sys.stderr)
-        return 1
     finally:
         image.close()
 

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 from telos.cli.attach import open_for_cli
-from telos.errors import TelosError
 
 
 def _fields(pairs: list[str]) -> dict[str, str]:
@@ -66,9 +65,6 @@ def run(args) -> int:
         elif action == "rebuild":
             print(f"rebuilt cleanup index: {vsa.rebuild_index()} vectors")
         return 0
-    except TelosError as exc:
-        print(f"vsa {args.action}: {exc}", file=sys.stderr)
-        return 1
     finally:
         image.close()
 
