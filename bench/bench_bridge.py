@@ -52,7 +52,7 @@ def _raw_socket(endpoint: str) -> zmq.Socket:
     return d
 
 
-PAYLOAD = b'{"protocol":1,"request_id":"x","command":"STATUS_REQUEST"}'
+PAYLOAD = b'{"protocol":2,"request_id":"x","command":"STATUS_REQUEST"}'
 
 
 def _raw_rtts(d: zmq.Socket, n: int) -> list[float]:

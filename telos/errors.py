@@ -19,7 +19,8 @@
     ├── LLMError                          language-model backends (issue 4)
     │   ├── LLMUnavailable                no server / backend cannot load
     │   ├── ModelNotFound                 the model is not pulled / not shipped
-    │   └── LLMTimeout
+    │   ├── LLMTimeout
+    │   └── GenerationCancelled           the request was cancelled (client left, service stopping)
     ├── GenerationError                   the generative kernel (names the step and reason)
     ├── BridgeError                       ZeroMQ bridge (issue 5)
     │   ├── ProtocolError                 a frame that is not a valid message (code, request_id)
@@ -142,6 +143,11 @@ class ModelNotFound(LLMError):
 
 class LLMTimeout(LLMError):
     """The backend did not answer in time."""
+
+
+class GenerationCancelled(LLMError):
+    """Generation stopped because its request was cancelled (the client left, or the service
+    is stopping); nothing that depended on it is committed."""
 
 
 class GenerationError(TelosError):

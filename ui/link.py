@@ -8,6 +8,8 @@ by the UI thread and the UI never waits on the network:
 * consecutive ``PERSONA_RESPONSE_PARTIAL`` frames of one request are grouped and handed over as
   one list of tokens (hundreds of tokens in a frame → one append → one row update);
 * a final reply goes to the callback registered for its ``request_id`` (``request(msg, cb)``);
+* ``REQUEST_PROGRESS`` (the service is still working on a request: queued, loading the model)
+  updates :attr:`Link.progress_text` and keeps the request's callback waiting;
 * ``SYSTEM_STATUS_UPDATE`` and everything else without a callback goes to ``on_message``;
 * after the batch, every ``on_frame`` listener runs once (views sync their rows there).
 
@@ -44,6 +46,7 @@ class Link(EventDispatcher):
     reconnects = NumericProperty(0)                       # how many times it came back
     frames_with_messages = NumericProperty(0)
     messages_seen = NumericProperty(0)
+    progress_text = StringProperty("")                   # what the newest waiting request waits for
 
     def __init__(self, client, *, endpoint: str = "", status_every: float = 2.0,
                  dead_after: float = 30.0, max_per_frame: int = 20_000, **kwargs):
@@ -60,6 +63,7 @@ class Link(EventDispatcher):
         self._disconnect_listeners: list[Callable[[str], None]] = []
         self._connect_listeners: list[Callable[[], None]] = []
         self._heartbeats: dict[str, float] = {}    # request ids of our STATUS_REQUESTs
+        self._progress: dict[str, str] = {}        # request id → its newest progress text
         self._abandoned: set[str] = set()          # requests already answered with "lost"
         self._last_heard = 0.0
         self._ever_connected = False
@@ -129,6 +133,8 @@ class Link(EventDispatcher):
         # late reply from a hung service) is dropped instead of surfacing twice
         callbacks, self._callbacks = self._callbacks, {}
         self._abandoned.update(callbacks)
+        self._progress.clear()
+        self.progress_text = ""
         for rid, cb in callbacks.items():
             cb(P.Error(request_id=rid, code="unavailable", message=f"the service went away ({reason})",
                        hint="it reconnects by itself; send again once the status bar says connected"))
@@ -186,6 +192,7 @@ class Link(EventDispatcher):
         return len(batch)
 
     def _flush_partials(self, run: list[P.PersonaResponsePartial]) -> None:
+        self._settled(run[0].request_id)
         if self.token_arrival is not None:
             for msg in run:
                 self.token_arrival(msg)
@@ -194,7 +201,24 @@ class Link(EventDispatcher):
         for fn in self._partials:
             fn(first.request_id, first.persona_id, tokens)
 
+    def _note_progress(self, msg: P.RequestProgress) -> None:
+        text = msg.detail or msg.stage
+        if msg.fraction is not None:
+            text += f": {msg.fraction * 100:.0f} %"
+        self._progress[msg.request_id] = f"{text} ({msg.elapsed:.0f} s)"
+        self.progress_text = self._progress[msg.request_id]
+
+    def _settled(self, rid: str | None) -> None:
+        """A request got its final reply (or first token): it no longer waits."""
+        if rid is not None and self._progress.pop(rid, None) is not None:
+            self.progress_text = next(reversed(self._progress.values()), "")
+
     def _dispatch(self, msg) -> None:
+        if isinstance(msg, P.RequestProgress):
+            if msg.request_id not in self._abandoned:
+                self._note_progress(msg)
+            return
+        self._settled(getattr(msg, "request_id", None))
         if isinstance(msg, P.SystemStatusUpdate):
             self.last_status = msg
         rid = getattr(msg, "request_id", None)

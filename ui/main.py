@@ -102,6 +102,8 @@ def run(args: argparse.Namespace) -> int:
         job = ScreenshotJob(app, args.screenshot, after=args.after, patience=args.patience, ready=ready)
     app.bind(on_start=on_start)
     app.run()
+    if args.query and state["query"] is not None:
+        _report_answer(app.root.ids.chat.chatlog, state["query"])
     if job is not None:
         if job.saved is None:
             log.error("no screenshot was taken")
@@ -109,6 +111,20 @@ def run(args: argparse.Namespace) -> int:
         print(job.saved)
         return job.exit_status or 0
     return 0
+
+
+def _report_answer(chatlog, request_id: str) -> None:
+    """For scripts: what the chat received for ``--query``, on stderr (stdout has the PNG path)."""
+    import json
+    import sys
+    entry = next((e for e in chatlog.entries if e.request_id == request_id and e.kind != "user"),
+                 None)
+    info = {"request_id": request_id, "kind": entry.kind if entry else None,
+            "persona": entry.persona if entry else None,
+            "streamed_tokens": entry.tokens if entry else 0,
+            "complete": bool(entry and not entry.streaming),
+            "text": entry.text if entry else ""}
+    sys.stderr.write("ui answer: " + json.dumps(info) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,8 @@ def _age(seconds: float) -> str:
 
 def backend_text(msg: P.SystemStatusUpdate) -> str:
     backend = msg.backend or "LLM: loads with the first query"
+    if msg.model_stage not in ("", "ready") and msg.model_state:
+        return f"{backend}: {msg.model_state}"     # warming up: converting / loading / failed
     loaded = [m for m in msg.models if m.loaded]
     if loaded:
         names = ", ".join(m.name + (f" ({m.persona})" if m.persona else "") for m in loaded[:3])

@@ -19,6 +19,11 @@ the DEALER's queue and go out once the service is back.
         for part in call:                             # PERSONA_RESPONSE_PARTIAL, in order
             print(part.token, end="")
         print(call.final.full_text)
+
+Timeouts measure *silence*: every reply to a request — a partial, or the ``REQUEST_PROGRESS``
+the service sends about once a second while the request waits (queued, model loading) — starts
+the timeout again. ``call.progress`` holds the newest progress, and ``on_progress`` (a
+:meth:`BridgeClient.submit` argument) sees each one as it comes.
 """
 
 from __future__ import annotations
@@ -73,8 +78,11 @@ class Call:
     """One request in flight. Iterate for streamed partials; :meth:`result` for the final reply."""
 
     def __init__(self, client: "BridgeClient", request: P._Message, timeout: float,
-                 sink: Callable[[P._Message], None] | None = None) -> None:
+                 sink: Callable[[P._Message], None] | None = None,
+                 on_progress: Callable[[P.RequestProgress], None] | None = None) -> None:
         self.client = client
+        self.progress: P.RequestProgress | None = None
+        self.on_progress = on_progress
         self.request = request
         self.timeout = timeout
         self.final: P._Message | None = None
@@ -98,19 +106,25 @@ class Call:
             self._sink(item)
 
     def next_message(self, timeout: float | None = None) -> P._Message:
-        """The next reply (partial or final). Raises RemoteError on ERROR, BridgeUnavailable on
-        timeout or a lost connection."""
+        """The next reply (partial or final); progress reports are noted (``self.progress``,
+        ``on_progress``) and waited past. Raises RemoteError on ERROR, BridgeUnavailable after
+        ``timeout`` seconds of silence or on a lost connection."""
         if self.final is not None:
             raise StopIteration
         wait = self.timeout if timeout is None else timeout
-        try:
-            item = self._q.get(timeout=wait)
-        except queue.Empty:
-            self.client._forget(self.request_id)
-            raise errors.BridgeUnavailable(
-                f"no answer to {self.request.command} {self.request_id} within {wait:g} s "
-                f"from {self.client.endpoint}; is the service running? "
-                f"(python3 master_forge.py status)") from None
+        while True:
+            try:
+                item = self._q.get(timeout=wait)
+            except queue.Empty:
+                self.client._forget(self.request_id)
+                raise errors.BridgeUnavailable(
+                    f"no word about {self.request.command} {self.request_id} for {wait:g} s "
+                    f"from {self.client.endpoint}; is the service running? "
+                    f"(python3 master_forge.py status)") from None
+            if isinstance(item, P.RequestProgress):
+                self._noted(item)
+                continue
+            break
         if isinstance(item, _Lost):
             raise errors.BridgeUnavailable(
                 f"connection to the service lost while {self.request.command} {self.request_id} "
@@ -121,6 +135,11 @@ class Call:
                 raise errors.RemoteError(item.message, code=item.code, request_id=item.request_id,
                                          hint=item.hint)
         return item
+
+    def _noted(self, progress: P.RequestProgress) -> None:
+        self.progress = progress
+        if self.on_progress is not None:
+            self.on_progress(progress)
 
     def __iter__(self) -> Iterator[P.PersonaResponsePartial]:
         while self.final is None:
@@ -219,7 +238,8 @@ class BridgeClient:
     # --- requests ------------------------------------------------------------------------------
 
     def submit(self, request: P._Message, timeout: float | None = None, *,
-               sink: Callable[[P._Message], None] | None = None) -> Call:
+               sink: Callable[[P._Message], None] | None = None,
+               on_progress: Callable[[P.RequestProgress], None] | None = None) -> Call:
         """Send a request; returns at once with the :class:`Call` its replies arrive on.
 
         With ``sink``, every reply (partials, the final one, and an ERROR ``unavailable`` when
@@ -230,7 +250,7 @@ class BridgeClient:
         if self._thread is None:
             raise errors.BridgeError("the bridge client is closed")
         data = P.encode(request)
-        call = Call(self, request, self.timeout if timeout is None else timeout, sink)
+        call = Call(self, request, self.timeout if timeout is None else timeout, sink, on_progress)
         with self._calls_lock:
             if request.request_id in self._calls:
                 raise errors.BridgeError(f"request_id {request.request_id} is already in flight")
@@ -240,7 +260,8 @@ class BridgeClient:
         return call
 
     def request(self, request: P._Message, timeout: float | None = None) -> P._Message:
-        """Send and wait for the final reply (RemoteError on ERROR; partials are skipped).
+        """Send and wait for the final reply (RemoteError on ERROR; partials are skipped;
+        ``timeout`` is the longest silence, progress reports start it again).
 
         Synchronous requests go through the calling thread's own DEALER (no hand-off to the I/O
         thread and back: about half the round-trip time); a connection loss seen by the I/O
@@ -260,7 +281,7 @@ class BridgeClient:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise errors.BridgeUnavailable(
-                    f"no answer to {request.command} {request.request_id} within {wait:g} s "
+                    f"no word about {request.command} {request.request_id} for {wait:g} s "
                     f"from {self.endpoint}; is the service running? (python3 master_forge.py status)")
             if self._epoch != epoch:
                 raise errors.BridgeUnavailable(
@@ -277,6 +298,7 @@ class BridgeClient:
                 continue
             if getattr(msg, "request_id", None) != request.request_id:
                 continue   # a pushed status, or a late answer to a request that timed out
+            deadline = time.monotonic() + wait     # the service spoke: silence starts again
             if msg.command in P.FINAL_REPLIES:
                 if isinstance(msg, P.Error):
                     raise errors.RemoteError(msg.message, code=msg.code, request_id=msg.request_id,
@@ -323,8 +345,10 @@ class BridgeClient:
     def status(self, timeout: float | None = None) -> P.SystemStatusUpdate:
         return self.request(P.StatusRequest(), timeout)
 
-    def ask(self, text: str, persona: str | None = None, timeout: float | None = None) -> Call:
-        return self.submit(P.UserQueryRequest(query_text=text, persona=persona), timeout)
+    def ask(self, text: str, persona: str | None = None, timeout: float | None = None,
+            on_progress: Callable[[P.RequestProgress], None] | None = None) -> Call:
+        return self.submit(P.UserQueryRequest(query_text=text, persona=persona), timeout,
+                           on_progress=on_progress)
 
     def list_prototypes(self) -> P.PrototypeList:
         return self.request(P.ListPrototypes())
@@ -342,9 +366,12 @@ class BridgeClient:
                                            selector=selector, note=note))
 
     def send_message(self, selector: str, *args: Any, name: str | None = None,
-                     object_id: str | None = None, timeout: float | None = None, **kwargs: Any) -> Call:
+                     object_id: str | None = None, timeout: float | None = None,
+                     on_progress: Callable[[P.RequestProgress], None] | None = None,
+                     **kwargs: Any) -> Call:
         return self.submit(P.SendMessage(name=name, object_id=object_id, selector=selector,
-                                         args=list(args), kwargs=kwargs), timeout)
+                                         args=list(args), kwargs=kwargs), timeout,
+                           on_progress=on_progress)
 
     def search(self, query: str, k: int = 5) -> P.SearchResults:
         return self.request(P.SearchMemory(query=query, k=k))

@@ -14,6 +14,12 @@ A request gets exactly one *final* reply (see :data:`FINAL_REPLIES`); a ``USER_Q
 (and a ``SEND_MESSAGE`` that runs the generative kernel) may be preceded by any number of
 ``PERSONA_RESPONSE_PARTIAL`` frames numbered by ``seq``.
 
+While a request is in flight and silent, the service sends ``REQUEST_PROGRESS`` for it about
+once a second (:data:`PROGRESS_INTERVAL_S`): what it is waiting for (``queued`` with its place,
+``converting``/``loading`` the model, ``generating``, ``working``). A client's timeout therefore
+measures *silence*: a service that is alive and busy with the request never lets it expire, and a
+dead or hung one is noticed within a few seconds. ``REQUEST_PROGRESS`` is never final.
+
 ===========================  =====================================  ============================
 request (client → service)   final reply                            what it does
 ===========================  =====================================  ============================
@@ -52,7 +58,8 @@ from pydantic import (BaseModel, ConfigDict, Field, JsonValue, TypeAdapter, Vali
 
 from telos.errors import ProtocolError
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2               # 2: REQUEST_PROGRESS
+PROGRESS_INTERVAL_S = 1.0          # how often a silent request in flight is reported
 MAX_FRAME_BYTES = 1 * 2**20        # a valid message is never larger than this
 SOCKET_MAX_MSG_BYTES = 4 * 2**20   # ZMQ_MAXMSGSIZE: beyond this ZeroMQ drops the peer itself
 
@@ -107,7 +114,7 @@ def new_request_id() -> str:
 class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    protocol: Literal[1] = PROTOCOL_VERSION
+    protocol: Literal[2] = PROTOCOL_VERSION
 
 
 class _Request(_Message):
@@ -214,6 +221,17 @@ class PersonaResponseComplete(_Message):
     thought_id: Short | None = None      # the committed thought that recorded the exchange
 
 
+class RequestProgress(_Message):
+    """Not final: the request is alive and this is what it waits for."""
+    command: Literal["REQUEST_PROGRESS"] = "REQUEST_PROGRESS"
+    request_id: RequestId
+    stage: Name                          # queued | converting | loading | generating | working
+    detail: Short = ""                   # one sentence for a person
+    position: Annotated[int, Field(ge=1)] | None = None     # place in a queue (1 = next)
+    fraction: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    elapsed: Annotated[float, Field(ge=0.0)] = 0.0          # seconds since the service got it
+
+
 class ModelInfo(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
     name: Name
@@ -237,6 +255,8 @@ class SystemStatusUpdate(_Message):
     vram_usage: float = 0.0              # MiB held by loaded models (estimate)
     connection: Short = ""               # how the service reaches the image ("zeo:/…/zeo.sock")
     backend: Short = ""                  # LLM backend in use ("ollama", "embedded", "scripted", "")
+    model_stage: Short = ""              # starting | converting | loading | ready | failed
+    model_state: Short = ""              # "converting the embedded model: 40 %" (for a person)
     models: Annotated[list[ModelInfo], Field(max_length=256)] = []
     memory: Annotated[dict[Name, int], Field(max_length=64)] = {}   # tier -> record count
     index: IndexState = IndexState()
@@ -370,7 +390,7 @@ class Error(_Message):
 
 Request = Union[UserQueryRequest, StatusRequest, ListPrototypes, InspectObject, SetSlot,
                 DefineMethod, SendMessage, SearchMemory, VsaQuery, Remember, Ping, ShutdownRequest]
-Reply = Union[PersonaResponsePartial, PersonaResponseComplete, SystemStatusUpdate, PrototypeList,
+Reply = Union[PersonaResponsePartial, RequestProgress, PersonaResponseComplete, SystemStatusUpdate, PrototypeList,
               ObjectDescription, SendResult, SearchResults, VsaAnswer, Ack, Pong, Error]
 Message = Annotated[Union[Request, Reply], Field(discriminator="command")]
 
@@ -380,7 +400,7 @@ COMMANDS: dict[str, type[_Message]] = {
     t.model_fields["command"].default: t for t in REQUEST_TYPES + REPLY_TYPES}
 REQUEST_COMMANDS = frozenset(t.model_fields["command"].default for t in REQUEST_TYPES)
 FINAL_REPLIES = frozenset(c for c in COMMANDS if c not in REQUEST_COMMANDS
-                          and c != "PERSONA_RESPONSE_PARTIAL")
+                          and c not in ("PERSONA_RESPONSE_PARTIAL", "REQUEST_PROGRESS"))
 
 _ADAPTER: TypeAdapter = TypeAdapter(Message)
 

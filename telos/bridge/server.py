@@ -12,6 +12,12 @@ Handlers: ``fn(ctx) -> reply | None``. Return the final reply, or send it yourse
 :class:`telos.errors.RequestRefused` (or any TelosError) for an ``ERROR`` reply. ``ctx.session``
 checks an image session out of the server's :class:`SessionPool` (own ZODB connection and own
 transaction manager; returned and aborted when the request ends).
+
+Each handler runs inside a :class:`telos.scope.RequestScope` whose ``cancelled`` event is the
+request's: a language model asked for tokens anywhere below the handler stops when the client
+leaves. While a request is silent for :data:`~telos.bridge.protocol.PROGRESS_INTERVAL_S`, the
+I/O thread sends ``REQUEST_PROGRESS`` with what the scope waits for; a send that fails because
+the client is gone cancels the request.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import zmq
 
 from telos import errors
 from telos.bridge import protocol as P
+from telos.scope import RequestScope, request_scope
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +112,8 @@ class RequestContext:
     final_sent: bool = False
     seq: int = 0
     first_token_at: float | None = None
+    last_sent: float = field(default_factory=time.monotonic)
+    scope: RequestScope | None = None
     _session: Any = None
 
     @property
@@ -129,6 +138,7 @@ class RequestContext:
             if self.final_sent:
                 raise errors.BridgeError(f"request {self.request_id}: final reply already sent")
             self.final_sent = True
+        self.last_sent = time.monotonic()
         return self.server._push(self.identity, P.encode(message))
 
     def partial(self, persona_id: str, token: str) -> bool:
@@ -155,6 +165,8 @@ def classify(exc: BaseException) -> tuple[str, str]:
         return P.BAD_REQUEST, "VSA queries look like: currency of the country whose capital is Paris"
     if isinstance(exc, (errors.SlotError, errors.ConfigError, errors.ReadOnlyImageError)):
         return P.BAD_REQUEST, ""
+    if isinstance(exc, errors.GenerationCancelled):
+        return P.UNAVAILABLE, "the request was cancelled; the image is unchanged"
     if isinstance(exc, errors.GenerationError):
         return P.GENERATION_FAILED, "the image is unchanged; rephrase or define the method yourself"
     if isinstance(exc, errors.LLMTimeout):
@@ -307,8 +319,10 @@ class BridgeServer:
     def _run(self, ctx: RequestContext, handler: Handler) -> None:
         command = ctx.request.command
         code: str | None = None
+        ctx.scope = RequestScope(f"{command} {ctx.request_id}", ctx.cancelled)
         try:
-            reply = handler(ctx)
+            with request_scope(ctx.scope):
+                reply = handler(ctx)
             if reply is not None:
                 ctx.send(reply)
             elif not ctx.final_sent and not ctx.cancelled.is_set():
@@ -366,6 +380,7 @@ class BridgeServer:
         poller = zmq.Poller()
         poller.register(router, zmq.POLLIN)
         poller.register(outbox, zmq.POLLIN)
+        next_tick = time.monotonic() + P.PROGRESS_INTERVAL_S / 2
         try:
             while True:
                 if self._stop_io.is_set():
@@ -380,6 +395,10 @@ class BridgeServer:
                         if not router.getsockopt(zmq.EVENTS) & zmq.POLLIN:
                             break
                         self._on_frames(router, router.recv_multipart(zmq.NOBLOCK))
+                now = time.monotonic()
+                if now >= next_tick:
+                    next_tick = now + P.PROGRESS_INTERVAL_S / 2
+                    self._report_silent(router, now)
         except Exception:
             log.exception("bridge I/O loop crashed")
             raise
@@ -410,6 +429,28 @@ class BridgeServer:
                 ctx.cancelled.set()
             if gone:
                 log.info("bridge: client gone, cancelled %d request(s)", len(gone))
+
+    def _report_silent(self, router: zmq.Socket, now: float) -> None:
+        """REQUEST_PROGRESS for every request that has been silent for a while (I/O thread)."""
+        with self._lock:
+            silent = [c for c in self._active.values()
+                      if not c.final_sent and not c.cancelled.is_set()
+                      and now - c.last_sent >= P.PROGRESS_INTERVAL_S]
+        for ctx in silent:
+            scope = ctx.scope
+            try:
+                p = scope.progress() if scope is not None else None
+            except Exception:  # noqa: BLE001 - a progress source must not take the I/O thread down
+                log.exception("bridge: progress of %s failed", ctx.request_id)
+                p = None
+            msg = P.RequestProgress(
+                request_id=ctx.request_id, stage=(p.stage if p else "queued")[: P.MAX_NAME] or "working",
+                detail=(p.detail if p else "waiting for a worker")[: P.MAX_SHORT],
+                position=p.position if p and p.position and p.position >= 1 else None,
+                fraction=None if not p or p.fraction is None else min(1.0, max(0.0, float(p.fraction))),
+                elapsed=round(now - ctx.received, 3))
+            ctx.last_sent = now
+            self._send(router, ctx.identity, P.encode(msg))
 
     def _run_inline(self, router: zmq.Socket, identity: bytes, request: Any, handler: Handler) -> None:
         t0 = time.monotonic()

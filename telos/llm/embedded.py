@@ -6,14 +6,24 @@ load (tens of seconds), so the converted weights are saved once per machine as s
 loads read that cache. Conversion is guarded by a file lock and published by an atomic rename,
 so two processes never see a half-written cache.
 
-Generation is a plain token loop (greedy by default: deterministic for tests) that yields text
-as it is produced; closing the iterator stops the loop.
+One :class:`Engine` per process owns the weights and a single generation thread. ``chat()``
+puts a request in its first-come-first-served queue and returns a
+:class:`~telos.llm.stream.TokenStream` at once; the generation thread runs a plain token loop
+(greedy by default: deterministic for tests) and checks before every token whether the request
+was cancelled — closed, dropped, or its bridge request cancelled — so a client that leaves
+frees the model within one token. Nothing holds a lock while the consumer reads.
+``warm()`` starts the thread, which converts (once per machine) and loads the model in the
+background; :meth:`EmbeddedBackend.readiness` says what it is doing ("converting the embedded
+model: 40 %", "loading", "ready"), and a queued request's stream reports its place in the queue.
+
+transformers' own progress bars and warnings never reach a terminal: they are turned into
+this progress and into the log.
 """
 
 from __future__ import annotations
 
+import collections
 import fcntl
-import functools
 import importlib.util
 import logging
 import os
@@ -25,7 +35,9 @@ from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 from telos import config
-from telos.errors import LLMUnavailable, ModelNotFound
+from telos.errors import GenerationCancelled, LLMError, LLMUnavailable, ModelNotFound
+from telos.llm.stream import Channel, TokenStream, new_stream
+from telos.scope import Progress
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +66,16 @@ def cache_dir() -> Path:
     return config.model_cache() / CACHE_NAME
 
 
-def _convert(target: Path) -> None:
+def _convert(target: Path, report: "_Report | None" = None) -> None:
     """Dequantize the GGUF once and save model + tokenizer under ``target`` (atomically)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     src = gguf_path()
-    log.warning("converting %s once for this machine (about a minute) into %s", src.name, target)
+    log.info("converting %s once for this machine (about half a minute) into %s", src.name, target)
     t0 = time.monotonic()
-    tokenizer = AutoTokenizer.from_pretrained(str(src.parent), gguf_file=src.name)
-    model = AutoModelForCausalLM.from_pretrained(str(src.parent), gguf_file=src.name)
+    with _quiet(report, "converting the embedded model", gguf=True):
+        tokenizer = AutoTokenizer.from_pretrained(str(src.parent), gguf_file=src.name)
+        model = AutoModelForCausalLM.from_pretrained(str(src.parent), gguf_file=src.name)
     tmp = Path(tempfile.mkdtemp(prefix=f".{CACHE_NAME}.", dir=target.parent))
     # the weights are plain float tensors now; drop the GGUF "quantizer" marker so that
     # save_pretrained accepts them
@@ -80,43 +93,345 @@ def _convert(target: Path) -> None:
     log.info("converted %s in %.1f s", src.name, time.monotonic() - t0)
 
 
-def ensure_cache() -> Path:
+def ensure_cache(report: "_Report | None" = None) -> Path:
     """The converted-weights directory, converting first if this machine has none yet."""
     target = cache_dir()
     if (target / "COMPLETE").is_file():
         return target
     lock_path = config.model_cache() / f"{CACHE_NAME}.lock"
     with open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)   # another process may be converting right now
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:            # another process is converting right now: wait for it
+            if report is not None:
+                report.set("converting", "another process is converting the embedded model")
+            fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             if not (target / "COMPLETE").is_file():
                 if target.exists():        # a stale, incomplete directory
                     shutil.rmtree(target, ignore_errors=True)
-                _convert(target)
+                _convert(target, report)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return target
 
 
-@functools.lru_cache(maxsize=2)
-def load(path: str | None = None):
+# -- progress and quiet loading ------------------------------------------------------------------
+
+class _Report:
+    """Where conversion/loading progress goes: a stage, a sentence and a fraction (thread-safe
+    enough: single writer, readers take one snapshot)."""
+
+    def __init__(self, on_change=None) -> None:
+        self.current = Progress("cold", "the embedded model is not loaded yet")
+        self._on_change = on_change
+
+    def set(self, stage: str, detail: str, fraction: float | None = None) -> None:
+        self.current = Progress(stage, detail, fraction=fraction)
+        if self._on_change is not None:
+            self._on_change(self.current)
+
+
+class _Bar:
+    """A tqdm look-alike that reports to a :class:`_Report` instead of drawing a bar."""
+
+    def __init__(self, report: _Report, stage: str, detail: str, iterable=None, total=None,
+                 **_ignored) -> None:
+        self.report, self.stage, self.detail = report, stage, detail
+        self.iterable = iterable
+        if total is None and iterable is not None and hasattr(iterable, "__len__"):
+            total = len(iterable)
+        self.total = total
+        self.n = 0
+
+    def _show(self) -> None:
+        frac = min(1.0, self.n / self.total) if self.total else None
+        self.report.set(self.stage, self.detail, frac)
+
+    def __iter__(self):
+        for item in self.iterable if self.iterable is not None else ():
+            yield item
+            self.update(1)
+
+    def update(self, k: int = 1) -> None:
+        self.n += k
+        self._show()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None: ...
+    def set_description(self, *a, **kw) -> None: ...
+    def set_postfix(self, *a, **kw) -> None: ...
+    def refresh(self, *a, **kw) -> None: ...
+
+
+_QUIET_LOCK = threading.Lock()
+
+
+class _quiet:
+    """Within: transformers' bars report to ``report`` (never drawn), its warnings go to the log."""
+
+    def __init__(self, report: _Report | None, detail: str, *, gguf: bool = False) -> None:
+        self.report = report or _Report()
+        self.detail, self.gguf = detail, gguf
+        self._saved: list = []
+
+    def __enter__(self) -> "_quiet":
+        _QUIET_LOCK.acquire()
+        from transformers.utils import logging as tlog
+        tlog.disable_default_handler()      # transformers' own stderr handler → our log
+        tlog.enable_propagation()
+        stage = "converting" if self.gguf else "loading"
+
+        def hook(factory, args, kwargs):
+            desc = kwargs.get("desc") or stage
+            it = args[0] if args else kwargs.pop("iterable", None)
+            return _Bar(self.report, stage, f"{self.detail} ({str(desc).rstrip('.').lower()})",
+                        it, kwargs.get("total"))
+        self._saved.append(("hook", tlog.set_tqdm_hook(hook)))
+        if self.gguf:   # the GGUF converter draws tqdm.auto directly, past the hook
+            import transformers.modeling_gguf_pytorch_utils as gg
+            if hasattr(gg, "tqdm"):
+                self._saved.append(("gguf", gg.tqdm))
+                gg.tqdm = lambda it=None, desc="", **kw: _Bar(
+                    self.report, stage, f"{self.detail} (de-quantizing tensors)", it, kw.get("total"))
+        self.report.set(stage, self.detail)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from transformers.utils import logging as tlog
+        try:
+            for kind, saved in reversed(self._saved):
+                if kind == "hook":
+                    tlog.set_tqdm_hook(saved)
+                else:
+                    import transformers.modeling_gguf_pytorch_utils as gg
+                    gg.tqdm = saved
+        finally:
+            _QUIET_LOCK.release()
+
+
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+_LOADED: dict[str | None, tuple] = {}
+_LOAD_LOCK = threading.Lock()
+
+
+def load(path: str | None = None, report: _Report | None = None):
     """``(tokenizer, model)`` — loaded once per process and path (process-wide model cache)."""
+    with _LOAD_LOCK:
+        if path not in _LOADED:
+            _LOADED[path] = _load(path, report)
+        return _LOADED[path]
+
+
+def _load(path: str | None, report: _Report | None):
     try:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
     except ImportError as exc:  # pragma: no cover - the venv has them
         raise LLMUnavailable(f"the embedded model needs transformers and torch: {exc}") from exc
-    where = Path(path) if path else ensure_cache()
+    report = report or _Report()
+    where = Path(path) if path else ensure_cache(report)
     t0 = time.monotonic()
     try:
-        tokenizer = AutoTokenizer.from_pretrained(str(where))
-        model = AutoModelForCausalLM.from_pretrained(str(where), dtype=torch.float32)
+        with _quiet(report, "loading the embedded model"):
+            tokenizer = AutoTokenizer.from_pretrained(str(where))
+            model = AutoModelForCausalLM.from_pretrained(str(where), dtype=torch.float32)
     except (OSError, ValueError) as exc:
         raise LLMUnavailable(f"cannot load the embedded model from {where}: {exc} — delete that "
                              "directory to convert it again") from exc
     model.eval()
     log.info("embedded model loaded from %s in %.1f s", where, time.monotonic() - t0)
     return tokenizer, model
+
+
+# -- the engine: one generation thread per process ----------------------------------------------
+
+class _Job:
+    __slots__ = ("channel", "messages", "options")
+
+    def __init__(self, channel: Channel, messages: list, options: dict) -> None:
+        self.channel, self.messages, self.options = channel, messages, options
+
+
+class Engine:
+    """The process's embedded model and its one generation thread (first come, first served)."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = threads
+        self.report = _Report()
+        self._jobs: collections.deque[_Job] = collections.deque()
+        self._cv = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._running: _Job | None = None
+        self._weights = None
+        self.generated = 0      # requests answered (for status and tests)
+
+    # -- public ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the generation thread; it converts and loads the model at once (warm-up)."""
+        with self._cv:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._serve, name="embedded-llm", daemon=True)
+                self._thread.start()
+
+    @property
+    def ready(self) -> bool:
+        return self._weights is not None
+
+    def readiness(self) -> Progress:
+        return self.report.current
+
+    def queue_length(self) -> int:
+        with self._cv:
+            return len(self._jobs) + (1 if self._running is not None else 0)
+
+    def submit(self, messages: list, options: dict) -> TokenStream:
+        channel, stream = new_stream("embedded model")
+        job = _Job(channel, messages, options)
+        channel.set_progress(lambda: self._waiting(job))
+        with self._cv:
+            self._jobs.append(job)
+            self._cv.notify()
+        self.start()
+        return stream
+
+    # -- internals ------------------------------------------------------------------------------
+    def _waiting(self, job: _Job) -> Progress:
+        with self._cv:
+            try:
+                ahead = list(self._jobs).index(job) + (1 if self._running is not None else 0)
+            except ValueError:
+                ahead = 0
+        if not self.ready:
+            p = self.report.current
+            return Progress(p.stage, f"{p.detail} — then your answer" + (
+                f" ({ahead} request{'s' if ahead != 1 else ''} ahead)" if ahead else ""),
+                position=ahead + 1, fraction=p.fraction)
+        if ahead:
+            return Progress("queued", f"queued: {ahead} request{'s' if ahead != 1 else ''} ahead "
+                            "of yours for the embedded model", position=ahead + 1)
+        return Progress("queued", "starting", position=1)
+
+    def _load(self):
+        if self._weights is None:
+            try:
+                self._weights = load(None, self.report)
+            except LLMError as exc:
+                self.report.set("failed", f"the embedded model could not be loaded: {exc}")
+                raise
+            except Exception as exc:   # foreign errors while converting/loading → ours
+                self.report.set("failed", f"the embedded model could not be loaded: {exc}")
+                log.exception("loading the embedded model failed")
+                raise LLMUnavailable(f"the embedded model could not be loaded: {exc}") from exc
+            self.report.set("ready", "the embedded model is ready")
+        return self._weights
+
+    def _serve(self) -> None:
+        import torch
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        try:
+            self._load()
+        except LLMError:
+            pass    # each request is told; the next one tries again
+        while True:
+            with self._cv:
+                while not self._jobs:
+                    self._cv.wait()
+                job = self._jobs.popleft()
+                self._running = job
+            try:
+                self._answer(job)
+            finally:
+                with self._cv:
+                    self._running = None
+
+    def _answer(self, job: _Job) -> None:
+        ch = job.channel
+        if ch.cancelled():
+            ch.finish(GenerationCancelled("the embedded model: cancelled while queued"))
+            return
+        try:
+            tokenizer, model = self._load()
+            ch.set_progress(Progress("generating", "the embedded model is writing the answer"))
+            for piece in _token_loop(tokenizer, model, job.messages, job.options, ch.cancelled):
+                ch.put(piece)
+            if ch.cancelled():
+                log.info("embedded model: request cancelled after %d piece(s)", ch.tokens)
+            self.generated += 1
+            ch.finish()
+        except LLMError as exc:
+            ch.finish(exc)
+        except Exception as exc:  # noqa: BLE001 - a bug in generation: tell this request, serve on
+            log.exception("embedded generation failed")
+            ch.finish(LLMError(f"the embedded model failed: {type(exc).__name__}: {exc}"))
+
+
+_ENGINE: Engine | None = None
+_ENGINE_LOCK = threading.Lock()
+
+
+def engine() -> Engine:
+    """The process-wide engine (the weights are shared by every backend object)."""
+    global _ENGINE
+    with _ENGINE_LOCK:
+        if _ENGINE is None:
+            _ENGINE = Engine()
+        return _ENGINE
+
+
+def _token_loop(tokenizer, model, messages: list, options: dict, cancelled) -> Iterator[str]:
+    """Greedy (or seeded sampling) decoding with a KV cache; stops at EOS, a stop string, the
+    token budget, or as soon as ``cancelled()`` — checked before every token."""
+    import torch
+
+    max_new = int(options.get("num_predict", 256))
+    temperature = float(options.get("temperature", 0.0))
+    stops = list(options.get("stop", []) or [])
+    gen = None
+    if temperature > 0:
+        gen = torch.Generator().manual_seed(int(options.get("seed", 0)))
+    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True,
+                                        return_tensors="pt", return_dict=True)["input_ids"]
+    eos = {tokenizer.eos_token_id} | set(_as_list(model.generation_config.eos_token_id))
+    with torch.inference_mode():
+        out_ids: list[int] = []
+        emitted = ""
+        past = None
+        step_input = ids
+        for _ in range(max_new):
+            if cancelled():
+                return
+            out = model(input_ids=step_input, past_key_values=past, use_cache=True)
+            past = out.past_key_values
+            logits = out.logits[0, -1]
+            if gen is None:
+                nxt = int(torch.argmax(logits))
+            else:
+                probs = torch.softmax(logits / temperature, dim=-1)
+                nxt = int(torch.multinomial(probs, 1, generator=gen))
+            if nxt in eos:
+                return
+            out_ids.append(nxt)
+            text = tokenizer.decode(out_ids, skip_special_tokens=True)
+            step_input = torch.tensor([[nxt]])
+            if text.endswith("\ufffd"):     # an incomplete multi-byte character
+                continue
+            stop_at = _first_stop(text, stops)
+            if stop_at is not None:
+                if stop_at > len(emitted):
+                    yield text[len(emitted):stop_at]
+                return
+            if len(text) > len(emitted):
+                yield text[len(emitted):]
+                emitted = text
 
 
 class EmbeddedBackend:
@@ -127,79 +442,41 @@ class EmbeddedBackend:
     def __init__(self, *, max_new_tokens: int = 256, threads: int | None = None):
         self.model = MODEL_NAME
         self.max_new_tokens = max_new_tokens
-        self.threads = threads
-        self._lock = threading.Lock()   # one generation at a time on the shared weights
-        self._loaded = False
+        self.engine = engine()
+        if threads:
+            self.engine.threads = threads
 
     # -- protocol --------------------------------------------------------------------------
     def chat(self, messages: Sequence[Mapping[str, str]], *, model: str | None = None,
-             keep_alive=None, options: Mapping | None = None) -> Iterator[str]:
+             keep_alive=None, options: Mapping | None = None) -> TokenStream:
         if model not in (None, "", MODEL_NAME):
             log.debug("embedded backend ignores model %r, using %s", model, MODEL_NAME)
-        return self._generate(list(messages), dict(options or {}))
+        opts = dict(options or {})
+        opts.setdefault("num_predict", self.max_new_tokens)
+        return self.engine.submit(list(messages), opts)
+
+    def warm(self) -> None:
+        """Convert (once per machine) and load the model in the background, now."""
+        self.engine.start()
+
+    def readiness(self) -> Progress:
+        return self.engine.readiness()
 
     def models(self) -> list[str]:
         gguf_path()
         return [MODEL_NAME]
 
     def loaded(self) -> list[dict]:
-        return [{"model": MODEL_NAME, "size_vram": 0, "size": SIZE_BYTES}] if self._loaded else []
+        return [{"model": MODEL_NAME, "size_vram": 0, "size": SIZE_BYTES}] if self.engine.ready else []
 
     def unload(self, model: str) -> None:
         """Nothing to do: the weights stay in this process (they are small)."""
 
     def status(self) -> dict:
-        return {"backend": self.name, "model": MODEL_NAME, "loaded": self._loaded,
-                "cache": str(cache_dir()), "cached": (cache_dir() / "COMPLETE").is_file()}
-
-    # -- generation ------------------------------------------------------------------------
-    def _generate(self, messages: list, options: dict) -> Iterator[str]:
-        import torch
-
-        tokenizer, model = load()
-        self._loaded = True
-        if self.threads:
-            torch.set_num_threads(self.threads)
-        max_new = int(options.get("num_predict", self.max_new_tokens))
-        temperature = float(options.get("temperature", 0.0))
-        stops = list(options.get("stop", []) or [])
-        gen = None
-        if temperature > 0:
-            gen = torch.Generator().manual_seed(int(options.get("seed", 0)))
-        ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True,
-                                            return_tensors="pt", return_dict=True)["input_ids"]
-        eos = {tokenizer.eos_token_id} | set(_as_list(model.generation_config.eos_token_id))
-        with self._lock, torch.inference_mode():
-            out_ids: list[int] = []
-            emitted = ""
-            past = None
-            step_input = ids
-            for _ in range(max_new):
-                out = model(input_ids=step_input, past_key_values=past, use_cache=True)
-                past = out.past_key_values
-                logits = out.logits[0, -1]
-                if gen is None:
-                    nxt = int(torch.argmax(logits))
-                else:
-                    probs = torch.softmax(logits / temperature, dim=-1)
-                    nxt = int(torch.multinomial(probs, 1, generator=gen))
-                if nxt in eos:
-                    break
-                out_ids.append(nxt)
-                text = tokenizer.decode(out_ids, skip_special_tokens=True)
-                if text.endswith("\ufffd"):     # an incomplete multi-byte character
-                    step_input = torch.tensor([[nxt]])
-                    continue
-                new = text[len(emitted):]
-                stop_at = _first_stop(text, stops)
-                if stop_at is not None:
-                    if stop_at > len(emitted):
-                        yield text[len(emitted):stop_at]
-                    return
-                if new:
-                    emitted = text
-                    yield new
-                step_input = torch.tensor([[nxt]])
+        r = self.engine.readiness()
+        return {"backend": self.name, "model": MODEL_NAME, "loaded": self.engine.ready,
+                "cache": str(cache_dir()), "cached": (cache_dir() / "COMPLETE").is_file(),
+                "state": r.stage, "detail": r.text(), "queue": self.engine.queue_length()}
 
 
 def _as_list(value) -> list:

@@ -6,6 +6,9 @@
   first ``next()`` (not as the client's ``ConnectionError``): both become
   :class:`~telos.errors.LLMUnavailable` with the command that fixes it;
 - HTTP 404 for a model becomes :class:`~telos.errors.ModelNotFound` ("run `ollama pull ...`").
+
+``chat()`` returns a :class:`~telos.llm.stream.TokenStream` fed by a reader thread: the HTTP
+response is closed as soon as the consumer closes the stream or its request is cancelled.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import httpx
 import ollama
 
 from telos.errors import LLMError, LLMTimeout, LLMUnavailable, ModelNotFound
+from telos.llm.stream import TokenStream, stream_from_thread
+from telos.scope import Progress
 
 log = logging.getLogger(__name__)
 
@@ -70,15 +75,25 @@ class OllamaBackend:
 
     # -- protocol ----------------------------------------------------------------------------
     def chat(self, messages: Sequence[Mapping[str, str]], *, model: str | None = None,
-             keep_alive=None, options: Mapping | None = None) -> Iterator[str]:
+             keep_alive=None, options: Mapping | None = None) -> TokenStream:
         model = model or self.model
+        return stream_from_thread(
+            f"Ollama {model}", lambda: self._chat_pieces(model, list(messages), keep_alive, options),
+            Progress("waiting", f"waiting for Ollama at {self.host} ({model})"))
+
+    def _chat_pieces(self, model: str, messages: list, keep_alive, options) -> Iterator[str]:
         try:
-            stream = self._client.chat(model=model, messages=list(messages), stream=True,
+            stream = self._client.chat(model=model, messages=messages, stream=True,
                                        keep_alive=keep_alive, options=dict(options or {}))
-            for part in stream:
-                text = part.message.content if part.message else ""
-                if text:
-                    yield text
+            try:
+                for part in stream:
+                    text = part.message.content if part.message else ""
+                    if text:
+                        yield text
+            finally:
+                close = getattr(stream, "close", None)
+                if callable(close):
+                    close()
         except self._FOREIGN as exc:
             raise self._translate(exc, model) from exc
 
@@ -128,6 +143,12 @@ class OllamaBackend:
             return True
         except self._FOREIGN:
             return False
+
+    def warm(self) -> None:
+        """Nothing to load here: Ollama loads a persona's model on its first request."""
+
+    def readiness(self) -> Progress:
+        return Progress("ready", f"Ollama at {self.host}")
 
     def status(self) -> dict:
         return {"backend": self.name, "model": self.model, "host": self.host}

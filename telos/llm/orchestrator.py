@@ -52,19 +52,33 @@ class Turn:
 
     def __iter__(self) -> Iterator[str]:
         if self.done:
-            yield from ()
             return
         try:
             for tok in self._source:
                 self.tokens.append(tok)
                 yield tok
-        except BaseException as exc:
+        except Exception as exc:
             self.error = exc
             raise
+        finally:
+            if not self.done and self.error is None:
+                self.close()      # abandoned mid-stream: stop the backend at once
         self.done = True
         self._orch._completed(self)
         if self._on_complete is not None:
             self._on_complete(self)
+
+    def close(self) -> None:
+        """Stop the backend's generation (the stream frees the model within one token)."""
+        close = getattr(self._source, "close", None)
+        if callable(close):
+            close()
+
+    def progress(self):
+        """What the answer is waiting for (queued, loading, generating), when the backend says."""
+        from telos.scope import Progress
+        p = getattr(self._source, "progress", None)
+        return p() if callable(p) else Progress("generating", f"{self.persona.name} is answering")
 
     def wait(self) -> str:
         """Consume the whole stream; the full text."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from telos.bridge import protocol as P
 from telos.bridge.server import HandlerRegistry, RequestContext
-from telos.errors import RequestRefused, TelosError
+from telos.errors import GenerationCancelled, RequestRefused, TelosError
 from telos.reflect import mirror
 from telos.service import views
 from telos.service.sessions import commit_thought
@@ -153,10 +153,13 @@ def build_registry(service: "Service") -> HandlerRegistry:
                     log.info("query %s cancelled after %d tokens", ctx.request_id, len(parts))
                     return None
                 parts.append(token)
+        except GenerationCancelled:
+            log.info("query %s cancelled after %d tokens", ctx.request_id, len(parts))
+            return None
         finally:
             close = getattr(tokens, "close", None)
             if callable(close):
-                close()
+                close()        # stops the model within one token when we leave early
         text = "".join(parts)
         tid = None
         if getattr(responder, "remember_turns", False) and parts:

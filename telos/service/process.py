@@ -26,6 +26,7 @@ from telos import config
 from telos.bridge import endpoints, keys
 from telos.bridge.server import BridgeServer, Curve
 from telos.errors import ImageUnavailableError, ServiceError
+from telos.scope import Progress
 from telos.service.metrics import HealthServer, ServiceMetrics
 from telos.service.responder import load_responder
 from telos.service.sessions import ImageSessionPool
@@ -77,6 +78,7 @@ class Service:
         self._stop_reason = ""
         self._responder: Any = None
         self._responder_lock = threading.Lock()
+        self._warm_error = ""
         self._maint: threading.Thread | None = None
 
     # --- helpers used by handlers and the status board ---------------------------------------
@@ -95,6 +97,31 @@ class Service:
 
     def responder_if_loaded(self) -> Any:
         return self._responder
+
+    def model_state(self) -> Progress:
+        """What the language model is doing: warming up (converting, loading) or ready."""
+        if self._warm_error:
+            return Progress("failed", self._warm_error)
+        backend = getattr(self._responder, "backend", None)
+        readiness = getattr(backend, "readiness", None)
+        if callable(readiness):
+            return readiness()
+        if self._responder is None:
+            return Progress("starting", "choosing the language model")
+        return Progress("ready", self.responder_name())
+
+    def _warm(self) -> None:
+        """Choose the backend and convert/load its model now, in the background, so that the
+        first question does not wait for it (progress: :meth:`model_state`)."""
+        try:
+            backend = getattr(self.responder(), "backend", None)
+            warm = getattr(backend, "warm", None)
+            if callable(warm):
+                warm()
+                log.info("language model warming up: %s", self.model_state().text())
+        except Exception as exc:  # noqa: BLE001 - the service serves everything else; asks say why
+            self._warm_error = f"the language model cannot start: {exc}"
+            log.exception("warming up the language model failed")
 
     def responder_name(self) -> str:
         r = self._responder
@@ -177,6 +204,7 @@ class Service:
         self._maint = threading.Thread(target=self._maintenance, args=(session,), name="maintenance",
                                        daemon=True)
         self._maint.start()
+        threading.Thread(target=self._warm, name="llm-warm-up", daemon=True).start()
         self.state = "serving"
         self.metrics.up.set(1)
         self._write_service_file()

@@ -56,7 +56,7 @@ class OrchestratorResponder:
 
     def respond(self, session, query, persona, cancelled):
         turn = self.orchestrator.ask(query, persona)
-        return turn.persona.name, iter(turn)
+        return turn.persona.name, turn     # iterable, with close() and progress()
 
 
 class BackendResponder:

@@ -68,6 +68,7 @@ class StatusBoard:
             base = self._base = ((fields.get("_v"), s.state_text(), responder), model)
         return base[1].model_copy(update={
             "request_id": request_id, "uptime": round(time.time() - s.started_at, 3),
+            **_model_fields(s),
             "in_flight": s.bridge.in_flight() if s.bridge else 0})
 
     def health(self) -> dict:
@@ -75,7 +76,13 @@ class StatusBoard:
         return {"ok": s.state == "serving", "state": s.state, "pid": os.getpid(),
                 "bridge": s.bridge.bound if s.bridge else None, "connection": s.connection_text(),
                 "in_flight": s.bridge.in_flight() if s.bridge else 0,
+                "model": s.model_state().text(),
                 "uptime": round(time.time() - s.started_at, 3)}
+
+
+def _model_fields(service: "Service") -> dict[str, str]:
+    p = service.model_state()
+    return {"model_stage": p.stage[: P.MAX_SHORT], "model_state": p.text()[: P.MAX_SHORT]}
 
 
 def _call(obj: Any, *names: str) -> Any:

@@ -91,7 +91,7 @@ def make_frame(rng: random.Random, i: int) -> tuple[str, list[bytes]]:
         msg["request_id"] = rng.choice(["", "x" * 65, "has space", "ü", 7])
         return "bad_id", [json.dumps(msg).encode()]
     if rng.random() < 0.01:
-        big = {"command": "REMEMBER", "request_id": f"big{i}", "protocol": 1,
+        big = {"command": "REMEMBER", "request_id": f"big{i}", "protocol": 2,
                "text": "y" * (P.MAX_FRAME_BYTES + 1000)}
         return "oversized", [json.dumps(big).encode()]
     return "valid", [json.dumps(_valid(rng, i)).encode()]

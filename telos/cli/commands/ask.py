@@ -11,14 +11,20 @@ import os
 import sys
 
 from telos.cli.attach import add_local_flag, open_for_cli, service_client
+from telos.cli.statusline import StatusLine, progress_text
+
+
+SILENCE_S = 10.0    # give up when the service says nothing at all for this long
 
 
 def _ask_service(client, text: str, persona: str | None) -> int:
-    with client:
-        call = client.ask(text, persona=persona)
+    with client, StatusLine(sys.stderr) as line:
+        call = client.ask(text, persona=persona, timeout=SILENCE_S,
+                          on_progress=lambda p: line.show(progress_text(p)))
         first = True
         for part in call:
             if first:
+                line.clear()
                 print(f"{part.persona_id} (through the service):", file=sys.stderr, flush=True)
                 first = False
             sys.stdout.write(part.token)

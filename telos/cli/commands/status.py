@@ -24,6 +24,8 @@ def run(args) -> int:
     if h:
         print(f"health      {'ok' if h.get('ok') else 'NOT ok'}: state {h.get('state')}, "
               f"{h.get('in_flight', 0)} in flight, up {h.get('uptime', 0):.0f} s")
+        if h.get("model"):
+            print(f"model       {h['model']}")
     if not st["supervisord"]:
         print("start it with: python3 master_forge.py start")
     return 0 if healthy else 3
