@@ -2,7 +2,9 @@
 
 Bound names: ``image``, ``root``, ``transaction`` (this session's transaction manager),
 ``commit(note)``, ``abort()``, ``UvmObject``, ``mirror``, ``prototypes`` and every prototype
-whose registry name is an identifier. Tab completion activates ghosts first, so slots of objects
+whose registry name is an identifier, and ``service``: the running service, reached over the
+bridge (``service.send("Rectangle", "area")`` has the *service* evaluate the message — and its
+kernel write the method — and commit; ``service.ask(text)``, ``service.status()``). Tab completion activates ghosts first, so slots of objects
 not yet loaded complete too. Leaving with uncommitted changes asks before discarding them.
 """
 
@@ -41,6 +43,7 @@ def namespace(image: Image) -> dict:
         "UvmObject": UvmObject,
         "mirror": mirror,
         "prototypes": image.prototypes,
+        "service": ServiceLink(),
     }
     for name in list(image.prototypes):
         if name.isidentifier() and name not in ns:
@@ -48,11 +51,51 @@ def namespace(image: Image) -> dict:
     return ns
 
 
+class ServiceLink:
+    """The running service as seen from the shell (a bridge client, connected on first use)."""
+
+    def __init__(self, timeout: float = 30.0) -> None:
+        self.timeout = timeout
+        self._client = None
+
+    def _c(self):
+        if self._client is None:
+            from telos.bridge.client import running_service
+            from telos.errors import BridgeUnavailable
+            self._client = running_service(timeout=2.0)
+            if self._client is None:
+                raise BridgeUnavailable("no service answers for this home; start it with "
+                                        "`python3 master_forge.py start`")
+            self._client.timeout = self.timeout
+        return self._client
+
+    def send(self, name: str, selector: str, *args, **kwargs):
+        """Have the service send ``selector`` to the prototype ``name`` and commit; the value
+        (as JSON when it has one, else its repr)."""
+        result = self._c().send_message(selector, *args, name=name, **kwargs).result()
+        return result.value if result.value is not None else result.value_repr
+
+    def ask(self, text: str, persona: str | None = None) -> str:
+        return self._c().ask(text, persona=persona).result().full_text
+
+    def status(self):
+        return self._c().status()
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __repr__(self) -> str:
+        return "<the running service: send(name, selector, *args), ask(text), status()>"
+
+
 def banner(image: Image, ns: dict) -> str:
     where = f"ZEO {image.store.zeo}" if image.store.is_zeo else str(image.store.path)
     protos = sorted(k for k, v in ns.items() if isinstance(v, UvmObject))
     return (f"TelOS shell — attached to {where}\n"
-            f"  image, root, prototypes, transaction, commit(note), abort(), UvmObject, mirror\n"
+            f"  image, root, prototypes, transaction, commit(note), abort(), UvmObject, mirror,\n"
+            f"  service (the running service: send(name, selector), ask(text), status())\n"
             f"  prototypes: {', '.join(protos)}\n"
             "  changes are yours until commit(); Tab completes slots; Ctrl-D leaves.")
 
@@ -68,6 +111,8 @@ def run_code(image: Image, source: str) -> int:
         traceback.print_exc()
         image.abort()
         return 1
+    finally:
+        ns["service"].close()
     if image.has_changes():
         print("warning: uncommitted changes were discarded (call commit() to keep them)",
               file=sys.stderr)

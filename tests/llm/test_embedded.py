@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import threading
+import time
+
 import torch
 
 from telos import mirror, open_image
@@ -61,3 +65,61 @@ def test_rectangle_area_is_generated_installed_and_survives_reopen(telos_home, m
         assert "area" in rect._methods
     finally:
         im.close()
+
+
+MSGS = [{"role": "user", "content": "Name three colours."}]
+
+
+def _wait(pred, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_an_abandoned_answer_frees_the_model_within_a_token_and_the_next_one_answers():
+    b = EmbeddedBackend()
+    expected = "".join(b.chat(MSGS, options={"num_predict": 8}))
+    long = b.chat([{"role": "user", "content": "Tell me a long story about a cat."}],
+                  options={"num_predict": 200})
+    channel = long.channel
+    next(long)                                  # it is generating ...
+    read = 1
+    del long                                    # ... and its reader walks away without close()
+    gc.collect()
+    _wait(lambda: channel.finished)
+    assert channel.tokens <= read + 2           # stopped within a token, not after 200
+    assert "".join(b.chat(MSGS, options={"num_predict": 8})) == expected
+
+
+def test_concurrent_requests_queue_first_come_first_served_and_see_their_place():
+    b = EmbeddedBackend()
+    b.warm()
+    _wait(lambda: b.engine.ready, 300)
+    first = b.chat([{"role": "user", "content": "Tell me a long story about a dog."}],
+                   options={"num_predict": 60})
+    second = b.chat(MSGS, options={"num_predict": 8})
+    third = b.chat(MSGS, options={"num_predict": 8})
+    next(first)                                 # the first one holds the model now
+    p2, p3 = second.progress(), third.progress()
+    assert (p2.stage, p2.position) == ("queued", 2), p2
+    assert (p3.stage, p3.position) == ("queued", 3), p3
+    assert "2 requests ahead" in p3.text()
+    finished: list[str] = []
+    threads = [threading.Thread(target=lambda s=s, n=n: ("".join(s), finished.append(n)))
+               for s, n in ((third, "third"), (second, "second"), (first, "first"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert finished == ["first", "second", "third"]
+
+
+def test_loading_reports_progress_without_drawing_bars(capfd):
+    b = EmbeddedBackend()
+    b.warm()
+    _wait(lambda: b.engine.ready, 300)
+    assert b.readiness().stage == "ready"
+    assert b.status()["state"] == "ready"
+    err = capfd.readouterr().err
+    assert "Loading weights" not in err and "%|" not in err
