@@ -35,6 +35,8 @@ from telos.uvm import UvmObject
 
 log = logging.getLogger(__name__)
 
+CONFLICT_DEADLINE_S = 30.0     # how long one write keeps retrying ZODB conflicts before failing
+
 # id(connection) -> Image session; lets an object find the session that loaded it.
 _SESSIONS: "weakref.WeakValueDictionary[int, Image]" = weakref.WeakValueDictionary()
 
@@ -296,23 +298,32 @@ class Image:
             self._depth = 0
 
     def run(self, fn: Callable[[], Any], note: str = "", *, user: str | None = None,
-            retries: int = 3, on_conflict: Callable[[], None] | None = None) -> Any:
-        """Run ``fn`` in a thought, retrying on a ZODB conflict (fn must be re-runnable).
+            deadline: float = CONFLICT_DEADLINE_S, retries: int | None = None,
+            on_conflict: Callable[[], None] | None = None) -> Any:
+        """Run ``fn`` in a thought, retrying on a ZODB conflict until ``deadline`` seconds have
+        passed (or, when given, after ``retries`` retries); ``fn`` must be re-runnable.
 
-        Between attempts: a short random back-off growing with each attempt (writers of one hot
-        object otherwise keep colliding in lock-step), then a fresh transaction that has seen
-        the commit we lost to."""
-        for attempt in range(retries + 1):
+        A single write should not fail because others write too: between attempts a random
+        back-off ("full jitter": 0 … min(0.5 s, 5 ms · 2^attempt), so writers of one hot object
+        do not keep colliding in lock-step), then a fresh transaction that has seen the commit
+        we lost to. The conflict is reported only when the deadline passes."""
+        end = time.monotonic() + deadline
+        attempt = 0
+        while True:
             try:
                 with self.thought(note, user=user):
                     return fn()
             except ZODB.POSException.ConflictError as exc:
                 if on_conflict is not None:
                     on_conflict()
-                if attempt == retries:
+                attempt += 1
+                pause = random.uniform(0.0, min(0.5, 0.005 * 2 ** min(attempt, 10)))
+                if time.monotonic() + pause >= end or (retries is not None and attempt > retries):
+                    log.warning("thought %r: still conflicting after %d attempts in %.1f s",
+                                note, attempt, deadline - (end - time.monotonic()))
                     raise
-                log.info("conflict in thought %r, retrying (%d/%d)", note, attempt + 1, retries)
-                time.sleep(random.uniform(0.002, 0.01) * (2 ** min(attempt, 5)))
+                log.info("conflict in thought %r, retrying (attempt %d)", note, attempt + 1)
+                time.sleep(pause)
                 self.refresh_after_conflict(exc)
 
     def refresh_after_conflict(self, exc: ZODB.POSException.ConflictError) -> None:

@@ -53,10 +53,11 @@ class ImageSessionPool:
 
 
 def commit_thought(session: Any, fn: Callable[[], Any], note: str, *, user: str = "bridge",
-                   retries: int = 8, on_commit: Callable[[], None] | None = None,
+                   on_commit: Callable[[], None] | None = None,
                    on_conflict: Callable[[], None] | None = None) -> Any:
-    """A bridge write: ``session.run`` (conflict retries) with the service's metrics hooks."""
-    result = session.run(fn, note, user=user, retries=retries, on_conflict=on_conflict)
+    """A bridge write: ``session.run`` (conflict retries until its deadline) with the service's
+    metrics hooks."""
+    result = session.run(fn, note, user=user, on_conflict=on_conflict)
     if on_commit:
         on_commit()
     return result

@@ -131,3 +131,46 @@ def test_retry_after_a_conflict_waits_for_the_winning_commit(zeo_server):
     finally:
         a.close()
         b.close()
+
+
+def test_writers_of_one_hot_object_all_win_within_the_deadline(zeo_server):
+    """A user's single write does not fail because others write the same object too."""
+    import threading
+    images = [open_image(zeo=zeo_server) for _ in range(4)]
+    try:
+        with images[0].thought("create"):
+            images[0].register("Counter", UvmObject(n=0))
+        errors: list[BaseException] = []
+
+        def writer(im):
+            try:
+                im.refresh()
+                for _ in range(15):
+                    def bump():
+                        im.prototypes["Counter"].n += 1
+                    im.run(bump, "bump")
+            except BaseException as exc:   # noqa: BLE001 - reported below
+                errors.append(exc)
+        threads = [threading.Thread(target=writer, args=(im,)) for im in images]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, errors
+        images[0].refresh()
+        assert images[0].prototypes["Counter"].n == 60
+    finally:
+        for im in images:
+            im.close()
+
+
+def test_a_conflict_is_reported_only_when_the_deadline_passes(image):
+    from ZODB.POSException import ConflictError
+    attempts = []
+
+    def always_conflicts():
+        attempts.append(1)
+        raise ConflictError("simulated")
+    with pytest.raises(ConflictError):
+        image.run(always_conflicts, "doomed", deadline=0.3)
+    assert len(attempts) > 3                      # it kept trying, with back-off, until the end

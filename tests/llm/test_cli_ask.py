@@ -29,3 +29,13 @@ def test_ask_status_and_unreachable_ollama(standin, telos_home):
                 timeout=120)
     assert r.returncode == 1
     assert "no Ollama at http://127.0.0.1:9 — start `ollama serve`" in r.stderr
+
+
+def test_local_ask_with_the_embedded_model_keeps_stdout_for_the_answer(telos_home):
+    r = run_cli("ask", "--local", "--backend", "embedded", "--max-tokens", "16", "Say hello.",
+                env={"TELOS_HOME": str(telos_home)}, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip(), r
+    assert "(smollm2:135m via embedded)" in r.stderr
+    for noise in ("Loading weights", "it/s]", "%|", "GPU Faiss"):
+        assert noise not in r.stdout and noise not in r.stderr, (noise, r.stderr)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+import time
 
 from telos.cli.attach import add_local_flag, open_for_cli, service_client
 from telos.cli.statusline import StatusLine, progress_text
@@ -34,6 +36,14 @@ def _ask_service(client, text: str, persona: str | None) -> int:
     return 0
 
 
+def _watch(turn, line: StatusLine, first: threading.Event, every: float = 0.5) -> None:
+    """Until the first token: what the local model is doing (converting, loading), on stderr."""
+    t0 = time.monotonic()
+    while not first.wait(every):
+        p = turn.progress()
+        line.show(f"{p.text()} ({time.monotonic() - t0:.0f} s)")
+
+
 def run(args) -> int:
     if args.text and not args.status and not args.backend:
         client = service_client(args)
@@ -57,11 +67,20 @@ def run(args) -> int:
         if args.temperature is not None:
             options["temperature"] = args.temperature
         turn = orch.ask(text, persona=args.persona, options=options)
-        print(f"{turn.persona.name} ({turn.model} via {orch.backend.name}):", file=sys.stderr,
-              flush=True)
-        for token in turn:
-            sys.stdout.write(token)
-            sys.stdout.flush()
+        with StatusLine(sys.stderr) as line:
+            first = threading.Event()
+            watcher = threading.Thread(target=_watch, args=(turn, line, first), daemon=True)
+            watcher.start()
+            for token in turn:
+                if not first.is_set():
+                    first.set()
+                    watcher.join()
+                    line.clear()
+                    print(f"{turn.persona.name} ({turn.model} via {orch.backend.name}):",
+                          file=sys.stderr, flush=True)
+                sys.stdout.write(token)
+                sys.stdout.flush()
+            first.set()
         sys.stdout.write("\n")
         return 0
     finally:
