@@ -346,8 +346,10 @@ class BridgeClient:
         return self.request(P.StatusRequest(), timeout)
 
     def ask(self, text: str, persona: str | None = None, timeout: float | None = None,
-            on_progress: Callable[[P.RequestProgress], None] | None = None) -> Call:
-        return self.submit(P.UserQueryRequest(query_text=text, persona=persona), timeout,
+            on_progress: Callable[[P.RequestProgress], None] | None = None,
+            max_tokens: int | None = None) -> Call:
+        return self.submit(P.UserQueryRequest(query_text=text, persona=persona,
+                                              max_tokens=max_tokens), timeout,
                            on_progress=on_progress)
 
     def list_prototypes(self) -> P.PrototypeList:

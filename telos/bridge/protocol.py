@@ -140,6 +140,7 @@ class UserQueryRequest(_Request):
     command: Literal["USER_QUERY_REQUEST"] = "USER_QUERY_REQUEST"
     query_text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
     persona: Name | None = None          # None: the orchestrator chooses
+    max_tokens: Annotated[int, Field(ge=1, le=4096)] | None = None   # None: the backend's default
     timestamp: float = Field(default_factory=time.time)
 
 

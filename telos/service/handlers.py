@@ -143,7 +143,13 @@ def build_registry(service: "Service") -> HandlerRegistry:
     def user_query(ctx):
         r = ctx.request
         responder = service.responder()
-        persona_id, tokens = responder.respond(ctx.session, r.query_text, r.persona, ctx.cancelled)
+        options = {"num_predict": r.max_tokens} if r.max_tokens else None
+        if options:
+            persona_id, tokens = responder.respond(ctx.session, r.query_text, r.persona,
+                                                   ctx.cancelled, options=options)
+        else:   # responders written before options existed keep working
+            persona_id, tokens = responder.respond(ctx.session, r.query_text, r.persona,
+                                                   ctx.cancelled)
         parts: list[str] = []
         try:
             for token in tokens:

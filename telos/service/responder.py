@@ -9,7 +9,8 @@ Chosen once per service, first match wins:
    embedded SmolLM2 model);
 3. that backend alone, if the orchestrator cannot be imported.
 
-A responder: ``respond(session, query, persona, cancelled) -> (persona_id, iterator of tokens)``.
+A responder: ``respond(session, query, persona, cancelled, options=None) -> (persona_id, iterator
+of tokens)``; ``options`` are the backend's generation options (``num_predict``).
 The service stops reading the iterator when the client disappears or the service stops
 (``cancelled`` is set), and closes it. When ``responder.remember_turns`` is true and the memory
 area is there, the completed turn is remembered in one thought on the request's own session.
@@ -35,7 +36,7 @@ class Responder(Protocol):
     name: str
 
     def respond(self, session: Any, query: str, persona: str | None,
-                cancelled: threading.Event) -> tuple[str, Iterator[str]]: ...
+                cancelled: threading.Event, options: dict | None = None) -> tuple[str, Iterator[str]]: ...
 
 
 class OrchestratorResponder:
@@ -54,8 +55,8 @@ class OrchestratorResponder:
         self.backend = self.orchestrator.backend
         self.name = f"orchestrator/{getattr(self.backend, 'name', '?')}"
 
-    def respond(self, session, query, persona, cancelled):
-        turn = self.orchestrator.ask(query, persona)
+    def respond(self, session, query, persona, cancelled, options=None):
+        turn = self.orchestrator.ask(query, persona, options=options)
         return turn.persona.name, turn     # iterable, with close() and progress()
 
 
@@ -68,7 +69,7 @@ class BackendResponder:
         self.backend = backend
         self.name = getattr(backend, "name", type(backend).__name__)
 
-    def respond(self, session, query, persona, cancelled):
+    def respond(self, session, query, persona, cancelled, options=None):
         persona_id = persona or DEFAULT_PERSONA
         system = f"You are {persona_id}, a persona of the TelOS living image. Answer briefly."
         proto = _persona_proto(session, persona_id)
@@ -76,7 +77,8 @@ class BackendResponder:
             system = str(proto._data.get("system_prompt", system))
         model = None if proto is None else proto._data.get("model")
         tokens = self.backend.chat([{"role": "system", "content": system},
-                                    {"role": "user", "content": query}], model=model)
+                                    {"role": "user", "content": query}], model=model,
+                                   options=options)
         return persona_id, tokens
 
 

@@ -19,9 +19,9 @@ from telos.cli.statusline import StatusLine, progress_text
 SILENCE_S = 10.0    # give up when the service says nothing at all for this long
 
 
-def _ask_service(client, text: str, persona: str | None) -> int:
+def _ask_service(client, text: str, persona: str | None, max_tokens: int | None) -> int:
     with client, StatusLine(sys.stderr) as line:
-        call = client.ask(text, persona=persona, timeout=SILENCE_S,
+        call = client.ask(text, persona=persona, timeout=SILENCE_S, max_tokens=max_tokens,
                           on_progress=lambda p: line.show(progress_text(p)))
         first = True
         for part in call:
@@ -48,7 +48,7 @@ def run(args) -> int:
     if args.text and not args.status and not args.backend:
         client = service_client(args)
         if client is not None:
-            return _ask_service(client, " ".join(args.text), args.persona)
+            return _ask_service(client, " ".join(args.text), args.persona, args.max_tokens)
     if args.backend:
         os.environ["TELOS_LLM_BACKEND"] = args.backend
     from telos.llm.orchestrator import Orchestrator
@@ -63,7 +63,7 @@ def run(args) -> int:
             print("error: nothing to ask (give TEXT or --status)", file=sys.stderr)
             return 2
         text = " ".join(args.text)
-        options = {"num_predict": args.max_tokens}
+        options = {"num_predict": args.max_tokens or 256}
         if args.temperature is not None:
             options["temperature"] = args.temperature
         turn = orch.ask(text, persona=args.persona, options=options)
@@ -96,7 +96,7 @@ def register(sub) -> None:
     p.add_argument("--persona", help="ALFRED | BRICK | ROBIN | BABS (default: routed by content)")
     p.add_argument("--backend", choices=("auto", "ollama", "embedded"),
                    help="override the image's Config.llm_backend for this call")
-    p.add_argument("--max-tokens", type=int, default=256, help="longest answer (default 256)")
+    p.add_argument("--max-tokens", type=int, default=None, help="longest answer (default 256)")
     p.add_argument("--temperature", type=float, default=None,
                    help="sampling temperature (default: the backend's; 0 = greedy)")
     p.add_argument("--status", action="store_true",
