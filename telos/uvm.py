@@ -453,17 +453,24 @@ class UvmObject(Persistent):
     def __repr__(self) -> str:
         if self._p_state < 0:  # ghost: don't load just to print
             return f"<{type(self).__name__} (ghost) oid={self._p_oid!r}>"
-        data = self._data
-        slots = ", ".join(list(data)[:6]) + (", ..." if len(data) > 6 else "")
-        meths = ", ".join(self._methods)
-        return (f"<{_label(self)} {{{slots}}}" + (f" methods({meths})" if meths else "")
-                + (f" parents({', '.join(self._parents)})" if self._parents else "") + ">")
+        return object_repr(self)
 
     def __dir__(self) -> list[str]:
         # Tab completion: activate a ghost and offer every slot reachable through parents.
         if self._p_state < 0:
             self._p_activate()
         return sorted(set(object.__dir__(self)) | set(slot_names(self)))
+
+
+def object_repr(obj: UvmObject, extra_methods: tuple[str, ...] = ()) -> str:
+    """``repr(obj)``; with ``extra_methods`` as if those methods were installed on it (the
+    sandbox shows the trial's receiver copy this way, so it cannot tell the trial apart)."""
+    data = obj._data
+    slots = ", ".join(list(data)[:6]) + (", ..." if len(data) > 6 else "")
+    names = list(obj._methods) + [m for m in extra_methods if m not in obj._methods]
+    meths = ", ".join(names)
+    return (f"<{_label(obj)} {{{slots}}}" + (f" methods({meths})" if meths else "")
+            + (f" parents({', '.join(obj._parents)})" if obj._parents else "") + ">")
 
 
 guards.WRITABLE.extend([UvmObject, PersistentList, PersistentMapping])

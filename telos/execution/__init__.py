@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from telos.execution import budget
 from telos.execution.budget import Limits, set_limits
-from telos.execution.namespace import ALLOWED_MODULES, base_namespace
+from telos.execution.namespace import ALLOWED_MODULES, LogPrinter, base_namespace
 from telos.execution.transform import compile_restricted
 
 __all__ = ["ALLOWED_MODULES", "Limits", "TRUSTED", "RESTRICTED", "compile_method",
@@ -47,7 +47,8 @@ def restricted_errors(source: str, name: str = "method") -> list[str]:
 
 
 def compile_method(name: str, source: str, filename: str, *, trusted: bool,
-                   trusted_globals: dict | None = None, extra: dict | None = None):
+                   trusted_globals: dict | None = None, extra: dict | None = None,
+                   printer: type | None = None):
     """The function object ``name`` defined by ``source``.
 
     Trusted: plain ``compile`` + ``exec`` in ``trusted_globals``. Restricted: RestrictedPython
@@ -62,7 +63,7 @@ def compile_method(name: str, source: str, filename: str, *, trusted: bool,
     code, errors = compile_restricted(source, filename)
     if code is None:
         raise SyntaxError(f"method {name!r} is not allowed as a restricted method: {errors[0]}")
-    namespace = base_namespace(extra=extra)
+    namespace = base_namespace(printer or LogPrinter, extra=extra)
     exec(code, namespace)
     fn = namespace.get(name)
     if fn is None:
