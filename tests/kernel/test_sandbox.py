@@ -6,6 +6,8 @@ if RestrictedPython had been bypassed."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from telos.errors import GenerationError
@@ -118,3 +120,45 @@ def test_arguments_that_are_not_json_are_refused_before_running():
     with pytest.raises(GenerationError) as info:
         run_trial("def area(self, x):\n    return 1", "area", args=(object(),))
     assert "cannot be copied into the sandbox" in info.value.reason
+
+
+def test_the_trial_runs_as_nobody_without_network():
+    # a trusted harness method (plain Python) reports what the process really is
+    r = run_trial("def area(self):\n    import os\n    return [os.getuid(), os.geteuid(), "
+                  "os.getgid(), os.getgroups()]", "area", slots=SLOTS, trusted=True)
+    assert r.value == [65534, 65534, 65534, []]
+    assert r.details["uid"] == 65534 and r.details["network"].startswith("none")
+
+
+def test_the_receiver_copy_looks_like_the_receiver():
+    r = run_trial("def area(self):\n    return [repr(self), isinstance(self, UvmObject)]", "area",
+                  slots=SLOTS, name="Rectangle",
+                  receiver_repr="<Rectangle {width, height} methods(area)>")
+    assert r.value == ["<Rectangle {width, height} methods(area)>", True]
+    r = run_trial("def area(self):\n    return type(self).__name__", "area", slots=SLOTS,
+                  trusted=True)
+    assert r.value == "UvmObject"
+
+
+def test_not_root_fails_closed(monkeypatch):
+    import telos.kernel.sandbox as sandbox
+    monkeypatch.delenv("TELOS_SANDBOX_NO_DROP", raising=False)
+    monkeypatch.setattr(sandbox, "_euid", lambda: 1000)
+    err = trial_error("def area(self):\n    return 1")
+    assert "cannot run trials as nobody" in err.reason and "TELOS_SANDBOX_NO_DROP" in err.reason
+
+
+def test_a_failed_drop_in_the_child_fails_closed(monkeypatch):
+    import telos.kernel.sandbox as sandbox
+    monkeypatch.delenv("TELOS_SANDBOX_NO_DROP", raising=False)
+    monkeypatch.setattr(sandbox, "NOBODY", 0)   # "dropping" to root is no drop: refused
+    err = trial_error("def area(self):\n    return 1")
+    assert "could not drop privileges to nobody" in err.reason
+
+
+def test_the_development_setting_allows_running_without_the_drop(monkeypatch):
+    import telos.kernel.sandbox as sandbox
+    monkeypatch.setenv("TELOS_SANDBOX_NO_DROP", "1")
+    monkeypatch.setattr(sandbox, "_euid", lambda: 1000)
+    r = run_trial("def area(self):\n    import os\n    return os.getuid()", "area", trusted=True)
+    assert r.value == os.getuid()
