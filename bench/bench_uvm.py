@@ -3,7 +3,9 @@
     python3 master_forge.py bench uvm [--quick]
 
 Each row times one operation on a UvmObject and the same operation on a plain Persistent
-object (or plain Python method), then prints the ratio UvmObject ÷ baseline.
+object (or plain Python method), then prints the ratio UvmObject ÷ baseline. The method rows
+compare a *restricted* method (RestrictedPython, guards, budget: the default) and a *trusted*
+one (plain Python, operator's mark) with the same plain Python method, in the same run.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ class PlainRect(Persistent):
     def area(self):
         return self.width * self.height
 
+    def total(self, n):
+        t = 0
+        for i in range(n):
+            t += i * self.width
+        return t
+
 
 class Level1(Persistent):
     width = 3
@@ -44,6 +52,10 @@ class Level3(Level2):
 
 class Level4(Level3):
     pass
+
+
+TOTAL = ("def total(self, n):\n    t = 0\n    for i in range(n):\n        t += i * self.width\n"
+         "    return t\n")
 
 
 def _time(stmt, number: int, repeat: int) -> float:
@@ -67,6 +79,11 @@ def main(argv: list[str]) -> int:
             with image.thought("bench setup"):
                 rect = image.register("Rect", UvmObject(width=3, height=4))
                 mirror(rect).define("area", "def area(self):\n    return self.width * self.height\n")
+                mirror(rect).define("total", TOTAL)
+                trusted = image.register("Trusted", UvmObject(width=3, height=4))
+                mirror(trusted).define("area", "def area(self):\n    return self.width * "
+                                               "self.height\n", trusted=True)
+                mirror(trusted).define("total", TOTAL, trusted=True)
                 leaf = rect.derive().derive().derive()
                 image.root["leaf"] = leaf
             plain = PlainRect()
@@ -76,8 +93,13 @@ def main(argv: list[str]) -> int:
 
             rows.append(("slot read", _time(lambda: rect.width, n, repeat),
                          _time(lambda: plain.width, n, repeat)))
-            rows.append(("method call", _time(lambda: rect.area(), n, repeat),
+            rows.append(("restricted method call", _time(lambda: rect.area(), n, repeat),
                          _time(lambda: plain.area(), n, repeat)))
+            rows.append(("trusted method call", _time(lambda: trusted.area(), n, repeat),
+                         _time(lambda: plain.area(), n, repeat)))
+            rows.append(("restricted loop, 1000 steps", _time(lambda: rect.total(1000), n // 200,
+                                                             repeat),
+                         _time(lambda: plain.total(1000), n // 200, repeat)))
             rows.append(("delegated read, 3 parents", _time(lambda: leaf.width, n, repeat),
                          _time(lambda: deep.width, n, repeat)))
 
@@ -105,8 +127,8 @@ def main(argv: list[str]) -> int:
     print(f"{'operation':28} {'UvmObject':>12} {'baseline':>12} {'ratio':>7}")
     for name, ours, base in rows:
         print(f"{name:28} {_fmt(ours):>12} {_fmt(base):>12} {ours / base:7.2f}")
-    print("baseline: plain persistent.Persistent attribute / Python method / class attribute "
-          "3 classes up / plain ZODB commit, measured in this run")
+    print("baseline: plain persistent.Persistent attribute / the same Python method / class "
+          "attribute 3 classes up / plain ZODB commit, measured in this run")
     return 0
 
 

@@ -47,6 +47,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("responder", "TELOS_RESPONDER", None,
             "package.module:factory answering user queries in the service (tests inject one); "
             "default: the persona orchestrator"),
+    Setting("sandbox_no_drop", "TELOS_SANDBOX_NO_DROP", None,
+            "1: let kernel trials run as the calling user when they cannot drop privileges to "
+            "nobody (a development machine that is not root); default: such trials are refused"),
     Setting("backup_key", "TELOS_BACKUP_KEY", None,
             "backup MAC/encryption key (64 hex digits or base64 of 32 bytes); else "
             "TELOS_BACKUP_KEY_FILE, else HOME/keys/backup.key"),

@@ -22,6 +22,9 @@
     │   ├── LLMTimeout
     │   └── GenerationCancelled           the request was cancelled (client left, service stopping)
     ├── GenerationError                   the generative kernel (names the step and reason)
+    ├── ExecutionError                    running a restricted method of the image (issue 12)
+    │   ├── MethodBudgetExceeded          steps, time, recursion depth or size ran out
+    │   └── RestrictedAccess (AttributeError)  a private attribute, a module, a refused call
     ├── BridgeError                       ZeroMQ bridge (issue 5)
     │   ├── ProtocolError                 a frame that is not a valid message (code, request_id)
     │   ├── BridgeUnavailable             the service did not answer in time / connection lost
@@ -159,6 +162,30 @@ class GenerationError(TelosError):
         self.reason = reason
         self.selector = selector
         self.attempts = attempts
+
+
+# --- execution of methods (issue 12) ---------------------------------------------------
+
+class ExecutionError(TelosError):
+    """A restricted method of the image was stopped or refused (see :mod:`telos.execution`)."""
+
+
+class MethodBudgetExceeded(ExecutionError):
+    """A restricted method ran past its budget; ``method`` names it, ``budget`` says which
+    (``steps``, ``seconds``, ``depth``, ``size`` or ``memory``) and ``limit`` its value."""
+
+    def __init__(self, method: str, budget: str, limit, detail: str = ""):
+        super().__init__(f"method {method!r} exceeded its {budget} budget ({limit})"
+                         + (f": {detail}" if detail else ""))
+        self.method = method
+        self.budget = budget
+        self.limit = limit
+
+
+class RestrictedAccess(ExecutionError, AttributeError):
+    """A restricted method reached for something it may not have (a name starting with ``_``,
+    a module object, a refused builtin). Subclasses AttributeError so ``getattr(x, n, default)``
+    keeps its meaning."""
 
 
 # --- bridge (issue 5) -------------------------------------------------------------------

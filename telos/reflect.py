@@ -12,7 +12,8 @@ from typing import Any, Mapping
 
 from persistent import Persistent
 
-from telos.errors import SlotError, SlotNotFound
+from telos.errors import RestrictedAccess, SlotError, SlotNotFound
+from telos.execution import EXECUTION_KEY, RESTRICTED, TRUSTED, budget, restricted_errors
 from telos.uvm import (
     DATA,
     _bump,
@@ -161,21 +162,53 @@ class Mirror:
         _bump()
         return parent
 
-    def define(self, name: str, source: str, provenance: Mapping[str, Any] | None = None) -> MethodDef:
-        """Install (or replace) method ``name`` from source, with provenance."""
+    def define(self, name: str, source: str, provenance: Mapping[str, Any] | None = None, *,
+               trusted: bool = False) -> MethodDef:
+        """Install (or replace) method ``name`` from source, with provenance.
+
+        The method is *restricted* (:mod:`telos.execution`) unless ``trusted=True`` — an
+        operator's explicit mark, only honoured from trusted code at the shell. The
+        ``provenance`` mapping can never set it: its keys ``execution`` and ``trusted`` are
+        dropped (the bridge passes a provenance dict and nothing else).
+        """
         o = self.obj
         o._check_writable()
         check_slot_name(name)
         check_method_source(name, source)
         if name in o._data or name in o._parents:
             raise SlotError(f"{self.label} already has a {self._kind(name)} slot {name!r}")
+        if trusted is not True and trusted is not False:
+            raise SlotError(f"trusted= must be True or False, not {trusted!r}")
+        if trusted and budget.current() is not None:
+            raise RestrictedAccess(f"a restricted method may not define the trusted method "
+                                   f"{name!r}")
+        if not trusted:
+            errors = restricted_errors(source, name)
+            if errors:
+                raise SlotError(f"method {name!r} is not allowed as a restricted method "
+                                f"({errors[0]}); only an operator may define it trusted=True")
         prov = default_provenance()
-        prov.update(provenance or {})
+        prov.update({k: v for k, v in (provenance or {}).items()
+                     if k not in (EXECUTION_KEY, "trusted")})
+        prov[EXECUTION_KEY] = TRUSTED if trusted else RESTRICTED
         mdef = MethodDef(name, source, prov)
         o._methods[name] = mdef
         o._p_changed = True
         _bump()
         return mdef
+
+    def trust(self, name: str) -> MethodDef:
+        """Mark the local method ``name`` trusted (plain Python): an operator's decision at the
+        shell, recorded in its provenance (``execution = "trusted"``, ``trusted_by``, when)."""
+        o = self.obj
+        old = o._methods.get(name)
+        if old is None:
+            raise SlotNotFound(f"{self.label} has no local method {name!r}", receiver=o,
+                               selector=name)
+        mark = default_provenance()
+        prov = old.provenance
+        prov.update(trusted_by=mark["author"], trusted_when=mark["when"])
+        return self.define(name, old.source, prov, trusted=True)
 
     def _kind(self, name: str) -> str:
         o = self.obj

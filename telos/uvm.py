@@ -19,7 +19,14 @@ sets → ``frozenset``, NumPy arrays → read-only copies), so an in-place chang
 or impossible — never silently lost.
 
 A message nobody answers reaches :meth:`UvmObject.doesNotUnderstand_` reified as a
-:class:`Message`. Names starting with ``_`` never do (Python and IPython probe such names).
+:class:`Message`. Names starting with ``_`` never do (Python and IPython probe such names), and
+neither do the few public names Python's own protocols probe (:data:`PROTOCOL_NAMES`: copy,
+pickle, tab completion, IPython/Jupyter display): they raise AttributeError at once, so
+``hasattr``, ``copy.copy``, ``pickle`` and completion never wake the generative kernel.
+
+Methods run in one of two ways (:mod:`telos.execution`): *restricted* (RestrictedPython, guards,
+a curated namespace and an execution budget) unless their provenance carries the operator's
+explicit *trusted* mark.
 """
 
 from __future__ import annotations
@@ -42,8 +49,10 @@ from telos.errors import (
     AmbiguousSlotError,
     MessageNotUnderstood,
     ReadOnlyImageError,
+    RestrictedAccess,
     SlotError,
 )
+from telos.execution import compile_method, guards, is_trusted
 
 DATA, PARENT, METHOD = "data", "parent", "method"
 
@@ -53,6 +62,13 @@ DATA, PARENT, METHOD = "data", "parent", "method"
 _INTERNAL = frozenset({"_id", "_name", "_parents", "_methods"})
 # Names a slot may not take: the class-level protocol would shadow them.
 RESERVED = frozenset({"clone", "derive", "doesNotUnderstand_"})
+# Public names that Python's own protocols look up on any object (copy, pickle, rlcompleter,
+# IPython/Jupyter display hooks). Unless an object really has such a slot, looking one up
+# raises AttributeError at once and never reaches the generative kernel.
+PROTOCOL_NAMES = frozenset({
+    "keys", "items", "values", "getdoc", "trait_names", "compute", "shape", "dtype", "read",
+    "write", "fileno", "close", "readline", "mro", "next", "send", "throw",
+})
 
 
 class Message:
@@ -93,6 +109,11 @@ class MethodDef:
     def __hash__(self) -> int:
         return hash((self.name, self.source))
 
+    @property
+    def trusted(self) -> bool:
+        """Whether this method runs as plain Python (see :func:`telos.execution.is_trusted`)."""
+        return is_trusted(self.provenance)
+
     def __repr__(self) -> str:
         author = self.provenance.get("author", "?")
         return f"<MethodDef {self.name} by {author}, {len(self.source.splitlines())} lines>"
@@ -126,9 +147,15 @@ def default_provenance(**extra: Any) -> dict:
 
 
 def method_globals() -> dict:
-    """The global namespace methods are compiled in."""
+    """The global namespace *trusted* methods are compiled in (restricted ones: see
+    :mod:`telos.execution.namespace`)."""
     from telos.reflect import mirror  # late: reflect imports this module
     return {"__builtins__": builtins, "UvmObject": UvmObject, "mirror": mirror, "Message": Message}
+
+
+def restricted_globals() -> dict:
+    """What restricted methods see besides the safe namespace: the object model, no mirror."""
+    return {"UvmObject": UvmObject, "Message": Message}
 
 
 # --- values -------------------------------------------------------------------------------
@@ -305,6 +332,10 @@ class UvmObject(Persistent):
             return types.MethodType(self._compiled(mdef), self)
         found = lookup(self, name)
         if found is None:
+            if name in PROTOCOL_NAMES:
+                raise MessageNotUnderstood(
+                    f"{_label(self)} has no slot {name!r} (a name Python protocols probe; "
+                    "never sent to the generative kernel)", receiver=self, selector=name)
             from telos.image import image_of  # late import: image imports this module
             image = image_of(self)
             if image is not None and image.kernel_enabled:
@@ -324,9 +355,15 @@ class UvmObject(Persistent):
         if entry is not None and entry[0] is mdef:
             return entry[1]
         filename = f"<telos {_label(self)}.{mdef.name}>"
-        namespace = method_globals()
-        exec(compile(mdef.source, filename, "exec"), namespace)
-        fn = namespace[mdef.name]
+        trusted = mdef.trusted
+        try:
+            fn = compile_method(mdef.name, mdef.source, filename, trusted=trusted,
+                                trusted_globals=method_globals() if trusted else None,
+                                extra=None if trusted else restricted_globals())
+        except SyntaxError as exc:
+            raise RestrictedAccess(f"{_label(self)}.{mdef.name} cannot run: {exc.msg}; an "
+                                   f"operator may mark it trusted with mirror(obj).trust("
+                                   f"{mdef.name!r})") from exc
         lines = mdef.source.splitlines(True)
         linecache.cache[filename] = (len(mdef.source), None, lines, filename)
         cache[mdef.name] = (mdef, fn)
@@ -416,17 +453,27 @@ class UvmObject(Persistent):
     def __repr__(self) -> str:
         if self._p_state < 0:  # ghost: don't load just to print
             return f"<{type(self).__name__} (ghost) oid={self._p_oid!r}>"
-        data = self._data
-        slots = ", ".join(list(data)[:6]) + (", ..." if len(data) > 6 else "")
-        meths = ", ".join(self._methods)
-        return (f"<{_label(self)} {{{slots}}}" + (f" methods({meths})" if meths else "")
-                + (f" parents({', '.join(self._parents)})" if self._parents else "") + ">")
+        return object_repr(self)
 
     def __dir__(self) -> list[str]:
         # Tab completion: activate a ghost and offer every slot reachable through parents.
         if self._p_state < 0:
             self._p_activate()
         return sorted(set(object.__dir__(self)) | set(slot_names(self)))
+
+
+def object_repr(obj: UvmObject, extra_methods: tuple[str, ...] = ()) -> str:
+    """``repr(obj)``; with ``extra_methods`` as if those methods were installed on it (the
+    sandbox shows the trial's receiver copy this way, so it cannot tell the trial apart)."""
+    data = obj._data
+    slots = ", ".join(list(data)[:6]) + (", ..." if len(data) > 6 else "")
+    names = list(obj._methods) + [m for m in extra_methods if m not in obj._methods]
+    meths = ", ".join(names)
+    return (f"<{_label(obj)} {{{slots}}}" + (f" methods({meths})" if meths else "")
+            + (f" parents({', '.join(obj._parents)})" if obj._parents else "") + ">")
+
+
+guards.WRITABLE.extend([UvmObject, PersistentList, PersistentMapping])
 
 
 def _init_internals(obj: UvmObject, name: str | None) -> None:

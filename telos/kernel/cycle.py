@@ -22,7 +22,7 @@ from telos.errors import GenerationError, LLMError
 from telos.kernel import extract, policy, prompt as prompting
 from telos.kernel.sandbox import Limits, run_trial
 from telos.reflect import mirror
-from telos.uvm import Message, UvmObject, _label, lookup
+from telos.uvm import Message, UvmObject, _label, lookup, object_repr
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class Kernel:
         t0 = time.perf_counter()
         similar = prompting.similar_methods(self.image, selector, receiver)
         memories = prompting.relevant_memories(self.image, f"{_label(receiver)} {selector}")
-        data, _parents, methods = prompting.describe(receiver)
+        methods = _visible_methods(receiver)
         slots = _visible_data(receiver)
         t["prompt"] += time.perf_counter() - t0
         for attempt in range(1, attempts + 1):
@@ -129,9 +129,12 @@ class Kernel:
                     t["checks"] += time.perf_counter() - t0
                 t0 = time.perf_counter()
                 try:
+                    installed_here = choose_holder(self.image, receiver, source) is receiver
                     trial = run_trial(source, selector, slots=slots, methods=methods,
                                       args=message.args, kwargs=message.kwargs,
-                                      name=receiver._name, limits=self.limits)
+                                      name=receiver._name, limits=self.limits,
+                                      receiver_repr=object_repr(
+                                          receiver, (selector,) if installed_here else ()))
                 finally:
                     t["trial"] += time.perf_counter() - t0
             except GenerationError as exc:
@@ -174,6 +177,17 @@ def _visible_data(receiver: UvmObject) -> dict:
         found = lookup(receiver, name)
         if found is not None and found[0] == DATA:
             out[name] = found[2]
+    return out
+
+
+def _visible_methods(receiver: UvmObject) -> dict:
+    """name → (source, trusted) of every method the receiver answers."""
+    from telos.uvm import METHOD, slot_names
+    out = {}
+    for name in slot_names(receiver):
+        found = lookup(receiver, name)
+        if found is not None and found[0] == METHOD:
+            out[name] = (found[2].source, found[2].trusted)
     return out
 
 

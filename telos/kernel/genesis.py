@@ -1,5 +1,6 @@
 """Awakening of the kernel's prototypes: ``Persona`` and ALFRED, BRICK, ROBIN, BABS; and the
-kernel's settings in ``Config`` (off by default: an image grows methods only when asked to).
+kernel's settings in ``Config`` (the kernel is on in new images; ``Config.kernel_enabled = False``
+turns it off). Images awakened before keep the value they have.
 
 Idempotent and light (no torch / transformers import).
 """
@@ -15,7 +16,7 @@ from telos.uvm import UvmObject
 log = logging.getLogger(__name__)
 
 CONFIG_DEFAULTS = {
-    "kernel_enabled": False,      # doesNotUnderstand_ → generative kernel
+    "kernel_enabled": True,       # doesNotUnderstand_ → generative kernel (False: off)
     "kernel_max_attempts": 3,     # generations per message (errors are fed back)
     "llm_backend": "auto",        # auto | ollama | embedded
     "vram_budget_gb": 8.0,        # the orchestrator keeps loaded models within this

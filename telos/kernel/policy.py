@@ -10,7 +10,9 @@ This is the first fence, not the only one: whatever passes still runs in the san
 - no dunder attribute access (``x.__class__``, ``self.__dict__``) — the usual sandbox escapes;
   no ``_v_``/``_p_`` attribute (volatile and persistence internals);
 - no ``global``/``nonlocal``, no ``async``, no ``yield`` (methods return values);
-- bounded size.
+- bounded size;
+- and it must compile as a *restricted* method (:mod:`telos.execution`: RestrictedPython plus
+  the budget hooks), which is how it will run — in the trial and in the image.
 """
 
 from __future__ import annotations
@@ -18,14 +20,11 @@ from __future__ import annotations
 import ast
 
 from telos.errors import GenerationError
+from telos.execution import ALLOWED_MODULES, restricted_errors
 
 STEP = "policy"
 
-ALLOWED_MODULES = frozenset({
-    "math", "cmath", "statistics", "fractions", "decimal", "itertools", "functools",
-    "operator", "collections", "string", "re", "json", "datetime", "heapq", "bisect",
-    "random", "textwrap", "unicodedata",
-})
+__all__ = ["ALLOWED_MODULES", "FORBIDDEN_NAMES", "MAX_SOURCE_CHARS", "check"]
 
 FORBIDDEN_NAMES = frozenset({
     "exec", "eval", "compile", "open", "__import__", "globals", "locals", "vars", "input",
@@ -61,6 +60,9 @@ def check(source: str, selector: str) -> ast.FunctionDef:
         raise _fail("decorators are not allowed", selector)
     for node in ast.walk(fn):
         _check_node(node, selector)
+    errors = restricted_errors(source, selector)
+    if errors:
+        raise _fail(f"not allowed as a restricted method: {errors[0]}", selector)
     return fn
 
 

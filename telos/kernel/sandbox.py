@@ -3,17 +3,26 @@
 The trial runs ``python -I -S -c <_sandbox_child.py>``:
 
 - isolated interpreter (no site-packages, no user site, no ``PYTHON*`` variables), an **empty
-  environment**, a fresh **temporary working directory** removed afterwards;
+  environment**, a fresh private **temporary working directory** (mode 0700, owned by the
+  trial's user) removed afterwards; its output goes to files in another directory it cannot
+  reach;
 - in a **new session / process group**, killed as a group (SIGKILL) on the wall-clock timeout;
-- as ``nobody`` when we are root (so file permissions and ``RLIMIT_NPROC`` apply);
-- ``setrlimit`` on CPU seconds, address space, file size, open files and processes (set by the
-  child on itself before any untrusted code runs);
+- in its own **network namespace** (no interfaces) when the kernel allows it;
+- as **nobody** (uid/gid 65534, no groups): the child drops privileges itself after importing
+  what it needs (the interpreter may live under a 0700 home nobody cannot read). When it
+  cannot — the parent is not root, or the drop fails — the trial is **refused** (fail closed),
+  unless the ``TELOS_SANDBOX_NO_DROP=1`` setting (development machines only) allows running it
+  as the calling user;
+- ``setrlimit`` on CPU seconds, address space, file size, open files and processes (NPROC 0);
 - an audit hook refusing file opens, new imports, ``os``/``subprocess``/``socket`` calls and
   frame introspection;
+- the method is compiled and budgeted exactly as in the image (:mod:`telos.execution`);
 - only JSON crosses back, on stdout, carrying a per-trial nonce; nothing is ever unpickled.
 
-The receiver crosses in as a copy: its visible data slots as JSON values (objects become
-``None``) and its method sources; the call's real arguments must be JSON values too.
+The receiver crosses in as a copy with the real receiver's type name (``UvmObject``), ``repr``
+and visible data slots (as JSON values; objects become ``None``), and its method sources; the
+call's real arguments must be JSON values too. The child reports its uid, gid and network in
+:attr:`TrialResult.details`.
 """
 
 from __future__ import annotations
@@ -31,8 +40,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import RestrictedPython
+
+import telos
+from telos import config
 from telos.errors import GenerationError
-from telos.kernel.policy import ALLOWED_MODULES
+from telos.execution import budget
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +53,17 @@ STEP = "trial"
 _CHILD = (Path(__file__).with_name("_sandbox_child.py")).read_text()
 NOBODY = 65534
 MAX_OUTPUT = 1 << 20
-_CAN_DROP = [True]   # becomes False once nobody was found unable to run the interpreter
+# where the child finds telos.execution and RestrictedPython (imported before the drop)
+_PATHS = [str(Path(telos.__file__).resolve().parent.parent),
+          str(Path(RestrictedPython.__file__).resolve().parent.parent)]
+
+
+def _euid() -> int:
+    return os.geteuid()
+
+
+def _no_drop_allowed() -> bool:
+    return (config.get("sandbox_no_drop") or "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True)
@@ -87,35 +110,59 @@ def _strict_json(value: Any, what: str) -> Any:
                                     f"values can): {exc}") from exc
 
 
+def _method_entry(value) -> list:
+    """``source`` (restricted) or ``(source, trusted)`` → ``[source, trusted]``."""
+    if isinstance(value, str):
+        return [value, False]
+    source, trusted = value
+    return [str(source), bool(trusted)]
+
+
 def run_trial(source: str, selector: str, *, slots: Mapping[str, Any] | None = None,
-              methods: Mapping[str, str] | None = None, args: Sequence = (),
+              methods: Mapping[str, Any] | None = None, args: Sequence = (),
               kwargs: Mapping[str, Any] | None = None, name: str | None = None,
-              limits: Limits = Limits()) -> TrialResult:
+              receiver_repr: str | None = None, limits: Limits = Limits(),
+              trusted: bool = False) -> TrialResult:
     """Run ``source`` (one ``def selector``) on a copy of the receiver; return its JSON value.
 
-    Raises GenerationError(step="trial") when the method raises, runs out of time or memory,
-    returns something that is not JSON, or the process dies.
+    ``methods`` maps the receiver's other method names to their source (restricted) or to
+    ``(source, trusted)``. Raises GenerationError(step="trial") when the method raises, runs
+    out of time, memory or budget, returns something that is not JSON, the process dies, or
+    the sandbox cannot drop privileges (fail closed). ``trusted=True`` compiles the method as
+    plain Python (tests of the process-level fences; the kernel never passes it).
     """
+    drop = _euid() == 0
+    allow_no_drop = _no_drop_allowed()
+    if not drop and not allow_no_drop:
+        raise GenerationError(STEP, f"the sandbox cannot run trials as nobody because this "
+                                    f"process is not root (uid {_euid()}); set "
+                                    f"TELOS_SANDBOX_NO_DROP=1 only on a development machine",
+                              selector=selector)
     nonce = secrets.token_hex(16)
     payload = {
         "nonce": nonce, "selector": selector, "source": source, "name": name,
+        "trusted": bool(trusted),
+        "repr": receiver_repr or f"<{name or 'UvmObject'} {{{', '.join(slots or {})}}}>",
         "slots": {k: to_json_value(v) for k, v in (slots or {}).items()},
-        "methods": {k: v for k, v in (methods or {}).items() if k != selector},
+        "methods": {k: _method_entry(v) for k, v in (methods or {}).items() if k != selector},
         "args": _strict_json(list(args), "an argument"),
         "kwargs": _strict_json(dict(kwargs or {}), "a keyword argument"),
         "limits": {"cpu_seconds": limits.cpu_seconds, "memory_bytes": limits.memory_bytes,
                    "file_bytes": limits.file_bytes, "open_files": limits.open_files},
-        "allowed_imports": sorted(ALLOWED_MODULES),
+        "budget": dict(vars(budget.LIMITS[0])),
+        "paths": _PATHS,
+        "uid": NOBODY if drop else -1, "gid": NOBODY if drop else -1,
+        "allow_no_drop": allow_no_drop,
     }
     data = json.dumps(payload).encode()
     workdir = Path(tempfile.mkdtemp(prefix="telos-trial-"))
-    drop = os.geteuid() == 0 and _CAN_DROP[0]
+    outdir = Path(tempfile.mkdtemp(prefix="telos-trial-out-"))
     try:
         if drop:
             os.chown(workdir, NOBODY, NOBODY)
-        out_path, err_path = workdir / ".out", workdir / ".err"
+        out_path, err_path = outdir / "out", outdir / "err"
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            proc = _spawn(drop, out, err, workdir)
+            proc = _spawn(out, err, workdir)
             killed = False
             try:
                 proc.communicate(data, timeout=limits.wall_seconds)
@@ -127,6 +174,7 @@ def run_trial(source: str, selector: str, *, slots: Mapping[str, Any] | None = N
         err_text = _read_capped(err_path).decode("utf-8", "replace")[-800:]
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(outdir, ignore_errors=True)
     if killed:
         raise GenerationError(STEP, f"timeout: the method did not finish in "
                                     f"{limits.wall_seconds:g} s (killed)", selector=selector)
@@ -141,28 +189,22 @@ def run_trial(source: str, selector: str, *, slots: Mapping[str, Any] | None = N
     if result is None:
         raise GenerationError(STEP, f"the trial process gave no result (exit {rc}): "
                                     f"{err_text.strip()[-300:] or 'no output'}", selector=selector)
+    if result.get("kind") == "privileges":
+        raise GenerationError(STEP, f"the sandbox refused to run the trial because it could not "
+                                    f"drop privileges to nobody: {result.get('error')}; set "
+                                    f"TELOS_SANDBOX_NO_DROP=1 only on a development machine",
+                              selector=selector)
     if not result.get("ok"):
         raise GenerationError(STEP, str(result.get("error") or "the method failed"),
                               selector=selector)
     return TrialResult(result.get("value"), str(result.get("stdout", "")), result)
 
 
-def _spawn(drop: bool, out, err, workdir: Path) -> subprocess.Popen:
-    extra = {"user": NOBODY, "group": NOBODY, "extra_groups": []} if drop else {}
-    try:
-        return subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", _CHILD], stdin=subprocess.PIPE,
-            stdout=out, stderr=err, cwd=workdir, env={}, start_new_session=True,
-            close_fds=True, **extra)
-    except PermissionError:
-        if not drop:
-            raise
-        # nobody cannot execute this interpreter (e.g. it lives under /root): run as ourselves;
-        # the audit hook and the rlimits still hold, but RLIMIT_NPROC is not enforced for root
-        _CAN_DROP[0] = False
-        log.warning("sandbox: %s is not executable as nobody; trials run as uid %d",
-                    sys.executable, os.geteuid())
-        return _spawn(False, out, err, workdir)
+def _spawn(out, err, workdir: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-I", "-S", "-c", _CHILD], stdin=subprocess.PIPE,
+        stdout=out, stderr=err, cwd=workdir, env={"TMPDIR": str(workdir)},
+        start_new_session=True, close_fds=True)
 
 
 def _read_capped(path: Path) -> bytes:

@@ -56,7 +56,7 @@ def test_zeo_unreachable_is_a_clear_error(tmp_path):
 def test_shell_c_error_exits_1_with_traceback_and_commits_nothing(cli, telos_home):
     r = cli("shell", "-c", "Config.x = 1\n1/0")
     assert r.returncode == 1 and "ZeroDivisionError" in r.stderr
-    r = cli("shell", "-c", "print(hasattr(Config, 'x'))")
+    r = cli("shell", "-c", "print(mirror(Config).responds_to('x'))")
     assert r.stdout.strip() == "False"
 
 

@@ -46,7 +46,7 @@ def test_personas_are_prototypes_in_the_image_and_drive_the_orchestrator(image, 
     for name in ("ALFRED", "BRICK", "ROBIN", "BABS"):
         p = protos[name]
         assert p.parent is protos["Persona"] and p.name == name and p.vram_gb > 0
-    assert image.config.kernel_enabled is False and image.config.vram_budget_gb == 8.0
+    assert image.config.kernel_enabled is True and image.config.vram_budget_gb == 8.0
     with image.thought("retune BRICK"):
         protos["BRICK"].keep_alive = "10m"
         image.config.ollama_host = standin.url
