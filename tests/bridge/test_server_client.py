@@ -53,6 +53,14 @@ def registry(gate: threading.Event | None = None, seen: list | None = None) -> H
     return reg
 
 
+def _next_reply(sock):
+    """The next reply that is not a REQUEST_PROGRESS (sent while a request is silent)."""
+    while True:
+        msg = P.decode(sock.recv())
+        if msg.command != "REQUEST_PROGRESS":
+            return msg
+
+
 def test_registry_refuses_reply_kinds():
     with pytest.raises(ValueError):
         HandlerRegistry().register("PONG", lambda ctx: None)
@@ -87,7 +95,7 @@ def test_busy_and_duplicate_ids(endpoint):
     try:
         with BridgeClient(endpoint, curve=None, timeout=10) as c:
             raw.send(P.encode(P.UserQueryRequest(request_id="same", query_text="long")))
-            assert P.decode(raw.recv()).command == "PERSONA_RESPONSE_PARTIAL"
+            assert _next_reply(raw).command == "PERSONA_RESPONSE_PARTIAL"
             raw.send(P.encode(P.UserQueryRequest(request_id="same", query_text="again")))
             b = c.ask("long")
             b.next_message()
@@ -169,7 +177,8 @@ def test_submit_with_a_sink_hands_over_every_reply_and_the_loss(endpoint):
             items = [got.get(timeout=10)]
             while items[-1].command != "PERSONA_RESPONSE_COMPLETE":
                 items.append(got.get(timeout=10))
-            assert [m.token for m in items[:-1]] == [f"{i} " for i in range(5)]
+            assert [m.token for m in items[:-1] if m.command != "REQUEST_PROGRESS"] == \
+                [f"{i} " for i in range(5)]
             assert all(m.request_id == done.request_id for m in items)
     finally:
         srv.stop()
@@ -181,9 +190,64 @@ def test_submit_with_a_sink_hands_over_every_reply_and_the_loss(endpoint):
             assert got.get(timeout=10).command == "PERSONA_RESPONSE_PARTIAL"
             srv.stop(grace=0.2)                  # the service goes away mid-stream
             last = got.get(timeout=20)
-            while last.command == "PERSONA_RESPONSE_PARTIAL":
+            while last.command in ("PERSONA_RESPONSE_PARTIAL", "REQUEST_PROGRESS"):
                 last = got.get(timeout=20)
             assert last.command == "ERROR" and last.code == P.UNAVAILABLE
     finally:
         gate.set()
+        srv.stop()
+
+
+def test_a_silent_request_is_reported_and_the_client_waits_past_its_timeout(endpoint):
+    """The timeout measures silence: a request the service keeps reporting never expires."""
+    from telos.scope import Progress, current
+
+    class Waiting:
+        def progress(self):
+            return Progress("loading", "loading the model", fraction=0.4)
+
+    reg = HandlerRegistry()
+
+    @reg.handler("USER_QUERY_REQUEST")
+    def slow(ctx):
+        current().watch(Waiting())
+        time.sleep(3.5)                                  # silent, longer than the client timeout
+        ctx.partial("P", "done")
+        return P.PersonaResponseComplete(request_id=ctx.request_id, persona_id="P", full_text="done")
+
+    srv = BridgeServer(endpoint, reg, workers=1).start()
+    try:
+        with BridgeClient(endpoint, curve=None, timeout=2.0) as c:
+            seen = []
+            call = c.ask("x", on_progress=seen.append)
+            assert [p.token for p in call] == ["done"]
+            assert seen and seen[-1].stage == "loading" and seen[-1].fraction == 0.4
+            assert "loading the model" in seen[-1].detail and seen[-1].elapsed > 0
+    finally:
+        srv.stop()
+
+
+def test_a_client_that_leaves_cancels_its_silent_request(endpoint):
+    """Progress reports find out that a client left even before the first token."""
+    cancelled = threading.Event()
+    reg = HandlerRegistry()
+
+    @reg.handler("USER_QUERY_REQUEST")
+    def wait_for_cancel(ctx):
+        if ctx.cancelled.wait(30):
+            cancelled.set()
+        return None
+
+    srv = BridgeServer(endpoint, reg, workers=1).start()
+    try:
+        c = BridgeClient(endpoint, curve=None, timeout=5)
+        c.ask("x")
+        time.sleep(0.5)
+        c.close()
+        assert cancelled.wait(15)
+        deadline = time.monotonic() + 5
+        while srv.in_flight() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert srv.in_flight() == 0
+    finally:
         srv.stop()

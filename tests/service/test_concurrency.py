@@ -66,7 +66,7 @@ def test_streams_interleave_on_the_wire(service):
         arrivals, tokens, finals = [], {"A": [], "B": []}, {}
         while len(finals) < 2:
             msg = P.decode(d.recv())
-            if msg.request_id is None:      # a pushed status update
+            if msg.request_id is None or msg.command == "REQUEST_PROGRESS":   # pushed / not final
                 continue
             if msg.command == "PERSONA_RESPONSE_PARTIAL":
                 arrivals.append(msg.request_id)
