@@ -82,9 +82,13 @@ def test_send_message_failures_are_reported_and_abort(client):
         client.send_message("boom", name="Object").result()
     assert e.value.code == P.EVALUATION_FAILED and "nope" in str(e.value)
     assert not any(s.name == "boomed" for s in client.inspect(name="Object").slots)
-    with pytest.raises(RemoteError) as e:
-        client.send_message("neverDefined", name="Object").result()
-    assert e.value.code == P.NOT_FOUND
+    client.set_slot("kernel_enabled", False, name="Config")    # the switch to opt out
+    try:
+        with pytest.raises(RemoteError) as e:
+            client.send_message("neverDefined", name="Object").result()
+        assert e.value.code == P.NOT_FOUND
+    finally:
+        client.set_slot("kernel_enabled", True, name="Config")
     with pytest.raises(RemoteError) as e:
         client.define_method("def broken(self:\n  pass", name="Object")
     assert e.value.code == P.BAD_REQUEST
