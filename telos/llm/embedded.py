@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
-from telos import config
+from telos import compute, config
 from telos.errors import GenerationCancelled, LLMError, LLMUnavailable, ModelNotFound
 from telos.llm.stream import Channel, TokenStream, new_stream
 from telos.scope import Progress
@@ -268,18 +268,16 @@ class Engine:
         self.report = _Report()
         self._jobs: collections.deque[_Job] = collections.deque()
         self._cv = threading.Condition()
-        self._thread: threading.Thread | None = None
         self._running: _Job | None = None
+        self._loop = self._serve          # one bound method: the compute thread's loop
         self._weights = None
         self.generated = 0      # requests answered (for status and tests)
 
     # -- public ---------------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the generation thread; it converts and loads the model at once (warm-up)."""
-        with self._cv:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._serve, name="embedded-llm", daemon=True)
-                self._thread.start()
+        """Start generating on the process's compute thread (:mod:`telos.compute`); it converts
+        and loads the model at once (warm-up)."""
+        compute.start_loop(self._loop)
 
     @property
     def ready(self) -> bool:
@@ -298,8 +296,8 @@ class Engine:
         channel.set_progress(lambda: self._waiting(job))
         with self._cv:
             self._jobs.append(job)
-            self._cv.notify()
         self.start()
+        compute.wake()
         return stream
 
     # -- internals ------------------------------------------------------------------------------
@@ -334,19 +332,23 @@ class Engine:
         return self._weights
 
     def _serve(self) -> None:
+        """The compute thread's loop: load, then answer queued requests first come, first
+        served; while idle, serve the process's other torch calls (embeddings)."""
         import torch
         if self.threads:
             torch.set_num_threads(self.threads)
-        try:
-            self._load()
-        except LLMError:
-            pass    # each request is told; the next one tries again
+        if self._weights is None:
+            try:
+                self._load()
+            except LLMError:
+                pass    # each request is told; the next one tries again
         while True:
             with self._cv:
-                while not self._jobs:
-                    self._cv.wait()
-                job = self._jobs.popleft()
+                job = self._jobs.popleft() if self._jobs else None
                 self._running = job
+            if job is None:
+                compute.wait(0.5)
+                continue
             try:
                 self._answer(job)
             finally:
@@ -407,6 +409,7 @@ def _token_loop(tokenizer, model, messages: list, options: dict, cancelled) -> I
         past = None
         step_input = ids
         for _ in range(max_new):
+            compute.run_pending()           # a query to embed waits one token, not one answer
             if cancelled():
                 return
             out = model(input_ids=step_input, past_key_values=past, use_cache=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from telos import compute
 from telos.errors import EmbeddingError
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,10 @@ class Embedder:
         if not texts:
             return np.zeros((0, DIM), np.float32)
         try:
-            vecs = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=False)
+            # on the process's compute thread: torch runs at full speed only there (telos.compute)
+            vecs = compute.call(lambda: self.model.encode(
+                texts, batch_size=self.batch_size, normalize_embeddings=True,
+                convert_to_numpy=True, show_progress_bar=False))
         except (RuntimeError, ValueError) as exc:
             raise EmbeddingError(f"embedding failed: {exc}") from exc
         return np.ascontiguousarray(vecs, dtype=np.float32)
