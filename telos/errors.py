@@ -26,6 +26,7 @@
     │   ├── BridgeUnavailable             the service did not answer in time / connection lost
     │   ├── RemoteError                   the service answered ERROR (code, hint, request_id)
     │   ├── RequestRefused                a handler refuses a valid request (code, hint)
+    │   ├── AccessRefused                 the service refused this client's CURVE key
     │   └── ServiceError                  the service process or supervisord failed
     ├── BackupError                       backups (issue 7)
     │   ├── BackupCorruptError
@@ -186,6 +187,11 @@ class RemoteError(BridgeError):
         self.request_id = request_id
         self.hint = hint
         self.remote_message = message
+
+
+class AccessRefused(BridgeError):
+    """The service refused this client at the CURVE handshake (its key is not on the allow-list,
+    or it has no key for an endpoint that needs one); the message says how to fix it."""
 
 
 class ServiceError(BridgeError):

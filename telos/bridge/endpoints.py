@@ -1,8 +1,11 @@
 """Where the bridge listens, and whether that needs CURVE.
 
-Default: a local socket ``ipc://$TELOS_HOME/run/bridge.sock`` (only this machine's users with
-access to the home can reach it). ``TELOS_BRIDGE`` overrides it, e.g. ``tcp://0.0.0.0:5555``;
-an endpoint beyond loopback always requires CURVE (keys in ``$TELOS_HOME/keys``).
+Default: a local socket ``ipc://$TELOS_HOME/run/bridge.sock``: the home is private to the
+service's user (mode 0700, umask 077), so file permissions are the boundary and whoever reaches the
+socket is the local user, with read-write rights. ``TELOS_BRIDGE`` overrides it, e.g.
+``tcp://127.0.0.1:5555``; every tcp endpoint, loopback included, requires CURVE (keys and the
+allow-list with roles in ``$TELOS_HOME/keys``, see :mod:`telos.bridge.keys`): on a shared machine
+any local user can reach a loopback port.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from telos import config
 from telos.errors import ConfigError
 
 # the bridge's settings live in the one table, telos.config.SETTINGS
-SETTINGS = tuple(st for st in config.SETTINGS if st.name in ("bridge", "bridge_curve", "metrics"))
+SETTINGS = tuple(st for st in config.SETTINGS if st.name in (
+    "bridge", "bridge_curve", "bridge_in_flight", "bridge_client_in_flight",
+    "bridge_max_slot_bytes", "metrics"))
 
 _IPC_MAX = 100   # sun_path is 108 bytes on Linux
 
@@ -75,9 +80,11 @@ def curve_required(endpoint: str) -> bool:
         raise ConfigError(f"TELOS_BRIDGE_CURVE={mode!r}: expected auto, on or off")
     if mode == "on":
         return True
-    if not is_loopback(endpoint):
+    if check(endpoint).startswith("tcp://"):
         if mode == "off":
-            raise ConfigError(f"TELOS_BRIDGE_CURVE=off is refused for {endpoint}: it is beyond loopback")
+            raise ConfigError(f"TELOS_BRIDGE_CURVE=off is refused for {endpoint}: every tcp endpoint "
+                              "needs CURVE (any local user can reach a loopback port); use the "
+                              "default ipc socket for keyless local access")
         return True
     return False
 

@@ -23,7 +23,7 @@ from typing import Any
 from ZEO.Exceptions import ClientDisconnected
 
 from telos import config
-from telos.bridge import endpoints, keys
+from telos.bridge import authz, endpoints, keys
 from telos.bridge.server import BridgeServer, Curve
 from telos.errors import ImageUnavailableError, ServiceError
 from telos.service.metrics import HealthServer, ServiceMetrics
@@ -148,12 +148,18 @@ class Service:
             return None
         keys.ensure_keys(self.home)
         pair = keys.server_keys(self.home)
-        allowed_dir = keys.authorized_dir(self.home)
+        allow = keys.AllowList(self.home)   # re-read when it changes: edits apply while we run
 
-        def is_allowed(key: bytes) -> bool:   # re-read: the allow-list can change while we run
-            return key in keys.allowed_keys(self.home)
-        log.info("CURVE on: allow-list %s", allowed_dir)
-        return Curve(public=pair.public, secret=pair.secret, is_allowed=is_allowed)
+        def is_allowed(key: bytes) -> bool:
+            return allow.lookup(key) is not None
+
+        def identify(key: bytes) -> authz.Peer | None:
+            entry = allow.lookup(key)
+            return None if entry is None else authz.Peer(f"key:{entry.name}", entry.role, key)
+        log.info("CURVE on: allow-list %s (rw), %s (ro)", keys.authorized_dir(self.home),
+                 keys.readonly_dir(self.home))
+        return Curve(public=pair.public, secret=pair.secret, is_allowed=is_allowed,
+                     identify=identify)
 
     def start(self, install_signals: bool = True) -> "Service":
         if install_signals:
@@ -163,6 +169,8 @@ class Service:
         log.info("image open: %s", self.connection_text())
         from telos.service.handlers import build_registry
         self.bridge = BridgeServer(self.endpoint, build_registry(self), workers=self.workers,
+                                   max_in_flight=config.get_int("bridge_in_flight"),
+                                   max_per_client=config.get_int("bridge_client_in_flight"),
                                    curve=self._curve(), sessions=ImageSessionPool(self.image),
                                    observer=self.metrics)
         if self.endpoint.startswith("ipc://"):

@@ -67,7 +67,9 @@ def test_define_method_then_send_message(client):
     assert ack.thought_id
     method = next(m for m in ack.object.methods if m.selector == "triple")
     assert method.source == src
-    assert method.provenance.get("author") == "bridge"
+    from telos.bridge.authz import LOCAL
+    assert method.provenance.get("author") == LOCAL.author     # the ipc peer: the local user
+    assert method.provenance.get("via") == "DEFINE_METHOD"
     res = client.send_message("triple", 14, name="Object", plus=1).result()
     assert isinstance(res, P.SendResult)
     assert res.value == 43 and res.value_type == "int" and res.generated is False
