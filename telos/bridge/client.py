@@ -271,8 +271,8 @@ class BridgeClient:
         wait = self.timeout if timeout is None else timeout
         sock = self._direct_socket()
         epoch = self._epoch
-        sock.send(P.encode(request))
         deadline = time.monotonic() + wait
+        self._send_direct(sock, P.encode(request), request, deadline)
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -301,6 +301,23 @@ class BridgeClient:
                     raise errors.RemoteError(msg.message, code=msg.code, request_id=msg.request_id,
                                              hint=msg.hint)
                 return msg
+
+    def _send_direct(self, sock: zmq.Socket, data: bytes, request: P._Message,
+                     deadline: float) -> None:
+        """Send without blocking forever: a DEALER whose handshake was refused has no pipe left,
+        and a plain send() on it would wait for ever."""
+        while True:
+            if self.refused:
+                raise errors.AccessRefused(self.refused)
+            try:
+                sock.send(data, zmq.NOBLOCK)
+                return
+            except zmq.Again:
+                if time.monotonic() >= deadline:
+                    raise errors.BridgeUnavailable(
+                        f"cannot send {request.command} to {self.endpoint}: no connection to the "
+                        "service; is it running? (python3 master_forge.py status)") from None
+                time.sleep(0.02)
 
     def _direct_socket(self) -> zmq.Socket:
         sock = getattr(self._local, "sock", None)
@@ -416,7 +433,7 @@ class BridgeClient:
                         except zmq.Again:
                             break
                         if frame:
-                            dealer.send(frame)
+                            self._send_queued(dealer, frame)
                 if dealer in events:
                     for _ in range(1_000):
                         try:
@@ -436,6 +453,16 @@ class BridgeClient:
             monitor.close(linger=0)
             dealer.close(linger=0)
             inbox.close(linger=0)
+
+    def _send_queued(self, dealer: zmq.Socket, frame: bytes) -> None:
+        try:
+            dealer.send(frame, zmq.NOBLOCK)   # never block the I/O thread (a refused peer has no pipe)
+        except zmq.Again:
+            if self.refused:
+                self._lose_all(self.refused, refused=True)
+            else:
+                log.warning("bridge client: request dropped, the send queue to %s is full",
+                            self.endpoint)
 
     def _on_monitor(self, ev: dict) -> None:
         kind = ev["event"]
