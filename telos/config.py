@@ -82,9 +82,28 @@ def telos_home() -> Path:
     """``TELOS_HOME`` (default ``./var`` of the repository), created if missing."""
     home = Path(get("home")).expanduser().resolve()
     try:
-        home.mkdir(parents=True, exist_ok=True)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"TELOS_HOME={home} cannot be created: {exc}") from exc
+    return home
+
+
+PRIVATE_UMASK = 0o077   # every file TelOS creates is its user's alone (image, logs, keys, backups)
+
+
+def make_private(home: Path) -> Path:
+    """Restrict new files to their owner (umask 077) and the home to its owner (mode 0700).
+
+    Called by the entry points only (CLI, forge, service): the umask is process-wide state. The
+    image, logs, keys, sockets and backups under the home are then private to the service's user,
+    which is what makes the ipc socket's "whoever reaches it is the local user" true."""
+    os.umask(PRIVATE_UMASK)
+    home = Path(home)
+    try:
+        if home.stat().st_uid == os.getuid() and home.stat().st_mode & 0o077:
+            os.chmod(home, 0o700)
+    except OSError as exc:
+        raise ConfigError(f"TELOS_HOME={home} cannot be made private (chmod 0700): {exc}") from exc
     return home
 
 

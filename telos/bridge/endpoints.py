@@ -30,7 +30,7 @@ def _get(name: str) -> str | None:
 
 def run_dir(home: Path) -> Path:
     d = Path(home) / "run"
-    d.mkdir(parents=True, exist_ok=True)
+    d.mkdir(mode=0o700, parents=True, exist_ok=True)
     return d
 
 

@@ -48,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    try:
+        from telos import config
+        config.make_private(config.telos_home())   # umask 077, home 0700: before any file
+    except TelosError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     logsetup.configure(getattr(args, "log_name", None) or "cli")
     try:
         return int(args.func(args) or 0)

@@ -178,6 +178,9 @@ class Service:
             if stale.exists():
                 stale.unlink()   # a socket file left by a killed service
         self.bridge.start()
+        if self.endpoint.startswith("ipc://"):
+            # no CURVE on ipc: the socket's permissions are the boundary (the home is 0700 too)
+            os.chmod(self.endpoint[len("ipc://"):], 0o600)
         address = endpoints.metrics_address()
         if address is not None:
             self.health_server = HealthServer(self.metrics, self.status.health, *address).start()
