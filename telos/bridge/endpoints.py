@@ -11,6 +11,7 @@ any local user can reach a loopback port.
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 
 from telos import config
@@ -29,8 +30,12 @@ def _get(name: str) -> str | None:
 
 
 def run_dir(home: Path) -> Path:
+    """``$TELOS_HOME/run`` (sockets, service.json), private to its owner (0700)."""
     d = Path(home) / "run"
     d.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = d.stat()
+    if st.st_mode & 0o077 and st.st_uid == os.getuid():
+        os.chmod(d, 0o700)
     return d
 
 
