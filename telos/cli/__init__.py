@@ -15,7 +15,7 @@ import pkgutil
 import sys
 
 from telos import logsetup
-from telos.errors import TelosError
+from telos.errors import DiskFullError, TelosError, is_disk_full
 
 log = logging.getLogger("telos.cli")
 
@@ -64,3 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:   # the boundary: a full disk anywhere below is one sentence, not a traceback
+        if not is_disk_full(exc):
+            raise
+        log.debug("command failed", exc_info=True)
+        print(f"error: {DiskFullError(exc.filename or 'a file')}", file=sys.stderr)
+        return 1

@@ -25,7 +25,7 @@ from ZEO.Exceptions import ClientDisconnected
 from telos import config
 from telos.bridge import authz, endpoints, keys
 from telos.bridge.server import BridgeServer, Curve
-from telos.errors import ImageUnavailableError, ServiceError
+from telos.errors import ImageUnavailableError, ServiceError, TelosError
 from telos.service.metrics import HealthServer, ServiceMetrics
 from telos.service.responder import load_responder
 from telos.service.sessions import ImageSessionPool
@@ -229,6 +229,8 @@ class Service:
                     if now - last[area] >= interval:
                         last[area] = now
                         self._run_maintenance(session, area, names)
+            except TelosError as exc:   # said in one sentence (a full disk, a changed backup key)
+                log.error("maintenance: %s", exc)
             except Exception:
                 log.exception("maintenance step failed; continuing")
         session.abort()
