@@ -165,6 +165,8 @@ def classify(exc: BaseException) -> tuple[str, str]:
         return P.BAD_REQUEST, "VSA queries look like: currency of the country whose capital is Paris"
     if isinstance(exc, (errors.SlotError, errors.ConfigError, errors.ReadOnlyImageError)):
         return P.BAD_REQUEST, ""
+    if errors.is_disk_full(exc) or isinstance(exc, errors.DiskFullError):
+        return P.UNAVAILABLE, "the service's disk is full; the image is intact; free space and retry"
     if isinstance(exc, errors.GenerationError):
         return P.GENERATION_FAILED, "the image is unchanged; rephrase or define the method yourself"
     if isinstance(exc, errors.LLMTimeout):
