@@ -482,7 +482,7 @@ class BridgeClient:
             self.connected = False
             detail = "authentication refused (CURVE key not allowed?)" \
                 if kind == zmq.EVENT_HANDSHAKE_FAILED_AUTH else "handshake failed"
-            log.warning("bridge client: %s at %s", detail, self.endpoint)
+            log.info("bridge client: %s at %s", detail, self.endpoint)   # the caller gets AccessRefused
             self.refused = self._refusal(kind)
             self._lose_all(self.refused, refused=True)
             self.events.put(ConnectionEvent(False, self.endpoint, detail, time.time()))
