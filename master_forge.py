@@ -36,8 +36,11 @@ def say(msg: str) -> None:
 
 
 def home() -> Path:
+    """TELOS_HOME (default ./var), private to this user: mode 0700 (see main() for the umask)."""
     h = Path(os.environ.get("TELOS_HOME") or ROOT / "var").expanduser().resolve()
-    (h / "log").mkdir(parents=True, exist_ok=True)
+    (h / "log").mkdir(mode=0o700, parents=True, exist_ok=True)
+    if h.stat().st_uid == os.getuid():
+        os.chmod(h, 0o700)
     return h
 
 
@@ -123,6 +126,7 @@ USAGE = __doc__ or ""
 
 
 def main(argv: list[str]) -> None:
+    os.umask(0o077)   # the image, logs, keys and backups are this user's alone (inherited by the venv)
     if argv[:1] in (["-h"], ["--help"]):
         print(USAGE.strip())
         if venv_ready():

@@ -41,7 +41,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("bridge", "TELOS_BRIDGE", None,
             "bridge endpoint; default ipc://$TELOS_HOME/run/bridge.sock"),
     Setting("bridge_curve", "TELOS_BRIDGE_CURVE", "auto",
-            "CURVE on the bridge: auto (when beyond loopback), on, off (refused beyond loopback)"),
+            "CURVE on the bridge: auto (on every tcp endpoint, loopback included; off on the "
+            "ipc socket), on, off (refused for tcp)"),
+    Setting("bridge_in_flight", "TELOS_BRIDGE_IN_FLIGHT", "64",
+            "requests the service runs or queues at once, all clients together; beyond it: ERROR busy"),
+    Setting("bridge_client_in_flight", "TELOS_BRIDGE_CLIENT_IN_FLIGHT", "16",
+            "requests one client may have in flight (a CURVE key, or one ipc connection); beyond "
+            "it that client gets ERROR busy and the others are still served"),
+    Setting("bridge_max_slot_bytes", "TELOS_BRIDGE_MAX_SLOT_BYTES", "65536",
+            "largest slot value SET_SLOT accepts over the bridge, in bytes of its JSON; larger: "
+            "ERROR too_large"),
     Setting("metrics", "TELOS_METRICS", "127.0.0.1:0",
             "health/Prometheus HTTP address of the service (port 0: any free port), or 'off'"),
     Setting("responder", "TELOS_RESPONDER", None,
@@ -76,9 +85,28 @@ def telos_home() -> Path:
     """``TELOS_HOME`` (default ``./var`` of the repository), created if missing."""
     home = Path(get("home")).expanduser().resolve()
     try:
-        home.mkdir(parents=True, exist_ok=True)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"TELOS_HOME={home} cannot be created: {exc}") from exc
+    return home
+
+
+PRIVATE_UMASK = 0o077   # every file TelOS creates is its user's alone (image, logs, keys, backups)
+
+
+def make_private(home: Path) -> Path:
+    """Restrict new files to their owner (umask 077) and the home to its owner (mode 0700).
+
+    Called by the entry points only (CLI, forge, service): the umask is process-wide state. The
+    image, logs, keys, sockets and backups under the home are then private to the service's user,
+    which is what makes the ipc socket's "whoever reaches it is the local user" true."""
+    os.umask(PRIVATE_UMASK)
+    home = Path(home)
+    try:
+        if home.stat().st_uid == os.getuid() and home.stat().st_mode & 0o077:
+            os.chmod(home, 0o700)
+    except OSError as exc:
+        raise ConfigError(f"TELOS_HOME={home} cannot be made private (chmod 0700): {exc}") from exc
     return home
 
 
@@ -125,6 +153,19 @@ def parse_zeo_address(value: str) -> str | tuple[str, int]:
 def zeo_address() -> str | tuple[str, int] | None:
     value = get("zeo")
     return parse_zeo_address(value) if value else None
+
+
+def get_int(name: str, minimum: int = 1) -> int:
+    """An integer setting; a clear ConfigError naming the variable and the bad value otherwise."""
+    s = _setting(name)
+    value = get(name)
+    try:
+        n = int(str(value).strip())
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{s.env}={value!r}: expected a whole number") from exc
+    if n < minimum:
+        raise ConfigError(f"{s.env}={value!r}: must be at least {minimum}")
+    return n
 
 
 def converter(kind: type) -> Callable[[str, object], object]:

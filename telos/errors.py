@@ -3,6 +3,7 @@
 ::
 
     TelosError
+    ├── DiskFullError                     the disk filled up (names the path; nothing half-written kept)
     ├── SlotLookupError (AttributeError)
     │   ├── SlotNotFound
     │   │   └── MessageNotUnderstood      an unknown message reached doesNotUnderstand_
@@ -30,10 +31,12 @@
     │   ├── BridgeUnavailable             the service did not answer in time / connection lost
     │   ├── RemoteError                   the service answered ERROR (code, hint, request_id)
     │   ├── RequestRefused                a handler refuses a valid request (code, hint)
+    │   ├── AccessRefused                 the service refused this client's CURVE key
     │   └── ServiceError                  the service process or supervisord failed
     ├── BackupError                       backups (issue 7)
     │   ├── BackupCorruptError
     │   ├── BackupKeyError
+    │   ├── BackupDiskFullError (DiskFullError)   no partial set is left behind
     │   └── RestoreError
     └── VSAError                          hypervectors (issue 8)
         ├── DimensionMismatchError
@@ -50,6 +53,25 @@ from __future__ import annotations
 
 class TelosError(Exception):
     """Root of every error TelOS raises on purpose."""
+
+
+class DiskFullError(TelosError):
+    """The disk (or a quota) filled up while writing ``path``. The message is the one sentence an
+    operator needs; what was half-written has been removed."""
+
+    def __init__(self, path, *, intact: str = "the image is intact"):
+        super().__init__(f"disk full writing {path}; {intact}; free space and retry")
+        self.path = path
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for ENOSPC / EDQUOT, also when a child process (repozo) reported it in its output."""
+    import errno
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    output = getattr(exc, "output", None)
+    return isinstance(output, str) and ("No space left on device" in output
+                                        or "Disk quota exceeded" in output)
 
 
 # --- object model -----------------------------------------------------------------------
@@ -221,6 +243,11 @@ class RemoteError(BridgeError):
         self.remote_message = message
 
 
+class AccessRefused(BridgeError):
+    """The service refused this client at the CURVE handshake (its key is not on the allow-list,
+    or it has no key for an endpoint that needs one); the message says how to fix it."""
+
+
 class ServiceError(BridgeError):
     """The service process or its supervisor (supervisord) failed; the message says how."""
 
@@ -246,6 +273,10 @@ class BackupCorruptError(BackupError):
 
 class BackupKeyError(BackupError):
     """The encryption or MAC key is missing or wrong."""
+
+
+class BackupDiskFullError(BackupError, DiskFullError):
+    """The backup destination (or the staging area) filled up; no partial set was left behind."""
 
 
 class RestoreError(BackupError):

@@ -9,7 +9,7 @@ from pathlib import Path
 from telos.backup.keys import BackupKeys
 from telos.backup.layout import SetRef, set_dirs
 from telos.backup.manifest import read_signed
-from telos.errors import BackupCorruptError, BackupError
+from telos.errors import BackupCorruptError, BackupError, BackupKeyError
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,40 @@ def load_sets(dest: Path, keys: BackupKeys | None) -> list[SetRef]:
             bad.append(ref)
     good.sort(key=lambda r: (r.seq, r.stamp))
     return good + bad
+
+
+def key_id_of(ref: SetRef) -> str | None:
+    """The key id a set's manifest names (read without checking it), or None when unreadable."""
+    if ref.manifest is not None:
+        return ref.manifest.get("key_id")
+    try:
+        return read_signed(ref.path / "manifest.json", None)[0].get("key_id")
+    except BackupError:
+        return None
+
+
+def foreign_key_id(dest: Path, keys: BackupKeys) -> str | None:
+    """The key id of the newest set (by stamp) when it is not the current key's, else None."""
+    for d in sorted(set_dirs(dest), key=lambda p: p.name, reverse=True):
+        kid = key_id_of(SetRef(d))
+        if kid is not None:
+            return None if kid == keys.key_id else kid
+    return None
+
+
+def set_aside_anchor(dest: Path, keys: BackupKeys) -> Path | None:
+    """When starting over under a new key, the retention anchor signed with the old key can no
+    longer start the hash chain: rename it (kept for the old key's sake)."""
+    path = dest / "ANCHOR.json"
+    try:
+        read_anchor(dest, keys)
+        return None
+    except BackupKeyError:
+        old_id = read_signed(path, None, what="ANCHOR")[0].get("key_id") or "unknown"
+        aside = path.with_name(f"ANCHOR.key-{old_id}.json")
+        path.rename(aside)
+        log.warning("backup: %s was signed with key id %s; kept as %s", path, old_id, aside.name)
+        return aside
 
 
 def read_head(dest: Path, keys: BackupKeys) -> dict | None:

@@ -71,28 +71,32 @@ def encrypt_file(src: Path, dst: Path, enc_key: bytes, *, name: str,
     plain_h, out_h = hashlib.sha256(), hashlib.sha256()
     plain_n = out_n = 0
     tmp = dst.with_name(dst.name + ".tmp")
-    with open(src, "rb") as fin, open(tmp, "wb") as fout:
-        fout.write(header)
-        out_h.update(header)
-        out_n += len(header)
-        i = 0
-        chunk = fin.read(chunk_size)
-        while True:
-            nxt = fin.read(chunk_size) if len(chunk) == chunk_size else b""
-            final = not nxt
-            plain_h.update(chunk)
-            plain_n += len(chunk)
-            ct = gcm.encrypt(_nonce(i), chunk, _aad(header, i, final))
-            fout.write(ct)
-            out_h.update(ct)
-            out_n += len(ct)
-            if on_bytes:
-                on_bytes(len(chunk))
-            if final:
-                break
-            chunk, i = nxt, i + 1
-        fout.flush()
-        os.fsync(fout.fileno())
+    try:
+        with open(src, "rb") as fin, open(tmp, "wb") as fout:
+            fout.write(header)
+            out_h.update(header)
+            out_n += len(header)
+            i = 0
+            chunk = fin.read(chunk_size)
+            while True:
+                nxt = fin.read(chunk_size) if len(chunk) == chunk_size else b""
+                final = not nxt
+                plain_h.update(chunk)
+                plain_n += len(chunk)
+                ct = gcm.encrypt(_nonce(i), chunk, _aad(header, i, final))
+                fout.write(ct)
+                out_h.update(ct)
+                out_n += len(ct)
+                if on_bytes:
+                    on_bytes(len(chunk))
+                if final:
+                    break
+                chunk, i = nxt, i + 1
+            fout.flush()
+            os.fsync(fout.fileno())
+    except BaseException:   # a full disk must not leave a half-written file behind
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, dst)
     return Sealed(plain_n, plain_h.hexdigest(), out_n, out_h.hexdigest())
 

@@ -6,6 +6,13 @@ names), so repozo sees exactly the chain our manifests vouch for, and a run that
 leaves nothing in the destination. A set exists once its manifest is written (the last step).
 Unencrypted chains also keep a real repozo ``.dat`` so plain ``repozo -R`` works on them.
 Encrypted runs stage under ``$TELOS_HOME`` so plaintext never reaches the destination.
+
+Faults an operator understands: a full disk (ENOSPC / quota, in our writes or repozo's) becomes
+one :class:`~telos.errors.BackupDiskFullError` sentence naming the path, and every file this run
+placed in the destination is removed again, so no partial set is left behind. A backup key that
+differs from the one the newest set was made with is refused (a new chain under another key
+would break the hash chain and leave the old sets unverifiable) unless ``new_key=True``
+(``backup --new-key``).
 """
 
 from __future__ import annotations
@@ -22,12 +29,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from telos.backup import repozo
-from telos.backup.catalog import load_sets
+from telos.backup.catalog import foreign_key_id, load_sets, set_aside_anchor
 from telos.backup.crypto import DEFAULT_CHUNK, encrypt_file
 from telos.backup.keys import BackupKeys
 from telos.backup.layout import SetRef
 from telos.backup.manifest import FORMAT, sha256_file, sign, write_atomic
-from telos.errors import BackupError
+from telos.errors import BackupDiskFullError, BackupError, BackupKeyError, is_disk_full
 from telos.progress import Progress, StatusCallback
 
 log = logging.getLogger(__name__)
@@ -120,7 +127,8 @@ def _place(src: Path, dst: Path, keys: BackupKeys, encrypt: bool, rel: str, role
 def make_backup(source: Path, dest: Path, keys: BackupKeys, *, full: bool = False,
                 encrypt: bool = False, staging_root: Path | None = None,
                 memory: Any = None, settings: dict | None = None,
-                status: StatusCallback | None = None, chunk_size: int = DEFAULT_CHUNK) -> BackupResult:
+                status: StatusCallback | None = None, chunk_size: int = DEFAULT_CHUNK,
+                new_key: bool = False) -> BackupResult:
     """Back up the FileStorage file ``source`` into ``dest`` (see the module docstring).
 
     ``memory`` is an object with ``snapshot(dir) -> {"tid", "files"}`` (optional);
@@ -132,9 +140,20 @@ def make_backup(source: Path, dest: Path, keys: BackupKeys, *, full: bool = Fals
         raise BackupError(f"image file {source} does not exist")
     with dest_lock(dest):
         sets = load_sets(dest, keys)
+        other = foreign_key_id(dest, keys)
+        if other is not None:
+            if not new_key:
+                raise BackupKeyError(
+                    f"the newest backup in {dest} was made with backup key id {other}, but the "
+                    f"current key ({keys.source}) has id {keys.key_id}: refusing to back up under "
+                    f"another key. Restore the key the backups were made with, or pass --new-key "
+                    f"to start a new chain with this one (the old sets stay, readable only with "
+                    f"the old key)")
+            log.warning("backup: starting a new chain under key id %s (the newest set has key "
+                        "id %s, which stays readable only with its own key)", keys.key_id, other)
+            full = True
+            set_aside_anchor(dest, keys)
         chain, why_full = ([], "full backup requested") if full else _extendable(sets, encrypt)
-        good = [s for s in sets if s.error is None]
-        newest_stamp = max((s.stamp for s in sets), default=None)
         if staging_root is None:  # plaintext of an encrypted set must not reach the destination
             import tempfile
             staging_root = Path(tempfile.gettempdir()) / "telos-backup" if encrypt else dest / ".work"
@@ -142,86 +161,136 @@ def make_backup(source: Path, dest: Path, keys: BackupKeys, *, full: bool = Fals
         root.mkdir(parents=True, exist_ok=True)
         staging = root / f"stage-{os.getpid()}-{time.time_ns()}"
         try:
-            _stage(staging / "repo", chain)
-            repozo.wait_past(newest_stamp)
-            try:
-                out = repozo.backup(source, staging / "repo", full=not chain)
-            except repozo.RepozoFailed as exc:
-                if "Cannot overwrite" not in exc.output:
-                    raise
-                repozo.wait_past(repozo.stamp_now())
-                out = repozo.backup(source, staging / "repo", full=not chain)
-            new = [p for p in (staging / "repo").iterdir()
-                   if repozo.STAMP_RE.match(p.name) and p.stat().st_size > 0]
-            if not new:
-                reason = "nothing to do" if "nothing to do" in out else out.strip()[-300:]
-                return BackupResult(None, "none", 0, time.perf_counter() - t0, reason)
-            data = new[0]
-            stamp, ext = repozo.STAMP_RE.match(data.name).groups()
-            kind = "full" if ext == "fs" else "incremental"
-            if kind == "full":
-                chain, chain_name = [], stamp
-                why = why_full or "repozo chose a full backup (the image was packed or changed)"
-            else:
-                chain_name, why = chain[0].chain, "incremental"
-            full_stamp = stamp if kind == "full" else chain[0].manifest["repozo"]["file"].split(".")[0]
-            line = repozo.read_dat(staging / "repo" / f"{full_stamp}.dat")[-1]
-            if line.file != data.name:
-                raise BackupError(f"repozo's .dat does not name {data.name}: {line}")
-            tid = repozo.last_tid(data)
-            fsindex = staging / "repo" / f"{stamp}.index"
-            objects = _count_objects(fsindex)
-            mem_info = None
-            if memory is not None and hasattr(memory, "snapshot"):
-                snap_dir = staging / "memory"
-                snap_dir.mkdir()
-                info = memory.snapshot(snap_dir) or {}
-                mem_info = {"tid": _tid_hex(info.get("tid")),
-                            "files": sorted(os.path.relpath(f, snap_dir) for f in info.get("files", []))}
-            cfg = staging / "config.json"
-            cfg.write_text(json.dumps(settings or {}, sort_keys=True, indent=1, default=str))
-
-            chain_dir = dest / "chains" / chain_name
-            set_rel = f"sets/{stamp}"
-            plan = [(data, f"repozo/{data.name}", "data"), (fsindex, f"repozo/{fsindex.name}", "fsindex"),
-                    (cfg, f"{set_rel}/config.json", "config")]
-            if mem_info is not None:
-                plan += [(p, rel, "memory") for p, rel in _collect(staging / "memory", f"{set_rel}/memory")]
-            total = sum(p.stat().st_size for p, _, _ in plan)
-            files: dict[str, Any] = {}
-            with Progress(f"backup {kind}", total, unit="B", status=status) as prog:
-                for src, rel, role in plan:
-                    stored = rel + (".enc" if encrypt else "")
-                    files[stored] = _place(src, chain_dir / stored, keys, encrypt, rel, role, prog,
-                                           chunk_size)
-            prev = good[-1] if good else None
-            if prev is None:
-                from telos.backup.catalog import read_anchor
-                anchor = read_anchor(dest, keys)
-                prev_sha, seq = (anchor["sha256"], anchor["seq"] + 1) if anchor else (None, 1)
-            else:
-                prev_sha, seq = prev.sha256, prev.seq + 1
-            body = {
-                "format": FORMAT, "seq": seq, "kind": kind, "chain": chain_name, "stamp": stamp,
-                "created": dt.datetime.now(dt.timezone.utc).isoformat(),
-                "tid": tid.hex(), "objects": objects, "source": str(source),
-                "repozo": {"file": line.file, "start": line.start, "end": line.end, "md5": line.md5},
-                "encrypted": encrypt, "files": files, "memory": mem_info, "prev": prev_sha,
-                "why": why,
-            }
-            set_dir = chain_dir / set_rel
-            set_dir.mkdir(parents=True, exist_ok=True)
-            signed = sign(body, keys)
-            write_atomic(set_dir / "manifest.json", signed)
-            from telos.backup.manifest import sha256_bytes
-            ref = SetRef(set_dir, json.loads(signed), sha256_bytes(signed))
-            write_head(dest, ref, keys)
-            if not encrypt:
-                _write_chain_dat(chain_dir, chain + [ref])
-            log.info("backup set %s written (%s, tid %s, %d bytes)", ref.describe(), why, tid.hex(), total)
-            return BackupResult(ref, kind, total, time.perf_counter() - t0, why)
+            return _run(source, dest, keys, sets, chain, why_full, staging, encrypt, memory,
+                        settings, status, chunk_size, t0)
+        except (OSError, repozo.RepozoFailed) as exc:
+            if is_disk_full(exc):
+                where = getattr(exc, "filename", None) or (staging if isinstance(
+                    exc, repozo.RepozoFailed) else dest)
+                log.error("backup: disk full writing %s; no partial set was left", where)
+                raise BackupDiskFullError(where) from exc
+            raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _run(source: Path, dest: Path, keys: BackupKeys, sets: list[SetRef], chain: list[SetRef],
+         why_full: str, staging: Path, encrypt: bool, memory: Any, settings: dict | None,
+         status: StatusCallback | None, chunk_size: int, t0: float) -> BackupResult:
+    """One run in ``staging`` (see :func:`make_backup`, which holds the lock and cleans up)."""
+    import time
+    good = [s for s in sets if s.error is None]
+    newest_stamp = max((s.stamp for s in sets), default=None)
+    _stage(staging / "repo", chain)
+    repozo.wait_past(newest_stamp)
+    try:
+        out = repozo.backup(source, staging / "repo", full=not chain)
+    except repozo.RepozoFailed as exc:
+        if "Cannot overwrite" not in exc.output:
+            raise
+        repozo.wait_past(repozo.stamp_now())
+        out = repozo.backup(source, staging / "repo", full=not chain)
+    new = [p for p in (staging / "repo").iterdir()
+           if repozo.STAMP_RE.match(p.name) and p.stat().st_size > 0]
+    if not new:
+        reason = "nothing to do" if "nothing to do" in out else out.strip()[-300:]
+        return BackupResult(None, "none", 0, time.perf_counter() - t0, reason)
+    data = new[0]
+    stamp, ext = repozo.STAMP_RE.match(data.name).groups()
+    kind = "full" if ext == "fs" else "incremental"
+    if kind == "full":
+        chain, chain_name = [], stamp
+        why = why_full or "repozo chose a full backup (the image was packed or changed)"
+    else:
+        chain_name, why = chain[0].chain, "incremental"
+    full_stamp = stamp if kind == "full" else chain[0].manifest["repozo"]["file"].split(".")[0]
+    line = repozo.read_dat(staging / "repo" / f"{full_stamp}.dat")[-1]
+    if line.file != data.name:
+        raise BackupError(f"repozo's .dat does not name {data.name}: {line}")
+    tid = repozo.last_tid(data)
+    fsindex = staging / "repo" / f"{stamp}.index"
+    objects = _count_objects(fsindex)
+    mem_info = None
+    if memory is not None and hasattr(memory, "snapshot"):
+        snap_dir = staging / "memory"
+        snap_dir.mkdir()
+        info = memory.snapshot(snap_dir) or {}
+        mem_info = {"tid": _tid_hex(info.get("tid")),
+                    "files": sorted(os.path.relpath(f, snap_dir) for f in info.get("files", []))}
+    cfg = staging / "config.json"
+    cfg.write_text(json.dumps(settings or {}, sort_keys=True, indent=1, default=str))
+
+    chain_dir = dest / "chains" / chain_name
+    new_chain = not chain_dir.exists()
+    set_rel = f"sets/{stamp}"
+    plan = [(data, f"repozo/{data.name}", "data"), (fsindex, f"repozo/{fsindex.name}", "fsindex"),
+            (cfg, f"{set_rel}/config.json", "config")]
+    if mem_info is not None:
+        plan += [(p, rel, "memory") for p, rel in _collect(staging / "memory", f"{set_rel}/memory")]
+    total = sum(p.stat().st_size for p, _, _ in plan)
+    files: dict[str, Any] = {}
+    written: list[Path] = []     # removed again if the run fails before HEAD names it
+    set_dir = chain_dir / set_rel
+    try:
+        with Progress(f"backup {kind}", total, unit="B", status=status) as prog:
+            for src, rel, role in plan:
+                stored = rel + (".enc" if encrypt else "")
+                written.append(chain_dir / stored)
+                files[stored] = _place(src, chain_dir / stored, keys, encrypt, rel, role,
+                                       prog, chunk_size)
+        ref = _seal_set(dest, keys, good, set_dir, written, {
+            "format": FORMAT, "kind": kind, "chain": chain_name, "stamp": stamp,
+            "created": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "tid": tid.hex(), "objects": objects, "source": str(source),
+            "repozo": {"file": line.file, "start": line.start, "end": line.end,
+                       "md5": line.md5},
+            "encrypted": encrypt, "files": files, "memory": mem_info, "why": why})
+    except BaseException:
+        _discard(written, set_dir, chain_dir if new_chain else None)
+        raise
+    if not encrypt:
+        try:
+            _write_chain_dat(chain_dir, chain + [ref])
+        except OSError as exc:   # the set is complete and signed; only the convenience .dat lags
+            if not is_disk_full(exc):
+                raise
+            log.warning("disk full writing the repozo .dat of chain %s: set %s is complete, "
+                        "but plain `repozo -R` will not see it until the next backup",
+                        chain_name, ref.describe())
+    log.info("backup set %s written (%s, tid %s, %d bytes)", ref.describe(), why, tid.hex(), total)
+    return BackupResult(ref, kind, total, time.perf_counter() - t0, why)
+
+
+def _seal_set(dest: Path, keys: BackupKeys, good: list[SetRef], set_dir: Path,
+              written: list[Path], body: dict) -> SetRef:
+    """Link the manifest to the previous one, sign and write it, then HEAD: the set exists."""
+    prev = good[-1] if good else None
+    if prev is None:
+        from telos.backup.catalog import read_anchor
+        anchor = read_anchor(dest, keys)
+        prev_sha, seq = (anchor["sha256"], anchor["seq"] + 1) if anchor else (None, 1)
+    else:
+        prev_sha, seq = prev.sha256, prev.seq + 1
+    body = dict(body, seq=seq, prev=prev_sha)
+    set_dir.mkdir(parents=True, exist_ok=True)
+    signed = sign(body, keys)
+    written.append(set_dir / "manifest.json")
+    write_atomic(set_dir / "manifest.json", signed)
+    from telos.backup.manifest import sha256_bytes
+    ref = SetRef(set_dir, json.loads(signed), sha256_bytes(signed))
+    write_head(dest, ref, keys)
+    return ref
+
+
+def _discard(written: list[Path], set_dir: Path, new_chain_dir: Path | None) -> None:
+    """Remove what a failed run placed in the destination: no partial set stays behind."""
+    for path in written:
+        path.unlink(missing_ok=True)
+        path.with_name(path.name + ".tmp").unlink(missing_ok=True)
+    shutil.rmtree(set_dir, ignore_errors=True)
+    if new_chain_dir is not None:
+        shutil.rmtree(new_chain_dir, ignore_errors=True)
+    log.info("backup: removed the partial set %s", set_dir)
 
 
 def write_head(dest: Path, ref: SetRef, keys: BackupKeys) -> None:
@@ -233,8 +302,12 @@ def _write_chain_dat(chain_dir: Path, chain: list[SetRef]) -> None:
     repo = chain_dir / "repozo"
     dat = repo / (lines[0].file.rsplit(".", 1)[0] + ".dat")
     tmp = dat.with_name(dat.name + ".tmp")
-    repozo.write_dat(tmp, repo, lines)
-    os.replace(tmp, dat)
+    try:
+        repozo.write_dat(tmp, repo, lines)
+        os.replace(tmp, dat)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _count_objects(index_file: Path) -> int:

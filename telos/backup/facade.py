@@ -16,7 +16,7 @@ from telos.backup.keys import BackupKeys, load_keys
 from telos.backup.restore import RestoreResult, restore
 from telos.backup.retention import prune
 from telos.backup.verify import VerifyReport, verify
-from telos.errors import BackupError, RestoreError
+from telos.errors import BackupError, BackupKeyError, RestoreError
 from telos.progress import StatusCallback
 
 log = logging.getLogger(__name__)
@@ -100,9 +100,12 @@ class Backups:
             return None
         return self.backup(full=(kind == "full"), status=status)
 
-    def backup(self, full: bool | None = None, *, status: StatusCallback | None = None) -> BackupResult:
+    def backup(self, full: bool | None = None, *, status: StatusCallback | None = None,
+               new_key: bool = False) -> BackupResult:
         """Make a set (``full=None``: full when the policy says one is due), drill it when the
-        policy says so, prune by retention, and record all of it in the BackupManager."""
+        policy says so, prune by retention, and record all of it in the BackupManager.
+        ``new_key``: start a new chain when the current key is not the one of the newest set
+        (otherwise that is refused with BackupKeyError)."""
         pol = self.policy()
         if full is None:
             full = self.due() == "full"
@@ -118,7 +121,7 @@ class Backups:
         staging = self.image.store.home / "tmp" / "backup" if pol["encrypt"] else None
         result = make_backup(self.source_path(), dest, keys, full=full, encrypt=bool(pol["encrypt"]),
                              staging_root=staging, memory=self._memory(), settings=settings,
-                             status=status)
+                             status=status, new_key=new_key)
         now = _now().isoformat()
         run = {"time": now, "kind": result.kind, "bytes": result.bytes,
                "seconds": round(result.seconds, 3), "why": why or result.reason,
@@ -155,6 +158,13 @@ class Backups:
 
     def sets(self):
         return load_sets(self.destination(), None)
+
+    def key_id(self) -> str | None:
+        """The id of the current backup key (None when there is none yet)."""
+        try:
+            return self.keys().key_id
+        except BackupKeyError:
+            return None
 
     def status(self) -> dict[str, Any]:
         """Age of the newest set, the policy limit and a warning when it is exceeded."""

@@ -39,7 +39,7 @@ def destination(home: Path | None = None, override: str | Path | None = None) ->
         home = home or config.telos_home()
         dest = (config.REPO_ROOT / "backups") if config.is_default_home(home) else home / "backups"
     dest = dest.expanduser().resolve()
-    dest.mkdir(parents=True, exist_ok=True)
+    dest.mkdir(mode=0o700, parents=True, exist_ok=True)   # backups are as private as the image
     return dest
 
 

@@ -46,11 +46,15 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:   # a full disk must not leave a half-written .tmp behind
+        tmp.unlink(missing_ok=True)
+        raise
     try:
         dfd = os.open(path.parent, os.O_RDONLY)
         try:

@@ -53,11 +53,20 @@ class ClientCurve:
     public: bytes
     secret: bytes
     server_public: bytes
+    source: str = ""        # the public certificate's file, named when the service refuses it
 
     @classmethod
     def from_home(cls, home: Path, name: str = keys.CLIENT) -> "ClientCurve":
         pair = keys.client_keys(home, name)
-        return cls(pair.public, pair.secret, keys.server_public(home))
+        return cls(pair.public, pair.secret, keys.server_public(home),
+                   str(keys.keys_dir(home) / f"{name}.key"))
+
+    def refused_text(self, endpoint: str) -> str:
+        cert = self.source or "CLIENT.key"
+        return (f"the service at {endpoint} refused this client: its CURVE key "
+                f"({self.public[:8].decode(errors='replace')}…) is not on the allow-list; on the "
+                f"service's machine run `python3 master_forge.py keys allow {cert} --name NAME` "
+                f"(add `--role ro` for a read-only client)")
 
 
 @dataclass(frozen=True)
@@ -70,8 +79,9 @@ class ConnectionEvent:
 
 
 class _Lost:
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, refused: bool = False) -> None:
         self.detail = detail
+        self.refused = refused
 
 
 class Call:
@@ -97,6 +107,8 @@ class Call:
     def _deliver(self, item: Any) -> None:
         if self._sink is None:
             self._q.put(item)
+        elif isinstance(item, _Lost) and item.refused:
+            self._sink(P.error_reply(self.request_id, P.FORBIDDEN, item.detail))
         elif isinstance(item, _Lost):
             self._sink(P.error_reply(
                 self.request_id, P.UNAVAILABLE,
@@ -125,6 +137,8 @@ class Call:
                 self._noted(item)
                 continue
             break
+        if isinstance(item, _Lost) and item.refused:
+            raise errors.AccessRefused(item.detail)
         if isinstance(item, _Lost):
             raise errors.BridgeUnavailable(
                 f"connection to the service lost while {self.request.command} {self.request_id} "
@@ -179,6 +193,7 @@ class BridgeClient:
         self.timeout = timeout
         self.events: queue.Queue = queue.Queue()
         self.connected = False
+        self.refused: str | None = None   # why the service refused us at the handshake, if it did
         self._ctx = context or zmq.Context.instance()
         self._calls: dict[str, Call] = {}
         self._calls_lock = threading.Lock()
@@ -249,6 +264,8 @@ class BridgeClient:
             raise errors.ProtocolError(f"{request.command} is not a request", code=P.NOT_A_REQUEST)
         if self._thread is None:
             raise errors.BridgeError("the bridge client is closed")
+        if self.refused:
+            raise errors.AccessRefused(self.refused)
         data = P.encode(request)
         call = Call(self, request, self.timeout if timeout is None else timeout, sink, on_progress)
         with self._calls_lock:
@@ -275,14 +292,16 @@ class BridgeClient:
         wait = self.timeout if timeout is None else timeout
         sock = self._direct_socket()
         epoch = self._epoch
-        sock.send(P.encode(request))
         deadline = time.monotonic() + wait
+        self._send_direct(sock, P.encode(request), request, deadline)
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise errors.BridgeUnavailable(
                     f"no word about {request.command} {request.request_id} for {wait:g} s "
                     f"from {self.endpoint}; is the service running? (python3 master_forge.py status)")
+            if self.refused:
+                raise errors.AccessRefused(self.refused)
             if self._epoch != epoch:
                 raise errors.BridgeUnavailable(
                     f"connection to the service lost while {request.command} {request.request_id} "
@@ -304,6 +323,23 @@ class BridgeClient:
                     raise errors.RemoteError(msg.message, code=msg.code, request_id=msg.request_id,
                                              hint=msg.hint)
                 return msg
+
+    def _send_direct(self, sock: zmq.Socket, data: bytes, request: P._Message,
+                     deadline: float) -> None:
+        """Send without blocking forever: a DEALER whose handshake was refused has no pipe left,
+        and a plain send() on it would wait for ever."""
+        while True:
+            if self.refused:
+                raise errors.AccessRefused(self.refused)
+            try:
+                sock.send(data, zmq.NOBLOCK)
+                return
+            except zmq.Again:
+                if time.monotonic() >= deadline:
+                    raise errors.BridgeUnavailable(
+                        f"cannot send {request.command} to {self.endpoint}: no connection to the "
+                        "service; is it running? (python3 master_forge.py status)") from None
+                time.sleep(0.02)
 
     def _direct_socket(self) -> zmq.Socket:
         sock = getattr(self._local, "sock", None)
@@ -426,7 +462,7 @@ class BridgeClient:
                         except zmq.Again:
                             break
                         if frame:
-                            dealer.send(frame)
+                            self._send_queued(dealer, frame)
                 if dealer in events:
                     for _ in range(1_000):
                         try:
@@ -447,10 +483,21 @@ class BridgeClient:
             dealer.close(linger=0)
             inbox.close(linger=0)
 
+    def _send_queued(self, dealer: zmq.Socket, frame: bytes) -> None:
+        try:
+            dealer.send(frame, zmq.NOBLOCK)   # never block the I/O thread (a refused peer has no pipe)
+        except zmq.Again:
+            if self.refused:
+                self._lose_all(self.refused, refused=True)
+            else:
+                log.warning("bridge client: request dropped, the send queue to %s is full",
+                            self.endpoint)
+
     def _on_monitor(self, ev: dict) -> None:
         kind = ev["event"]
         if kind == zmq.EVENT_HANDSHAKE_SUCCEEDED:
             self.connected = True
+            self.refused = None
             self.events.put(ConnectionEvent(True, self.endpoint, "connected", time.time()))
         elif kind == zmq.EVENT_DISCONNECTED:
             self._epoch += 1
@@ -464,15 +511,29 @@ class BridgeClient:
             self.connected = False
             detail = "authentication refused (CURVE key not allowed?)" \
                 if kind == zmq.EVENT_HANDSHAKE_FAILED_AUTH else "handshake failed"
-            log.warning("bridge client: %s at %s", detail, self.endpoint)
+            log.info("bridge client: %s at %s", detail, self.endpoint)   # the caller gets AccessRefused
+            self.refused = self._refusal(kind)
+            self._lose_all(self.refused, refused=True)
             self.events.put(ConnectionEvent(False, self.endpoint, detail, time.time()))
 
-    def _lose_all(self, detail: str) -> int:
+    def _refusal(self, kind: int) -> str:
+        """One sentence saying why the service refused us and what to do."""
+        if kind == zmq.EVENT_HANDSHAKE_FAILED_AUTH and self.curve is not None:
+            return self.curve.refused_text(self.endpoint)
+        if self.curve is None:
+            return (f"the handshake with the service at {self.endpoint} failed: it requires "
+                    "CURVE (every tcp endpoint does) and this client has no key (a client key pair and the "
+                    "server's public key are in $TELOS_HOME/keys)")
+        return (f"the handshake with the service at {self.endpoint} failed: it does not speak "
+                "CURVE with this client's key (wrong server public key, or the service is not "
+                "using CURVE on this endpoint)")
+
+    def _lose_all(self, detail: str, refused: bool = False) -> int:
         with self._calls_lock:
             calls = list(self._calls.values())
             self._calls.clear()
         for call in calls:
-            call._deliver(_Lost(detail))
+            call._deliver(_Lost(detail, refused))
         return len(calls)
 
     def _on_reply(self, frames: list[bytes]) -> None:
@@ -509,6 +570,9 @@ def running_service(home: Path | None = None, timeout: float = 0.5) -> BridgeCli
     try:
         client.request(P.Ping(), timeout=timeout)
         return client
+    except errors.AccessRefused:
+        client.close()
+        raise   # the service runs but refuses us: say so rather than open the image behind its back
     except errors.BridgeError:
         client.close()
         return None

@@ -1,20 +1,26 @@
 """Where the bridge listens, and whether that needs CURVE.
 
-Default: a local socket ``ipc://$TELOS_HOME/run/bridge.sock`` (only this machine's users with
-access to the home can reach it). ``TELOS_BRIDGE`` overrides it, e.g. ``tcp://0.0.0.0:5555``;
-an endpoint beyond loopback always requires CURVE (keys in ``$TELOS_HOME/keys``).
+Default: a local socket ``ipc://$TELOS_HOME/run/bridge.sock``: the home is private to the
+service's user (mode 0700, umask 077), so file permissions are the boundary and whoever reaches the
+socket is the local user, with read-write rights. ``TELOS_BRIDGE`` overrides it, e.g.
+``tcp://127.0.0.1:5555``; every tcp endpoint, loopback included, requires CURVE (keys and the
+allow-list with roles in ``$TELOS_HOME/keys``, see :mod:`telos.bridge.keys`): on a shared machine
+any local user can reach a loopback port.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 
 from telos import config
 from telos.errors import ConfigError
 
 # the bridge's settings live in the one table, telos.config.SETTINGS
-SETTINGS = tuple(st for st in config.SETTINGS if st.name in ("bridge", "bridge_curve", "metrics"))
+SETTINGS = tuple(st for st in config.SETTINGS if st.name in (
+    "bridge", "bridge_curve", "bridge_in_flight", "bridge_client_in_flight",
+    "bridge_max_slot_bytes", "metrics"))
 
 _IPC_MAX = 100   # sun_path is 108 bytes on Linux
 
@@ -24,8 +30,12 @@ def _get(name: str) -> str | None:
 
 
 def run_dir(home: Path) -> Path:
+    """``$TELOS_HOME/run`` (sockets, service.json), private to its owner (0700)."""
     d = Path(home) / "run"
-    d.mkdir(parents=True, exist_ok=True)
+    d.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = d.stat()
+    if st.st_mode & 0o077 and st.st_uid == os.getuid():
+        os.chmod(d, 0o700)
     return d
 
 
@@ -75,9 +85,11 @@ def curve_required(endpoint: str) -> bool:
         raise ConfigError(f"TELOS_BRIDGE_CURVE={mode!r}: expected auto, on or off")
     if mode == "on":
         return True
-    if not is_loopback(endpoint):
+    if check(endpoint).startswith("tcp://"):
         if mode == "off":
-            raise ConfigError(f"TELOS_BRIDGE_CURVE=off is refused for {endpoint}: it is beyond loopback")
+            raise ConfigError(f"TELOS_BRIDGE_CURVE=off is refused for {endpoint}: every tcp endpoint "
+                              "needs CURVE (any local user can reach a loopback port); use the "
+                              "default ipc socket for keyless local access")
         return True
     return False
 

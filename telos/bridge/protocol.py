@@ -37,7 +37,8 @@ SHUTDOWN_REQUEST             ACK                                    ask the serv
 ===========================  =====================================  ============================
 
 Any request may instead be answered by ``ERROR`` (``code`` from :data:`ERROR_CODES`, a
-``message`` and a ``hint`` for the human). An ``ERROR`` answering a frame the service could not
+``message`` and a ``hint`` for the human). A client whose key is read-only may send only
+:data:`READ_COMMANDS`; anything else is answered ``forbidden``. An ``ERROR`` answering a frame the service could not
 read names the ``request_id`` when it could still be recovered from the frame, else ``null``.
 The service may also push ``SYSTEM_STATUS_UPDATE`` with ``request_id = null``.
 
@@ -89,14 +90,22 @@ BUSY = "busy"                            # too many requests in flight
 SHUTTING_DOWN = "shutting_down"          # the service is stopping and accepts nothing new
 TIMEOUT = "timeout"
 INTERNAL = "internal"                    # a bug: the service logged the traceback
+FORBIDDEN = "forbidden"                  # a read-only key asked for a write (see READ_COMMANDS)
 
 ERROR_CODES = (BAD_FRAME, BAD_JSON, INVALID_MESSAGE, UNKNOWN_COMMAND, UNSUPPORTED_PROTOCOL,
                TOO_LARGE, NOT_A_REQUEST, NOT_FOUND, BAD_REQUEST, CONFLICT, GENERATION_FAILED,
-               EVALUATION_FAILED, UNAVAILABLE, BUSY, SHUTTING_DOWN, TIMEOUT, INTERNAL)
+               EVALUATION_FAILED, UNAVAILABLE, BUSY, SHUTTING_DOWN, TIMEOUT, INTERNAL, FORBIDDEN)
 ErrorCode = Literal["bad_frame", "bad_json", "invalid_message", "unknown_command",
                     "unsupported_protocol", "too_large", "not_a_request", "not_found",
                     "bad_request", "conflict", "generation_failed", "evaluation_failed",
-                    "unavailable", "busy", "shutting_down", "timeout", "internal"]
+                    "unavailable", "busy", "shutting_down", "timeout", "internal", "forbidden"]
+
+# --- capabilities ------------------------------------------------------------------------
+# What a read-only client key may ask (telos.bridge.authz). Every other request changes the
+# image, runs code or stops the service — USER_QUERY_REQUEST too: the answer is remembered as a
+# memory of the turn — and needs a read-write key (else ERROR ``forbidden``).
+READ_COMMANDS = frozenset({"PING", "STATUS_REQUEST", "LIST_PROTOTYPES", "INSPECT_OBJECT",
+                           "SEARCH_MEMORY", "VSA_QUERY"})
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 

@@ -34,6 +34,7 @@ from typing import Any, Callable, Protocol
 import zmq
 
 from telos import errors
+from telos.bridge import authz
 from telos.bridge import protocol as P
 from telos.scope import RequestScope, request_scope
 
@@ -64,10 +65,18 @@ class SessionPool(Protocol):
 
 @dataclass(frozen=True)
 class Curve:
-    """CURVE server setup: our key pair and a callable telling whether a client key (Z85) is allowed."""
+    """CURVE server setup: our key pair, a callable telling whether a client key (Z85) is allowed,
+    and one naming the :class:`~telos.bridge.authz.Peer` behind a key (its role), asked for every
+    request; None there: the key was dropped from the allow-list since it connected."""
     public: bytes
     secret: bytes
     is_allowed: Callable[[bytes], bool]
+    identify: Callable[[bytes], "authz.Peer | None"] | None = None
+
+    def peer(self, key: bytes) -> "authz.Peer | None":
+        if self.identify is None:
+            return authz.Peer(author=f"key:{key[:8].decode(errors='replace')}", client=key)
+        return self.identify(key)
 
     def callback(self, domain: str, key: bytes) -> bool:   # pyzmq credentials-provider protocol
         allowed = bool(self.is_allowed(key))
@@ -107,6 +116,7 @@ class RequestContext:
     request: Any
     identity: bytes
     server: "BridgeServer"
+    peer: authz.Peer = authz.LOCAL        # who asked (author, role); see telos.bridge.authz
     received: float = field(default_factory=time.monotonic)
     cancelled: threading.Event = field(default_factory=threading.Event)
     final_sent: bool = False
@@ -167,6 +177,8 @@ def classify(exc: BaseException) -> tuple[str, str]:
         return P.BAD_REQUEST, ""
     if isinstance(exc, errors.GenerationCancelled):
         return P.UNAVAILABLE, "the request was cancelled; the image is unchanged"
+    if errors.is_disk_full(exc) or isinstance(exc, errors.DiskFullError):
+        return P.UNAVAILABLE, "the service's disk is full; the image is intact; free space and retry"
     if isinstance(exc, errors.GenerationError):
         return P.GENERATION_FAILED, "the image is unchanged; rephrase or define the method yourself"
     if isinstance(exc, errors.LLMTimeout):
@@ -188,13 +200,14 @@ class BridgeServer:
     stops accepting, lets in-flight requests finish (or cancels them after ``grace``), closes."""
 
     def __init__(self, endpoint: str, registry: HandlerRegistry, *, workers: int = 4,
-                 max_in_flight: int = 64, curve: Curve | None = None,
+                 max_in_flight: int = 64, max_per_client: int = 16, curve: Curve | None = None,
                  sessions: SessionPool | None = None, observer: Observer | None = None,
                  context: zmq.Context | None = None) -> None:
         self.endpoint = endpoint
         self.registry = registry
         self.workers = max(1, workers)
         self.max_in_flight = max_in_flight
+        self.max_per_client = max(1, max_per_client)   # one flooding client gets busy, not others
         self.curve = curve
         self.sessions = sessions
         self.observer = observer or Observer()
@@ -394,7 +407,7 @@ class BridgeServer:
                     for _ in range(256):
                         if not router.getsockopt(zmq.EVENTS) & zmq.POLLIN:
                             break
-                        self._on_frames(router, router.recv_multipart(zmq.NOBLOCK))
+                        self._on_frames(router, router.recv_multipart(zmq.NOBLOCK, copy=False))
                 now = time.monotonic()
                 if now >= next_tick:
                     next_tick = now + P.PROGRESS_INTERVAL_S / 2
@@ -466,12 +479,38 @@ class BridgeServer:
         self._send(router, identity, data)
         self.observer.request_finished(request.command, code, time.monotonic() - t0)
 
+    def _refuse(self, router: zmq.Socket, identity: bytes, request: Any,
+                peer: authz.Peer | None) -> None:
+        """ERROR ``forbidden``: a read-only key asked for a write, or the key left the allow-list."""
+        if peer is None:
+            message = (f"{request.command} refused: this client's CURVE key is no longer on the "
+                       "allow-list")
+            hint = f"on the service's machine: `{authz.KEYS_HINT}`"
+        else:
+            message, hint = authz.forbidden(peer, request.command)
+        authz.record(peer or "unknown-key", "REFUSED", request.command, request.request_id,
+                     level=logging.WARNING)
+        self._reject(router, identity, request.request_id, P.FORBIDDEN, message, hint)
+
     def _reject(self, router: zmq.Socket, identity: bytes, rid: str | None, code: str,
                 message: str, hint: str = "") -> None:
         self.observer.frame_rejected(code)
         self._send(router, identity, P.encode(P.error_reply(rid, code, message, hint)))
 
-    def _on_frames(self, router: zmq.Socket, frames: list[bytes]) -> None:
+    def _peer_of(self, frame: zmq.Frame) -> authz.Peer | None:
+        """The peer behind a message: the local user without CURVE, else its key's allow-list
+        entry (ZeroMQ stamps the key the ZAP handshake admitted as ``User-Id``)."""
+        if self.curve is None:
+            return authz.LOCAL
+        try:
+            user_id = frame.get("User-Id")
+        except zmq.ZMQError:
+            return None
+        return self.curve.peer(user_id.encode() if isinstance(user_id, str) else user_id)
+
+    def _on_frames(self, router: zmq.Socket, frames: list) -> None:
+        peer = self._peer_of(frames[-1])
+        frames = [f.bytes if isinstance(f, zmq.Frame) else f for f in frames]
         identity = frames[0]
         now = time.monotonic()
         self._peers[identity] = now
@@ -499,18 +538,26 @@ class BridgeServer:
                          f"{request.command} is not served here",
                          f"served: {', '.join(self.registry.commands())}")
             return
+        if peer is None or not peer.may(request.command):
+            self._refuse(router, identity, request, peer)
+            return
         if request.command in self.registry.inline:
             self._run_inline(router, identity, request, handler)
             return
         key = (identity, rid)
+        client = peer.client or identity
         with self._lock:
+            mine = sum(1 for c in self._active.values() if (c.peer.client or c.identity) == client)
             if key in self._active:
                 busy = "request_id already in flight from this client"
+            elif mine >= self.max_per_client:
+                busy = (f"this client has {mine} requests in flight (at most "
+                        f"{self.max_per_client} per client)")
             elif len(self._active) >= self.max_in_flight:
                 busy = f"{len(self._active)} requests in flight"
             else:
                 busy = ""
-                ctx = RequestContext(request=request, identity=identity, server=self)
+                ctx = RequestContext(request=request, identity=identity, server=self, peer=peer)
                 self._active[key] = ctx
         if busy:
             self._reject(router, identity, rid, P.BUSY, busy, "wait for your earlier answers")

@@ -15,7 +15,7 @@ import pkgutil
 import sys
 
 from telos import logsetup
-from telos.errors import TelosError
+from telos.errors import DiskFullError, TelosError, is_disk_full
 
 log = logging.getLogger("telos.cli")
 
@@ -48,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    try:
+        from telos import config
+        config.make_private(config.telos_home())   # umask 077, home 0700: before any file
+    except TelosError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     logsetup.configure(getattr(args, "log_name", None) or "cli")
     try:
         return int(args.func(args) or 0)
@@ -58,3 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:   # the boundary: a full disk anywhere below is one sentence, not a traceback
+        if not is_disk_full(exc):
+            raise
+        log.debug("command failed", exc_info=True)
+        print(f"error: {DiskFullError(exc.filename or 'a file')}", file=sys.stderr)
+        return 1

@@ -11,11 +11,13 @@ import ast
 import logging
 from typing import TYPE_CHECKING, Any
 
+from telos import config
+from telos.bridge import authz
 from telos.bridge import protocol as P
 from telos.bridge.server import HandlerRegistry, RequestContext
 from telos.errors import GenerationCancelled, RequestRefused, TelosError
 from telos.reflect import mirror
-from telos.service import views
+from telos.service import limits, views
 from telos.service.sessions import commit_thought
 
 if TYPE_CHECKING:
@@ -26,10 +28,11 @@ log = logging.getLogger(__name__)
 
 def build_registry(service: "Service") -> HandlerRegistry:
     reg = HandlerRegistry()
+    max_slot_bytes = config.get_int("bridge_max_slot_bytes")
 
     def thought(ctx: RequestContext, fn, note: str):
         s = ctx.session
-        result = commit_thought(s, fn, note, user=f"bridge:{ctx.request_id}",
+        result = commit_thought(s, fn, note, user=ctx.peer.author,   # who changed the image
                                 on_commit=service.metrics.commit,
                                 on_conflict=service.metrics.conflict)
         return result, s.last_thought
@@ -45,6 +48,7 @@ def build_registry(service: "Service") -> HandlerRegistry:
     @reg.handler("SHUTDOWN_REQUEST")
     def shutdown(ctx):
         log.warning("shutdown requested over the bridge (%s)", ctx.request.reason or "no reason given")
+        authz.record(ctx.peer, "SHUTDOWN_REQUEST", "service", ctx.request.reason)
         service.request_stop(f"SHUTDOWN_REQUEST {ctx.request_id}")
         return P.Ack(request_id=ctx.request_id, of="SHUTDOWN_REQUEST", detail="stopping")
 
@@ -63,6 +67,7 @@ def build_registry(service: "Service") -> HandlerRegistry:
     @reg.handler("SET_SLOT")
     def set_slot(ctx):
         r = ctx.request
+        limits.check_slot_value(r.slot, r.value, max_slot_bytes)
 
         def change():
             obj = views.resolve(ctx.session, r.name, r.object_id)
@@ -72,6 +77,7 @@ def build_registry(service: "Service") -> HandlerRegistry:
             setattr(obj, r.slot, r.value)
             return obj
         obj, tid = thought(ctx, change, r.note or f"bridge: set {r.slot}")
+        authz.record(ctx.peer, "SET_SLOT", f"{_target(r)}.{r.slot}", f"thought {tid}")
         return P.Ack(request_id=ctx.request_id, of="SET_SLOT", thought_id=tid,
                      object=views.object_view(obj))
 
@@ -82,10 +88,11 @@ def build_registry(service: "Service") -> HandlerRegistry:
 
         def change():
             obj = views.resolve(ctx.session, r.name, r.object_id)
-            mirror(obj).define(selector, r.source, {"author": "bridge", "via": "DEFINE_METHOD",
+            mirror(obj).define(selector, r.source, {"author": ctx.peer.author, "via": "DEFINE_METHOD",
                                                     "note": r.note or None})
             return obj
         obj, tid = thought(ctx, change, r.note or f"bridge: define {selector}")
+        authz.record(ctx.peer, "DEFINE_METHOD", f"{_target(r)}.{selector}", f"thought {tid}")
         return P.Ack(request_id=ctx.request_id, of="DEFINE_METHOD", thought_id=tid,
                      object=views.object_view(obj))
 
@@ -109,6 +116,8 @@ def build_registry(service: "Service") -> HandlerRegistry:
             state["generated"] = not state["had"] and mirror(obj).responds_to(r.selector)
             return value
         value, tid = thought(ctx, run, f"bridge: send {r.selector}")
+        authz.record(ctx.peer, "SEND_MESSAGE", f"{_target(r)}.{r.selector}",
+                     f"thought {tid}" + (", method generated" if state.get("generated") else ""))
         return P.SendResult(request_id=ctx.request_id, generated=state.get("generated", False),
                             thought_id=tid, **views.describe_value(value))
 
@@ -135,6 +144,7 @@ def build_registry(service: "Service") -> HandlerRegistry:
         memory = _memory(ctx.session)
         record, tid = thought(ctx, lambda: memory.remember(r.text, source=r.source),
                               f"bridge: remember ({r.source})")
+        authz.record(ctx.peer, "REMEMBER", f"memory ({r.source})", f"thought {tid}")
         rid = record if isinstance(record, (int, str)) else _field(record, "record_id", "id", "_id")
         return P.Ack(request_id=ctx.request_id, of="REMEMBER", thought_id=tid,
                      record_id=None if rid is None else str(rid)[: P.MAX_ID * 2])
@@ -190,6 +200,10 @@ def _remember_turn(ctx, thought, query: str, persona_id: str, text: str) -> str 
     except Exception:
         log.exception("remembering the turn of %s failed; the answer stands", persona_id)
         return None
+
+
+def _target(r: Any) -> str:
+    return r.name if r.name is not None else f"oid:{r.object_id}"
 
 
 def _def_name(source: str) -> str:

@@ -23,9 +23,9 @@ from typing import Any
 from ZEO.Exceptions import ClientDisconnected
 
 from telos import config
-from telos.bridge import endpoints, keys
+from telos.bridge import authz, endpoints, keys
 from telos.bridge.server import BridgeServer, Curve
-from telos.errors import ImageUnavailableError, ServiceError
+from telos.errors import ImageUnavailableError, ServiceError, TelosError
 from telos.scope import Progress
 from telos.service.metrics import HealthServer, ServiceMetrics
 from telos.service.responder import load_responder
@@ -175,12 +175,18 @@ class Service:
             return None
         keys.ensure_keys(self.home)
         pair = keys.server_keys(self.home)
-        allowed_dir = keys.authorized_dir(self.home)
+        allow = keys.AllowList(self.home)   # re-read when it changes: edits apply while we run
 
-        def is_allowed(key: bytes) -> bool:   # re-read: the allow-list can change while we run
-            return key in keys.allowed_keys(self.home)
-        log.info("CURVE on: allow-list %s", allowed_dir)
-        return Curve(public=pair.public, secret=pair.secret, is_allowed=is_allowed)
+        def is_allowed(key: bytes) -> bool:
+            return allow.lookup(key) is not None
+
+        def identify(key: bytes) -> authz.Peer | None:
+            entry = allow.lookup(key)
+            return None if entry is None else authz.Peer(f"key:{entry.name}", entry.role, key)
+        log.info("CURVE on: allow-list %s (rw), %s (ro)", keys.authorized_dir(self.home),
+                 keys.readonly_dir(self.home))
+        return Curve(public=pair.public, secret=pair.secret, is_allowed=is_allowed,
+                     identify=identify)
 
     def start(self, install_signals: bool = True) -> "Service":
         if install_signals:
@@ -190,6 +196,8 @@ class Service:
         log.info("image open: %s", self.connection_text())
         from telos.service.handlers import build_registry
         self.bridge = BridgeServer(self.endpoint, build_registry(self), workers=self.workers,
+                                   max_in_flight=config.get_int("bridge_in_flight"),
+                                   max_per_client=config.get_int("bridge_client_in_flight"),
                                    curve=self._curve(), sessions=ImageSessionPool(self.image),
                                    observer=self.metrics)
         if self.endpoint.startswith("ipc://"):
@@ -197,6 +205,9 @@ class Service:
             if stale.exists():
                 stale.unlink()   # a socket file left by a killed service
         self.bridge.start()
+        if self.endpoint.startswith("ipc://"):
+            # no CURVE on ipc: the socket's permissions are the boundary (the home is 0700 too)
+            os.chmod(self.endpoint[len("ipc://"):], 0o600)
         address = endpoints.metrics_address()
         if address is not None:
             self.health_server = HealthServer(self.metrics, self.status.health, *address).start()
@@ -246,6 +257,8 @@ class Service:
                     if now - last[area] >= interval:
                         last[area] = now
                         self._run_maintenance(session, area, names)
+            except TelosError as exc:   # said in one sentence (a full disk, a changed backup key)
+                log.error("maintenance: %s", exc)
             except Exception:
                 log.exception("maintenance step failed; continuing")
         session.abort()

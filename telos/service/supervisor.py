@@ -109,7 +109,8 @@ def write_supervisord_conf(home: Path, repo_root: Path, venv_python: Path | str,
     py = Path(venv_python)
     py = py if py.is_absolute() else Path(os.path.abspath(py))
     for sub in ("run", "log"):
-        (home / sub).mkdir(parents=True, exist_ok=True)
+        (home / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(home, 0o700)   # the home is private to its user (the ipc socket relies on it)
     zeo_conf = write_zeo_conf(home)
     ident = "telos-" + hashlib.sha256(str(home).encode()).hexdigest()[:8]
     env = {"TELOS_HOME": str(home), "PYTHONPATH": str(repo), "KIVY_NO_ARGS": "1",
@@ -139,6 +140,7 @@ directory={_abs(repo)}      ; programs start in the repository (default: no chdi
 identifier={ident}          ; one supervisord per TELOS_HOME (default supervisor)
 nodaemon=false              ; (default false: daemonize)
 minfds=1024                 ; (default 1024)
+umask=077                   ; every file of the image, logs, keys, sockets and backups is this user's alone (default 022)
 environment={env_line}   ; for every program (default: none)
 
 [rpcinterface:supervisor]

@@ -15,18 +15,21 @@ from telos.errors import BridgeError, ConfigError
     ("ipc:///tmp/x.sock", True), ("tcp://127.0.0.1:5555", True), ("tcp://localhost:1", True),
     ("tcp://[::1]:5555", True), ("tcp://0.0.0.0:5555", False), ("tcp://*:5555", False),
     ("tcp://10.1.2.3:5555", False), ("tcp://example.org:1", False)])
-def test_loopback(endpoint, loop):
+def test_loopback_and_curve_on_every_tcp_endpoint(endpoint, loop):
     assert endpoints.is_loopback(endpoint) is loop
-    assert endpoints.curve_required(endpoint) is (not loop)
+    # any local user can reach a loopback port: CURVE on every tcp endpoint, never on ipc
+    assert endpoints.curve_required(endpoint) is endpoint.startswith("tcp://")
 
 
-def test_curve_off_is_refused_beyond_loopback(monkeypatch):
+def test_curve_off_is_refused_for_tcp_even_on_loopback(monkeypatch):
     monkeypatch.setenv("TELOS_BRIDGE_CURVE", "off")
     assert endpoints.curve_required("ipc:///tmp/a") is False
-    with pytest.raises(ConfigError):
-        endpoints.curve_required("tcp://0.0.0.0:1")
+    for tcp in ("tcp://0.0.0.0:1", "tcp://127.0.0.1:1"):
+        with pytest.raises(ConfigError, match="every tcp endpoint needs CURVE"):
+            endpoints.curve_required(tcp)
     monkeypatch.setenv("TELOS_BRIDGE_CURVE", "on")
     assert endpoints.curve_required("tcp://127.0.0.1:1") is True
+    assert endpoints.curve_required("ipc:///tmp/a") is True
 
 
 def test_default_endpoint_and_bad_values(telos_home, monkeypatch):
@@ -59,3 +62,33 @@ def test_keys_are_created_once_and_secret(telos_home):
         keys.new_client(telos_home, "../evil")
     (keys.authorized_dir(telos_home) / "broken.key").write_text("garbage")
     assert len(keys.allowed_keys(telos_home)) == 2                     # skipped with a warning
+
+
+def test_roles_in_the_allow_list(telos_home):
+    keys.ensure_keys(telos_home)
+    local = keys.client_keys(telos_home).public
+    viewer = keys.new_client(telos_home, "viewer", role=keys.RO)
+    allow = keys.AllowList(telos_home)
+    assert allow.lookup(local).role == keys.RW and allow.lookup(local).name == "client"
+    assert allow.lookup(viewer.public).role == keys.RO
+    assert allow.lookup(b"x" * 40) is None
+    # promote: the entry moves to the rw directory; the cached lookup sees it at once
+    keys.authorize_key(telos_home, keys.keys_dir(telos_home) / "viewer.key", role=keys.RW)
+    assert allow.lookup(viewer.public).role == keys.RW
+    assert not (keys.readonly_dir(telos_home) / "viewer.key").exists()
+    # same file again (rw → rw) is not an error
+    keys.authorize_key(telos_home, keys.authorized_dir(telos_home) / "viewer.key", role=keys.RW)
+    # listed in both roles: the stricter wins
+    import shutil
+    shutil.copy(keys.authorized_dir(telos_home) / "viewer.key", keys.readonly_dir(telos_home))
+    assert allow.lookup(viewer.public).role == keys.RO
+    assert {p.parent.name for p in keys.revoke(telos_home, "viewer")} == {"authorized", "readonly"}
+    assert allow.lookup(viewer.public) is None
+    with pytest.raises(ConfigError, match="no client key named"):
+        keys.revoke(telos_home, "viewer")
+    with pytest.raises(ConfigError, match="role"):
+        keys.new_client(telos_home, "x", role="admin")
+    # a demoted local client is not re-promoted by ensure_keys
+    keys.authorize_key(telos_home, keys.keys_dir(telos_home) / "client.key", role=keys.RO)
+    keys.ensure_keys(telos_home)
+    assert allow.lookup(local).role == keys.RO

@@ -45,9 +45,24 @@ def test_set_slot_commits_and_another_zeo_client_sees_it(client, zeo_module):
     other = open_image(zeo=zeo_module)
     try:
         assert dict(other.prototypes["Object"].favourite) == {"colour": "blue", "n": [1, 2.5, None]}
-        assert any(t.note == "test set" for t in other.thoughts(20))
+        from telos.bridge.authz import LOCAL
+        assert any(t.note == "test set" and t.user == LOCAL.author for t in other.thoughts(20))
     finally:
         other.close()
+
+
+def test_slot_value_over_the_size_limit_is_refused_and_changes_nothing(client):
+    before = client.inspect(name="Object")
+    big = "x" * 70_000                           # the default limit is 65536 bytes of JSON
+    with pytest.raises(RemoteError) as e:
+        client.set_slot("blob", big, name="Object")
+    assert e.value.code == P.TOO_LARGE
+    assert "65536" in e.value.remote_message and "TELOS_BRIDGE_MAX_SLOT_BYTES" in e.value.remote_message
+    with pytest.raises(RemoteError) as e:        # nested values count as a whole
+        client.set_slot("blob", {"parts": ["y" * 40_000, "z" * 40_000]}, name="Object")
+    assert e.value.code == P.TOO_LARGE
+    assert client.inspect(name="Object") == before
+    assert client.set_slot("blob", "x" * 60_000, name="Object").of == "SET_SLOT"   # under it: fine
 
 
 def test_set_slot_refusals_change_nothing(client):
@@ -67,7 +82,9 @@ def test_define_method_then_send_message(client):
     assert ack.thought_id
     method = next(m for m in ack.object.methods if m.selector == "triple")
     assert method.source == src
-    assert method.provenance.get("author") == "bridge"
+    from telos.bridge.authz import LOCAL
+    assert method.provenance.get("author") == LOCAL.author     # the ipc peer: the local user
+    assert method.provenance.get("via") == "DEFINE_METHOD"
     res = client.send_message("triple", 14, name="Object", plus=1).result()
     assert isinstance(res, P.SendResult)
     assert res.value == 43 and res.value_type == "int" and res.generated is False

@@ -10,12 +10,20 @@ def run(args) -> int:
     try:
         sets = image.backups.sets()
         status = image.backups.status()
+        current = image.backups.key_id()
     finally:
         image.close()
     print(f"destination: {status['destination']}")
+    print(f"current backup key id: {current or '(none yet)'}")
+    foreign = 0
     for s in sets:
+        kid = s.manifest.get("key_id") if s.manifest else None
         if s.error:
             print(f"  BROKEN {s.ident}: {s.error}")
+        elif current is not None and kid != current:
+            foreign += 1
+            print(f"  OTHER KEY {s.describe():50s} key id {kid}: the current key cannot open "
+                  f"(verify, restore) this set")
         else:
             m = s.manifest
             print(f"  {s.describe():60s} tid {m['tid']}  {s.when().isoformat(timespec='seconds')}"
@@ -26,6 +34,9 @@ def run(args) -> int:
     lv = status["last_verify"]
     if lv:
         print(f"last verify: {'ok' if lv['ok'] else 'FAILED'} at {lv['time']} ({lv['set']})")
+    if foreign:
+        print(f"warning: {foreign} set(s) were made with another backup key; restore that key to "
+              f"use them (TELOS_BACKUP_KEY or the key file)")
     if status["warning"]:
         print(f"warning: {status['warning']}")
         return 1
