@@ -303,6 +303,13 @@ class BridgeClient:
             if self.refused:
                 raise errors.AccessRefused(self.refused)
             if self._epoch != epoch:
+                # a refused handshake shows up as a disconnect too, and its own event may come
+                # a moment later: give it that moment so the caller learns *why*
+                settle = time.monotonic() + 0.5
+                while not self.refused and time.monotonic() < settle:
+                    time.sleep(0.02)
+                if self.refused:
+                    raise errors.AccessRefused(self.refused)
                 raise errors.BridgeUnavailable(
                     f"connection to the service lost while {request.command} {request.request_id} "
                     "was in flight; its outcome is unknown")

@@ -211,7 +211,10 @@ class BridgeServer:
         self.curve = curve
         self.sessions = sessions
         self.observer = observer or Observer()
-        self._ctx = context or zmq.Context.instance()
+        # a CURVE server gets a context of its own: ZeroMQ's ZAP handler binds one fixed inproc
+        # address per context, so two servers (or a stopping and a starting one) must not share
+        self._own_ctx = context is None and curve is not None
+        self._ctx = context or (zmq.Context() if self._own_ctx else zmq.Context.instance())
         self._out_addr = f"inproc://telos-bridge-out-{id(self)}-{next(_ids)}"
         self._jobs: queue.Queue = queue.Queue()
         self._lock = threading.Lock()
@@ -291,6 +294,8 @@ class BridgeServer:
         if self.sessions is not None:
             self.sessions.close()
         self._stop_auth()
+        if self._own_ctx:
+            self._ctx.destroy(linger=0)
         log.info("bridge stopped")
 
     def _stop_auth(self) -> None:
