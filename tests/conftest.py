@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -68,3 +69,12 @@ def run_cli(*args: str, env: dict | None = None, input: str | None = None,
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port

@@ -6,7 +6,6 @@ An in-process server with the service's key setup (allow-list with roles) and st
 from __future__ import annotations
 
 import logging
-import socket
 import tempfile
 import threading
 
@@ -18,14 +17,8 @@ from telos.bridge import protocol as P
 from telos.bridge.client import BridgeClient, ClientCurve
 from telos.bridge.server import BridgeServer, Curve, HandlerRegistry
 from telos.errors import AccessRefused, RemoteError
+from tests.conftest import free_port
 
-
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def _curve(home) -> Curve:
@@ -71,7 +64,7 @@ def home(tmp_path):
 def server(home):
     seen: list = []
     gate = threading.Event()
-    endpoint = f"tcp://127.0.0.1:{_free_port()}"      # loopback, and still CURVE
+    endpoint = f"tcp://127.0.0.1:{free_port()}"      # loopback, and still CURVE
     srv = BridgeServer(endpoint, _registry(seen, gate), workers=4, max_per_client=2,
                        curve=_curve(home)).start()
     srv.seen, srv.gate = seen, gate

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 
 import pytest
 
 from telos.errors import LLMUnavailable, ModelNotFound
 from telos.llm.ollama_backend import OllamaBackend, normalize_host
+from tests.conftest import free_port
 
-
-def free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_streams_tokens_and_sends_keep_alive(standin):

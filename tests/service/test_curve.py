@@ -3,7 +3,6 @@ read-only key only reads, and every change names its author (thought user, prove
 
 from __future__ import annotations
 
-import socket
 
 import pytest
 import zmq
@@ -13,14 +12,8 @@ from telos.bridge import protocol as P
 from telos.bridge.client import BridgeClient, ClientCurve
 from telos.errors import AccessRefused, BridgeUnavailable, RemoteError
 from tests.service.conftest import start_service
+from tests.conftest import free_port
 
-
-def _free_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +21,7 @@ def curve_service(tmp_path_factory):
     home = tmp_path_factory.mktemp("curve") / "home"
     home.mkdir()
     keys.ensure_keys(home)                      # what the forge does
-    port = _free_port()
+    port = free_port()
     svc = start_service(home, endpoint=f"tcp://127.0.0.1:{port}", ready=False)   # loopback
     svc.client_endpoint = f"tcp://127.0.0.1:{port}"
     with BridgeClient(svc.client_endpoint, curve=ClientCurve.from_home(home), timeout=5) as c:
