@@ -157,7 +157,9 @@ def test_writers_of_one_hot_object_all_win_within_the_deadline(zeo_server):
         for t in threads:
             t.join(120)
         assert not errors, errors
-        images[0].refresh()
+        # each image is its own ZEO client: wait until images[0] has heard of every last commit
+        for im in images[1:]:
+            images[0].refresh(wait_for=im.last_thought)
         assert images[0].prototypes["Counter"].n == 60
     finally:
         for im in images:
