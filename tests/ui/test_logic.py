@@ -121,3 +121,41 @@ def test_split_chunks_is_lossless_and_stable_while_text_grows(text, cuts):
         now = split_chunks(text[:pos], size=50, window=20)
         assert now[:len(previous) - 1] == previous[:-1]
         previous = now
+
+
+def test_the_status_bar_says_what_the_model_is_doing_while_it_warms_up():
+    warming = P.SystemStatusUpdate(status_text="ready", backend="orchestrator/embedded",
+                                   model_stage="converting",
+                                   model_state="converting the embedded model: 40 %")
+    assert backend_text(warming) == "orchestrator/embedded: converting the embedded model: 40 %"
+    ready = warming.model_copy(update={"model_stage": "ready",
+                                       "model_state": "the embedded model is ready"})
+    assert "converting" not in backend_text(ready)
+
+
+def test_the_link_shows_a_waiting_requests_progress_and_keeps_its_callback():
+    from ui.link import Link
+
+    class Inbox:
+        def __init__(self):
+            self.batches = []
+
+        def drain(self, n):
+            return self.batches.pop(0) if self.batches else []
+
+        def send(self, message):
+            return message.request_id
+
+    inbox = Inbox()
+    link = Link(inbox)
+    got = []
+    link.request(P.UserQueryRequest(request_id="q1", query_text="hi"), got.append)
+    inbox.batches.append([P.RequestProgress(request_id="q1", stage="queued", position=2,
+                                            detail="queued: 1 request ahead", elapsed=3.0)])
+    link.pump()
+    assert link.progress_text == "queued: 1 request ahead (3 s)"
+    assert "q1" in link._callbacks                      # progress is not the answer
+    inbox.batches.append([P.PersonaResponseComplete(request_id="q1", persona_id="BABS",
+                                                    full_text="done")])
+    link.pump()
+    assert link.progress_text == "" and got[-1].full_text == "done"
