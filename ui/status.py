@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from telos.bridge import protocol as P
@@ -19,8 +20,10 @@ def _age(seconds: float) -> str:
 
 def backend_text(msg: P.SystemStatusUpdate) -> str:
     backend = msg.backend or "LLM: loads with the first query"
-    if msg.model_stage not in ("", "ready") and msg.model_state:
-        return f"{backend}: {msg.model_state}"     # warming up: converting / loading / failed
+    if msg.model_stage not in ("", "ready"):     # warming up: converting / loading / failed
+        pct = re.search(r"(\d+) %$", msg.model_state or "")
+        name = backend.split("/")[-1]
+        return f"{name} model {msg.model_stage}" + (f" {pct.group(1)} %" if pct else "")
     loaded = [m for m in msg.models if m.loaded]
     if loaded:
         names = ", ".join(m.name + (f" ({m.persona})" if m.persona else "") for m in loaded[:3])

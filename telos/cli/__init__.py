@@ -64,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `ask ... | head`: the reader left; nothing to say to it
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())    # so that the interpreter's final flush is quiet
+        return 141
     except OSError as exc:   # the boundary: a full disk anywhere below is one sentence, not a traceback
         if not is_disk_full(exc):
             raise
