@@ -1,0 +1,72 @@
+"""The kernel's evaluation set (bench/kernel_eval.py) is sound: every expected value is what a
+hand-written restricted method returns in a real image. No language model is called."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from telos import mirror
+from telos.uvm import lookup
+
+PATH = Path(__file__).resolve().parents[2] / "bench" / "kernel_eval.py"
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("kernel_eval", PATH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)   # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+EVAL = _load()
+REQUESTS = EVAL.REQUESTS
+
+
+def test_at_least_40_requests_covering_every_category():
+    assert len(REQUESTS) >= 40
+    counts = Counter(r.category for r in REQUESTS)
+    assert set(counts) == set(EVAL.CATEGORIES)
+    assert min(counts.values()) >= 5, counts
+
+
+def test_selectors_are_unique_per_receiver_and_new_to_it():
+    keys = [r.key for r in REQUESTS]
+    assert len(keys) == len(set(keys)), [k for k, n in Counter(keys).items() if n > 1]
+    for r in REQUESTS:
+        parent_methods = r.parent.methods if r.parent else {}
+        assert r.selector not in r.methods and r.selector not in parent_methods, r.key
+        assert r.selector.isidentifier() and not r.selector.startswith("_"), r.key
+
+
+def test_delegation_requests_give_the_receiver_or_its_parent_methods_to_call():
+    for r in REQUESTS:
+        if r.category == "delegation":
+            called = set(r.methods) | set(r.parent.methods if r.parent else {})
+            assert called and any(f"self.{m}(" in r.reference for m in called), r.key
+
+
+@pytest.mark.parametrize("request_", REQUESTS, ids=[r.key for r in REQUESTS])
+def test_reference_method_returns_the_expected_value(image, request_):
+    r = request_
+    with image.thought("kernel off: a missing method must never reach a model"):
+        image.config.kernel_enabled = False
+    receiver = EVAL.build(image, r)
+    assert lookup(receiver, r.selector) is None          # the kernel would be asked for it
+    with image.thought(f"reference {r.key}"):
+        mirror(receiver).define(r.selector, r.reference)  # restricted: the model's conditions
+    value = getattr(receiver, r.selector)(*r.args, **r.kwargs)
+    assert EVAL.same_value(value, r.expected), (r.key, value, r.expected)
+
+
+def test_same_value_is_exact_except_for_floats():
+    same = EVAL.same_value
+    assert same(12, 12) and same(12.0, 12) and same(0.1 + 0.2, 0.3)
+    assert not same(True, 1) and not same(1, True) and not same("12", 12)
+    assert not same([1, 2], [2, 1]) and same([1.0, 2], [1, 2])
+    assert not same(None, 0) and same({"a": 1}, {"a": 1})
