@@ -1,6 +1,9 @@
-"""bench kernel: the embedded model's speed and one cognitive cycle, step by step.
+"""bench kernel: the embedded model's speed and one cognitive cycle, step by step; or, with
+``--eval``, how often the kernel writes a correct method for the evaluation set.
 
     python3 master_forge.py bench kernel [--quick] [--cycles N]
+    python3 master_forge.py bench kernel --eval [--only CATEGORY] [--limit N] [--verbose]
+                                                [--json PATH] [--backend embedded|ollama]
 
 1. embedded SmolLM2-135M greedy generation: tokens/s (a token = one generated id), against the
    baseline measured in the same run: one forward pass over the same prompt (prefill), so the
@@ -8,6 +11,9 @@
 2. one cognitive cycle (``Rectangle.area`` on a fresh image) split into prompt, generation,
    checks (extraction + policy), sandbox trial and commit, each as a share of the whole cycle,
    and the trial against a baseline of spawning a bare ``python -I -S -c pass`` in the same run.
+
+``--eval`` (:mod:`kernel_eval_run`) sends every request of ``bench/kernel_eval.py`` to a fresh
+image and compares the value with the expected one.
 """
 
 from __future__ import annotations
@@ -73,11 +79,40 @@ def _one_cycle() -> dict:
         im.close()
 
 
+def _sibling(name: str):
+    """The module bench/NAME.py (the bench directory is not a package)."""
+    import importlib.util
+    from pathlib import Path
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module      # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench kernel")
     parser.add_argument("--quick", action="store_true", help="fewer tokens and cycles")
     parser.add_argument("--cycles", type=int, default=None, help="cognitive cycles to time")
+    ev = parser.add_argument_group("evaluation set (--eval)")
+    ev.add_argument("--eval", action="store_true",
+                    help="send the evaluation set (bench/kernel_eval.py) to the kernel and report "
+                         "its success rate, times and kinds of miss")
+    ev.add_argument("--only", metavar="CATEGORY", help="only the requests of this category")
+    ev.add_argument("--limit", type=int, metavar="N", help="only the first N requests")
+    ev.add_argument("--verbose", action="store_true",
+                    help="each request's outcome and the method source the model wrote")
+    ev.add_argument("--json", metavar="PATH", help="write the per-request results to PATH")
+    ev.add_argument("--backend", choices=("embedded", "ollama"), default="embedded",
+                    help="language model for --eval (ollama: OLLAMA_HOST or the default host; "
+                         "refused at once when no server answers)")
     args = parser.parse_args(argv)
+    if args.eval:
+        return _sibling("kernel_eval_run").main(args, _sibling("kernel_eval"))
+    if args.only or args.limit or args.verbose or args.json or args.backend != "embedded":
+        parser.error("--only, --limit, --verbose, --json and --backend go with --eval")
     import torch
     torch.set_num_threads(1)
     n_tokens = 24 if args.quick else 64

@@ -1,0 +1,244 @@
+"""``bench kernel --eval``: the evaluation set (bench/kernel_eval.py) sent to the generative kernel.
+
+Each request gets a fresh image in its own temporary ``TELOS_HOME`` (opening one costs a few
+milliseconds; nothing one request teaches the image — an installed method, a "similar method"
+for the prompt — reaches another). The receiver (and its parent) are registered, the selector
+is called with the request's arguments, and the value is compared with the expected one
+(:func:`kernel_eval.same_value`). Time per request is the call alone: setup is not counted, and
+the model is loaded (and the memory's embedder warmed) before the first request.
+
+Outcomes: ``ok``; misses ``wrong value``, ``None``, ``refused at STEP`` (the
+:class:`~telos.errors.GenerationError`'s ``step``: generation, extract, policy, trial,
+install) and ``exception at call`` (anything else the call raised). Progress goes to stderr,
+one line per request; the report to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+
+MISS_KINDS = ("wrong value", "None", "refused at generation", "refused at extract",
+              "refused at policy", "refused at trial", "refused at install", "exception at call")
+BASELINE_ROW = "all levers off (today's kernel)"
+
+
+class EvalRefused(Exception):
+    """The evaluation cannot run as asked (a backend that does not answer, an empty subset)."""
+
+
+def select(requests, only: str | None, limit: int | None, categories) -> list:
+    if only is not None and only not in categories:
+        raise EvalRefused(f"--only {only!r}: no such category (known: {', '.join(categories)})")
+    chosen = [r for r in requests if only is None or r.category == only]
+    if limit is not None:
+        if limit < 1:
+            raise EvalRefused(f"--limit {limit}: must be at least 1")
+        chosen = chosen[:limit]
+    return chosen
+
+
+# -- backends ----------------------------------------------------------------------------------
+
+def prepare_backend(name: str) -> str:
+    """Make ``name`` the process's backend and check it answers; return a label for the report."""
+    os.environ["TELOS_LLM_BACKEND"] = name
+    if name == "ollama":
+        return _prepare_ollama()
+    from telos.llm.embedded import MODEL_NAME, ensure_cache, load
+    t0 = time.perf_counter()
+    ensure_cache()
+    load()
+    print(f"embedded model ready in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return f"embedded {MODEL_NAME}"
+
+
+def _prepare_ollama() -> str:
+    from telos.errors import LLMError
+    from telos.llm.ollama_backend import OllamaBackend
+    from telos.llm.personas import CODE_PERSONA, PERSONA_TABLE
+    probe = OllamaBackend(None, timeout=5.0, connect_timeout=2.0)
+    if not probe.reachable():
+        where = "OLLAMA_HOST" if os.environ.get("OLLAMA_HOST") else "the default host"
+        raise EvalRefused(f"no Ollama answers at {probe.host} ({where}) — start `ollama serve` "
+                          "or set OLLAMA_HOST to a running server")
+    model = next(p.model for p in PERSONA_TABLE if p.name == CODE_PERSONA)
+    try:
+        pulled = probe.models()
+    except LLMError as exc:
+        raise EvalRefused(f"Ollama at {probe.host}: {exc}") from exc
+    if model not in pulled and f"{model}:latest" not in pulled:
+        raise EvalRefused(f"{CODE_PERSONA}'s model {model} is not pulled at {probe.host} — run "
+                          f"`ollama pull {model}`")
+    return f"ollama {model} at {probe.host}"
+
+
+def _warm_memory() -> None:
+    """The prompt asks the memory for relevant texts; load its embedder before timing."""
+    from telos import open_image
+    from telos.kernel import prompt
+    with _fresh_home():
+        im = open_image()
+        try:
+            prompt.relevant_memories(im, "warm up")
+        finally:
+            im.close()
+
+
+class _fresh_home:
+    def __enter__(self):
+        self.path = tempfile.mkdtemp(prefix="kernel-eval-")
+        self.old = os.environ.get("TELOS_HOME")
+        os.environ["TELOS_HOME"] = self.path
+        return self.path
+
+    def __exit__(self, *exc):
+        if self.old is None:
+            os.environ.pop("TELOS_HOME", None)
+        else:
+            os.environ["TELOS_HOME"] = self.old
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+# -- one request -------------------------------------------------------------------------------
+
+def run_one(ev, req) -> dict:
+    from telos import open_image
+    from telos.errors import GenerationError
+    result = {"key": req.key, "category": req.category, "call": req.call_text(),
+              "expected": req.expected}
+    with _fresh_home():
+        im = open_image()
+        try:
+            with im.thought("eval: kernel on"):
+                im.config.kernel_enabled = True
+            receiver = ev.build(im, req)
+            t0 = time.perf_counter()
+            try:
+                value = getattr(receiver, req.selector)(*req.args, **req.kwargs)
+            except GenerationError as exc:
+                outcome, detail, value = f"refused at {exc.step}", exc.reason, None
+            except Exception as exc:  # noqa: BLE001 - the method under test: classified, reported
+                outcome, detail, value = "exception at call", f"{type(exc).__name__}: {exc}", None
+            else:
+                detail = ""
+                outcome = ("ok" if ev.same_value(value, req.expected)
+                           else "None" if value is None else "wrong value")
+            result["seconds"] = time.perf_counter() - t0
+            kernel = im.kernel
+            result.update(outcome=outcome, detail=detail, value=_jsonable(ev.plain(value)),
+                          attempts=len(kernel.last_attempts),
+                          attempt_errors=[a.get("error", "") for a in kernel.last_attempts],
+                          timings={k: round(v, 4) for k, v in kernel.last_timings.items()},
+                          source=_written_source(receiver, req.selector, kernel.last_attempts))
+        finally:
+            im.close()
+    return result
+
+
+def _written_source(receiver, selector: str, attempts: list[dict]) -> str:
+    """The installed method's source; else the last reply's ``def`` (or the reply itself)."""
+    from telos.errors import GenerationError
+    from telos.kernel import extract
+    from telos.uvm import METHOD, lookup
+    found = lookup(receiver, selector)
+    if found is not None and found[0] == METHOD:
+        return found[2].source
+    if not attempts:
+        return ""
+    reply = attempts[-1].get("reply", "")
+    try:
+        return extract.extract_function(reply, selector)
+    except GenerationError:
+        return reply
+
+
+def _jsonable(value):
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+# -- the report --------------------------------------------------------------------------------
+
+def p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
+
+
+def summarize(results: list[dict]) -> dict:
+    times = [r["seconds"] for r in results]
+    ok = sum(r["outcome"] == "ok" for r in results)
+    return {"requests": len(results), "ok": ok, "success_rate": ok / len(results),
+            "median_s": statistics.median(times), "p90_s": p90(times),
+            "misses": dict(Counter(r["outcome"] for r in results if r["outcome"] != "ok"))}
+
+
+def report(results: list[dict], label: str, categories, *, verbose: bool, out=sys.stdout) -> None:
+    s = summarize(results)
+    w = lambda line="": print(line, file=out)  # noqa: E731
+    w(f"kernel --eval: {s['requests']} requests, {label}, one fresh image per request")
+    w(f"success {s['ok']}/{s['requests']} = {100 * s['success_rate']:.1f} %   "
+      f"time per request: median {s['median_s']:.2f} s, p90 {s['p90_s']:.2f} s")
+    w()
+    w(f"{'category':<13} {'n':>3} {'ok':>3} {'rate':>7} {'median s':>9}")
+    for cat in categories:
+        rows = [r for r in results if r["category"] == cat]
+        if rows:
+            ok = sum(r["outcome"] == "ok" for r in rows)
+            med = statistics.median(r["seconds"] for r in rows)
+            w(f"{cat:<13} {len(rows):>3} {ok:>3} {100 * ok / len(rows):6.1f} % {med:9.2f}")
+    w()
+    w(f"{'miss kind':<23} {'n':>3} {'of requests':>12}")
+    for kind in MISS_KINDS + tuple(k for k in s["misses"] if k not in MISS_KINDS):
+        n = s["misses"].get(kind, 0)
+        w(f"{kind:<23} {n:>3} {100 * n / s['requests']:10.1f} %")
+    w()
+    w(f"{'levers':<34} {'success':>8} {'median s':>9} {'p90 s':>7}")
+    w(f"{BASELINE_ROW:<34} {100 * s['success_rate']:7.1f}% {s['median_s']:9.2f} "
+      f"{s['p90_s']:7.2f}")
+    if verbose:
+        for r in results:
+            w()
+            w(f"{r['call']} -> {r['outcome']} in {r['seconds']:.2f} s, {r['attempts']} "
+              f"attempt(s); expected {r['expected']!r}, got {r['value']!r}")
+            for n, err in enumerate(r["attempt_errors"], 1):
+                if err:
+                    w(f"    attempt {n} rejected at {err}")
+            if r["detail"]:
+                w(f"    {r['detail']}")
+            for line in (r["source"] or "(no source)").rstrip().splitlines():
+                w(f"    | {line}")
+
+
+def main(args, ev) -> int:
+    try:
+        requests = select(ev.REQUESTS, args.only, args.limit, ev.CATEGORIES)
+        label = prepare_backend(args.backend)
+    except EvalRefused as exc:
+        print(f"bench kernel --eval: {exc}", file=sys.stderr)
+        return 2
+    _warm_memory()
+    results = []
+    t_all = time.perf_counter()
+    for i, req in enumerate(requests, 1):
+        r = run_one(ev, req)
+        results.append(r)
+        print(f"[{i:>2}/{len(requests)}] {r['call']:<48} {r['outcome']:<22} {r['seconds']:6.2f} s",
+              file=sys.stderr, flush=True)
+    print(f"{len(requests)} requests in {time.perf_counter() - t_all:.0f} s", file=sys.stderr)
+    report(results, label, ev.CATEGORIES, verbose=args.verbose)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"backend": label, "levers": BASELINE_ROW, "summary": summarize(results),
+                       "results": results}, f, indent=1)
+    return 0
