@@ -183,7 +183,8 @@ def summarize(results: list[dict]) -> dict:
             "misses": dict(Counter(r["outcome"] for r in results if r["outcome"] != "ok"))}
 
 
-def report(results: list[dict], label: str, categories, *, verbose: bool, out=sys.stdout) -> None:
+def report(results: list[dict], label: str, categories, *, verbose: bool, out=None) -> None:
+    out = out or sys.stdout
     s = summarize(results)
     w = lambda line="": print(line, file=out)  # noqa: E731
     w(f"kernel --eval: {s['requests']} requests, {label}, one fresh image per request")

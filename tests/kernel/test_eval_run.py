@@ -1,0 +1,98 @@
+"""``bench kernel --eval`` classifies outcomes as it says, against the Ollama stand-in (scripted
+replies: no language model), and refuses clearly when no Ollama answers."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+from tests.conftest import free_port
+from tests.kernel.conftest import fenced
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+def _load(name: str):
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+EVAL = _load("kernel_eval")
+RUN = _load("kernel_eval_run")
+
+REPLIES = {   # selector -> what the stand-in answers for it
+    "area": fenced("def area(self):\n    return self.width * self.height"),
+    "perimeter": fenced("def perimeter(self):\n    return self.width + self.height"),
+    "full_name": "I am sorry, I cannot write that.",
+    "initials": fenced("def initials(self):\n    pass"),
+}
+
+
+def _reply(body: dict) -> str:
+    prompt = body["messages"][-1]["content"]
+    for selector, reply in REPLIES.items():
+        if f"Write the method {selector}," in prompt:
+            return reply
+    raise AssertionError(f"unexpected prompt {prompt!r}")
+
+
+def _args(**kw) -> argparse.Namespace:
+    base = dict(only=None, limit=None, verbose=True, json=None, backend="ollama")
+    base.update(kw)
+    return argparse.Namespace(**base)
+
+
+def _subset_eval():
+    wanted = {"Rectangle.area", "Rectangle.perimeter", "Person.full_name", "Person.initials"}
+    reqs = [r for r in EVAL.REQUESTS if r.key in wanted]
+    assert len(reqs) == len(wanted)
+    return SimpleNamespace(REQUESTS=reqs, CATEGORIES=EVAL.CATEGORIES, build=EVAL.build,
+                           same_value=EVAL.same_value, plain=EVAL.plain)
+
+
+def test_outcomes_are_classified_and_reported(standin, monkeypatch, tmp_path, capsys):
+    standin.default_reply = _reply
+    monkeypatch.setenv("OLLAMA_HOST", standin.url)
+    monkeypatch.setenv("TELOS_LLM_BACKEND", "ollama")     # restored after the test
+    out_json = tmp_path / "eval.json"
+    assert RUN.main(_args(json=str(out_json)), _subset_eval()) == 0
+    captured = capsys.readouterr()
+    outcomes = {r["key"]: r for r in json.loads(out_json.read_text())["results"]}
+    assert outcomes["Rectangle.area"]["outcome"] == "ok"
+    assert outcomes["Rectangle.perimeter"]["outcome"] == "wrong value"
+    assert outcomes["Rectangle.perimeter"]["value"] == 7
+    assert outcomes["Person.full_name"]["outcome"] == "refused at extract"
+    assert outcomes["Person.full_name"]["attempts"] == 3          # today's kernel retries
+    assert outcomes["Person.initials"]["outcome"] == "None"
+    # the report on stdout, one progress line per request on stderr
+    assert "success 1/4 = 25.0 %" in captured.out
+    assert "all levers off (today's kernel)" in captured.out
+    assert "    | def perimeter(self):" in captured.out               # --verbose: the source
+    assert sum(line.startswith("[") for line in captured.err.splitlines()) == 4
+    assert "success" not in captured.err
+
+
+def test_only_and_limit_choose_the_subset(standin, monkeypatch, capsys):
+    standin.default_reply = _reply
+    monkeypatch.setenv("OLLAMA_HOST", standin.url)
+    monkeypatch.setenv("TELOS_LLM_BACKEND", "ollama")     # restored after the test
+    assert RUN.main(_args(only="strings", limit=1, verbose=False), _subset_eval()) == 0
+    out = capsys.readouterr().out
+    assert "1 requests" in out and "strings" in out and "arithmetic" not in out
+
+
+def test_ollama_backend_without_a_server_is_refused_clearly(monkeypatch, capsys):
+    monkeypatch.setenv("OLLAMA_HOST", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("TELOS_LLM_BACKEND", "ollama")
+    assert RUN.main(_args(), _subset_eval()) == 2
+    err = capsys.readouterr().err
+    assert "no Ollama answers at http://127.0.0.1:" in err and "ollama serve" in err
