@@ -37,6 +37,7 @@ from typing import Iterator, Mapping, Sequence
 from telos import compute, config
 from telos.errors import GenerationCancelled, LLMError, LLMUnavailable, ModelNotFound
 from telos.llm.stream import Channel, TokenStream, new_stream
+from telos.quiet import quiet_transformers
 from telos.scope import Progress
 
 log = logging.getLogger(__name__)
@@ -183,8 +184,7 @@ class _quiet:
     def __enter__(self) -> "_quiet":
         _QUIET_LOCK.acquire()
         from transformers.utils import logging as tlog
-        tlog.disable_default_handler()      # transformers' own stderr handler → our log
-        tlog.enable_propagation()
+        quiet_transformers()                # its stderr handler → our log, no bars drawn
         stage = "converting" if self.gguf else "loading"
 
         def hook(factory, args, kwargs):
@@ -213,9 +213,6 @@ class _quiet:
                     gg.tqdm = saved
         finally:
             _QUIET_LOCK.release()
-
-
-os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 _LOADED: dict[str | None, tuple] = {}

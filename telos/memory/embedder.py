@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from telos import compute
+from telos.quiet import quiet_transformers
 from telos.errors import EmbeddingError
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class Embedder:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                 try:
+                    quiet_transformers()
                     from sentence_transformers import SentenceTransformer
                     self._model = SentenceTransformer(str(model_dir()), device=self.device)
                 except (OSError, ValueError, RuntimeError, ImportError) as exc:

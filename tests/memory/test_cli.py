@@ -23,6 +23,7 @@ def test_remember_search_reindex(telos_home, tmp_path):
     r = cli("remember", "--file", str(f), home=telos_home)
     assert r.returncode == 0, r.stderr
     assert "remembered 3" in r.stdout
+    assert "Loading weights" not in r.stderr and "it/s]" not in r.stderr, r.stderr  # bars → log
     r = cli("search", "bread recipe", "-k", "2", "--json", home=telos_home)
     assert r.returncode == 0, r.stderr
     hits = json.loads(r.stdout)
