@@ -123,14 +123,11 @@ class _Report:
     """Where conversion/loading progress goes: a stage, a sentence and a fraction (thread-safe
     enough: single writer, readers take one snapshot)."""
 
-    def __init__(self, on_change=None) -> None:
+    def __init__(self) -> None:
         self.current = Progress("cold", "the embedded model is not loaded yet")
-        self._on_change = on_change
 
     def set(self, stage: str, detail: str, fraction: float | None = None) -> None:
         self.current = Progress(stage, detail, fraction=fraction)
-        if self._on_change is not None:
-            self._on_change(self.current)
 
 
 class _Bar:
@@ -268,7 +265,6 @@ class Engine:
         self._running: _Job | None = None
         self._loop = self._serve          # one bound method: the compute thread's loop
         self._weights = None
-        self.generated = 0      # requests answered (for status and tests)
 
     # -- public ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -364,7 +360,6 @@ class Engine:
                 ch.put(piece)
             if ch.cancelled():
                 log.info("embedded model: request cancelled after %d piece(s)", ch.tokens)
-            self.generated += 1
             ch.finish()
         except LLMError as exc:
             ch.finish(exc)

@@ -26,7 +26,7 @@ import weakref
 from typing import Callable, Iterable, Iterator
 
 from telos import scope as scopes
-from telos.errors import GenerationCancelled, LLMError
+from telos.errors import GenerationCancelled
 from telos.scope import Progress
 
 log = logging.getLogger(__name__)
@@ -142,8 +142,7 @@ def new_stream(name: str) -> tuple[Channel, TokenStream]:
 
 
 def stream_from_thread(name: str, produce: Callable[[], Iterable[str]],
-                       first: Progress, translate: Callable[[BaseException], BaseException]
-                       | None = None) -> TokenStream:
+                       first: Progress) -> TokenStream:
     """Run the blocking iterator ``produce()`` in its own daemon thread, feeding a stream.
 
     For clients that block on a socket (Ollama): the thread checks for cancellation between
@@ -163,10 +162,8 @@ def stream_from_thread(name: str, produce: Callable[[], Iterable[str]],
                 if channel.tokens == 0:
                     channel.set_progress(Progress("generating", f"{name}: generating"))
                 channel.put(piece)
-        except LLMError as exc:
-            error = exc
         except Exception as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
-            error = translate(exc) if translate is not None else exc
+            error = exc
         finally:
             close = getattr(it, "close", None)
             if callable(close):

@@ -154,20 +154,15 @@ def build_registry(service: "Service") -> HandlerRegistry:
         r = ctx.request
         responder = service.responder()
         options = {"num_predict": r.max_tokens} if r.max_tokens else None
-        if options:
-            persona_id, tokens = responder.respond(ctx.session, r.query_text, r.persona,
-                                                   ctx.cancelled, options=options)
-        else:   # responders written before options existed keep working
-            persona_id, tokens = responder.respond(ctx.session, r.query_text, r.persona,
-                                                   ctx.cancelled)
+        persona_id, tokens = responder.respond(ctx.session, r.query_text, r.persona,
+                                               ctx.cancelled, options=options)
         parts: list[str] = []
         try:
             for token in tokens:
                 if not token:
                     continue
                 if ctx.cancelled.is_set() or not ctx.partial(persona_id, token):
-                    log.info("query %s cancelled after %d tokens", ctx.request_id, len(parts))
-                    return None
+                    raise GenerationCancelled("the client left")
                 parts.append(token)
         except GenerationCancelled:
             log.info("query %s cancelled after %d tokens", ctx.request_id, len(parts))

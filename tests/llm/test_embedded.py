@@ -115,11 +115,26 @@ def test_concurrent_requests_queue_first_come_first_served_and_see_their_place()
     assert finished == ["first", "second", "third"]
 
 
-def test_loading_reports_progress_without_drawing_bars(capfd):
+def test_loading_turns_transformers_bars_into_progress_and_draws_none(capfd):
+    """A real load (not the process's cached one): every bar transformers opens reports to the
+    loader's progress, and nothing reaches the terminal."""
+    from telos.llm import embedded
+
+    seen = []
+
+    class Recorder(embedded._Report):
+        def set(self, stage, detail, fraction=None):
+            super().set(stage, detail, fraction)
+            seen.append((stage, detail, fraction))
+
+    capfd.readouterr()
+    tokenizer, model = embedded._load(str(ensure_cache()), Recorder())
+    assert model is not None
+    err = capfd.readouterr().err
+    assert "Loading weights" not in err and "%|" not in err, err
+    weights = [s for s in seen if "loading weights" in s[1]]
+    assert weights and weights[-1][2] == 1.0, seen      # the bar ran to the end, as progress
     b = EmbeddedBackend()
     b.warm()
     _wait(lambda: b.engine.ready, 300)
-    assert b.readiness().stage == "ready"
-    assert b.status()["state"] == "ready"
-    err = capfd.readouterr().err
-    assert "Loading weights" not in err and "%|" not in err
+    assert b.readiness().stage == "ready" and b.status()["state"] == "ready"

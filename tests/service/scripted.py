@@ -15,7 +15,7 @@ class ScriptedResponder:
     name = "scripted"
     remember_turns = False
 
-    def respond(self, session, query, persona, cancelled):
+    def respond(self, session, query, persona, cancelled, options=None):
         parts = query.split()
         if len(parts) in (2, 3) and parts[1].isdigit():
             tag, n = parts[0], int(parts[1])
