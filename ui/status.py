@@ -19,7 +19,7 @@ def _age(seconds: float) -> str:
 
 
 def backend_text(msg: P.SystemStatusUpdate) -> str:
-    backend = msg.backend or "LLM: loads with the first query"
+    backend = msg.backend or "LLM: starting"
     if msg.model_stage not in ("", "ready"):     # warming up: converting / loading / failed
         pct = re.search(r"(\d+) %$", msg.model_state or "")
         name = backend.split("/")[-1]

@@ -46,7 +46,7 @@ def stack(tmp_path_factory, standin):
             "                     '    return self.size * 2\\n', {'author': 'tests', 'model': 'hand-written'})\n")
         assert setup.returncode == 0, setup.stdout + setup.stderr
         st.start_service()
-        # warm up: the service loads its responder (the Ollama client) on the first query
+        # a first answer: the responder (the Ollama client) is up and the stand-in answers
         from telos.bridge.client import BridgeClient
         with BridgeClient(st.endpoint, timeout=120) as c:
             assert c.ask("warm up").result().full_text == REPLY

@@ -100,7 +100,7 @@ def test_status_texts():
     assert backup_text(st, now=1000.0 + 7200) == "backup 2.0 h ago"
     f = status_fields(st, now=1060.0)
     assert f["memory"] == "memory L1 1,200 · L2 5" and f["backup"] == "backup 60 s ago"
-    assert backend_text(P.SystemStatusUpdate(status_text="x")) == "LLM: loads with the first query"
+    assert backend_text(P.SystemStatusUpdate(status_text="x")) == "LLM: starting"
 
 
 from hypothesis import given, settings, strategies as st
