@@ -1,0 +1,43 @@
+"""telos.atomic: replacing a file is all or nothing."""
+
+import os
+
+import pytest
+
+from telos import atomic
+
+
+def test_write_replaces_and_leaves_no_temporary(tmp_path):
+    tmp_path = tmp_path / "d"
+    tmp_path.mkdir()
+    target = tmp_path / "f.json"
+    target.write_text("old")
+    atomic.write_text(target, "new")
+    assert target.read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.json"]
+    atomic.write_bytes(target, b"\x00bytes")
+    assert target.read_bytes() == b"\x00bytes"
+
+
+def test_failure_inside_the_block_keeps_the_old_file(tmp_path):
+    tmp_path = tmp_path / "d"
+    tmp_path.mkdir()
+    target = tmp_path / "f"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with atomic.replacing(target) as f:
+            f.write(b"half")
+            raise RuntimeError("disk said no")
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+def test_new_file_and_append_mode_refused(tmp_path):
+    atomic.write_text(tmp_path / "new.txt", "x")
+    assert (tmp_path / "new.txt").read_text() == "x"
+    with pytest.raises(ValueError):
+        with atomic.replacing(tmp_path / "new.txt", "ab"):
+            pass
+    atomic.fsync_dir(tmp_path)      # a directory fsync on a real directory works
+    with pytest.raises(OSError):
+        atomic.fsync_dir(tmp_path / "missing")
