@@ -28,11 +28,12 @@ from __future__ import annotations
 import getpass
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from telos.bridge import protocol as P
 from telos.bridge.keys import RO, RW
 
+log = logging.getLogger(__name__)
 audit_log = logging.getLogger("telos.audit")
 
 KEYS_HINT = "python3 master_forge.py keys allow CERT --role rw"
@@ -63,6 +64,28 @@ def _local_user() -> str:
 LOCAL = Peer(author=f"local:{_local_user()}", role=RW)
 
 
+@dataclass(frozen=True)
+class Curve:
+    """CURVE server setup: our key pair, a callable telling whether a client key (Z85) is allowed,
+    and one naming the :class:`Peer` behind a key (its role), asked for every
+    request; None there: the key was dropped from the allow-list since it connected."""
+    public: bytes
+    secret: bytes
+    is_allowed: Callable[[bytes], bool]
+    identify: Callable[[bytes], "Peer | None"] | None = None
+
+    def peer(self, key: bytes) -> "Peer | None":
+        if self.identify is None:
+            return Peer(author=f"key:{key[:8].decode(errors='replace')}", client=key)
+        return self.identify(key)
+
+    def callback(self, domain: str, key: bytes) -> bool:   # pyzmq credentials-provider protocol
+        allowed = bool(self.is_allowed(key))
+        if not allowed:
+            log.warning("CURVE: refused client key %s…", key[:8].decode(errors="replace"))
+        return allowed
+
+
 def forbidden(peer: Peer, command: str) -> tuple[str, str]:
     """(message, hint) of the ERROR ``forbidden`` a read-only peer gets for ``command``."""
     what = "asking a persona records a memory of the turn" if command == "USER_QUERY_REQUEST" \
@@ -78,4 +101,4 @@ def record(peer: Any, what: str, target: str, detail: str = "", *, level: int = 
     audit_log.log(level, "%s %s %s%s", author, what, target, f" ({detail})" if detail else "")
 
 
-__all__ = ["LOCAL", "Peer", "RO", "RW", "forbidden", "record", "audit_log"]
+__all__ = ["Curve", "LOCAL", "Peer", "RO", "RW", "forbidden", "record", "audit_log"]

@@ -34,39 +34,20 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
-from telos import errors
-from telos.bridge import endpoints, keys
+from telos import config, errors
+from telos.bridge import endpoints
 from telos.bridge import protocol as P
+from telos.bridge.call import Call, Lost
+from telos.bridge.keys import ClientCurve
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 60.0
-
-
-@dataclass(frozen=True)
-class ClientCurve:
-    public: bytes
-    secret: bytes
-    server_public: bytes
-    source: str = ""        # the public certificate's file, named when the service refuses it
-
-    @classmethod
-    def from_home(cls, home: Path, name: str = keys.CLIENT) -> "ClientCurve":
-        pair = keys.client_keys(home, name)
-        return cls(pair.public, pair.secret, keys.server_public(home),
-                   str(keys.keys_dir(home) / f"{name}.key"))
-
-    def refused_text(self, endpoint: str) -> str:
-        cert = self.source or "CLIENT.key"
-        return (f"the service at {endpoint} refused this client: its CURVE key "
-                f"({self.public[:8].decode(errors='replace')}…) is not on the allow-list; on the "
-                f"service's machine run `python3 master_forge.py keys allow {cert} --name NAME` "
-                f"(add `--role ro` for a read-only client)")
 
 
 @dataclass(frozen=True)
@@ -76,103 +57,6 @@ class ConnectionEvent:
     endpoint: str
     detail: str = ""
     at: float = 0.0
-
-
-class _Lost:
-    def __init__(self, detail: str, refused: bool = False) -> None:
-        self.detail = detail
-        self.refused = refused
-
-
-class Call:
-    """One request in flight. Iterate for streamed partials; :meth:`result` for the final reply."""
-
-    def __init__(self, client: "BridgeClient", request: P._Message, timeout: float,
-                 sink: Callable[[P._Message], None] | None = None,
-                 on_progress: Callable[[P.RequestProgress], None] | None = None) -> None:
-        self.client = client
-        self.progress: P.RequestProgress | None = None
-        self.on_progress = on_progress
-        self.request = request
-        self.timeout = timeout
-        self.final: P._Message | None = None
-        self._q: queue.Queue = queue.Queue()
-        self._sink = sink
-        self.sent_at = time.monotonic()
-
-    @property
-    def request_id(self) -> str:
-        return self.request.request_id
-
-    def _deliver(self, item: Any) -> None:
-        if self._sink is None:
-            self._q.put(item)
-        elif isinstance(item, _Lost) and item.refused:
-            self._sink(P.error_reply(self.request_id, P.FORBIDDEN, item.detail))
-        elif isinstance(item, _Lost):
-            self._sink(P.error_reply(
-                self.request_id, P.UNAVAILABLE,
-                f"connection to the service lost ({item.detail}); the outcome of this request "
-                "is unknown", "it reconnects by itself; check and send again once connected"))
-        else:
-            self._sink(item)
-
-    def next_message(self, timeout: float | None = None) -> P._Message:
-        """The next reply (partial or final); progress reports are noted (``self.progress``,
-        ``on_progress``) and waited past. Raises RemoteError on ERROR, BridgeUnavailable after
-        ``timeout`` seconds of silence or on a lost connection."""
-        if self.final is not None:
-            raise StopIteration
-        wait = self.timeout if timeout is None else timeout
-        while True:
-            try:
-                item = self._q.get(timeout=wait)
-            except queue.Empty:
-                self.client._forget(self.request_id)
-                raise errors.BridgeUnavailable(
-                    f"no word about {self.request.command} {self.request_id} for {wait:g} s "
-                    f"from {self.client.endpoint}; is the service running? "
-                    f"(python3 master_forge.py status)") from None
-            if isinstance(item, P.RequestProgress):
-                self._noted(item)
-                continue
-            break
-        if isinstance(item, _Lost) and item.refused:
-            raise errors.AccessRefused(item.detail)
-        if isinstance(item, _Lost):
-            raise errors.BridgeUnavailable(
-                f"connection to the service lost while {self.request.command} {self.request_id} "
-                f"was in flight ({item.detail}); its outcome is unknown")
-        if item.command in P.FINAL_REPLIES:
-            self.final = item
-            if isinstance(item, P.Error):
-                raise errors.RemoteError(item.message, code=item.code, request_id=item.request_id,
-                                         hint=item.hint)
-        return item
-
-    def _noted(self, progress: P.RequestProgress) -> None:
-        self.progress = progress
-        if self.on_progress is not None:
-            self.on_progress(progress)
-
-    def __iter__(self) -> Iterator[P.PersonaResponsePartial]:
-        while self.final is None:
-            msg = self.next_message()
-            if self.final is None:
-                yield msg   # a partial
-        return
-
-    def tokens(self) -> Iterator[str]:
-        for part in self:
-            yield part.token
-
-    def result(self, timeout: float | None = None) -> P._Message:
-        """Wait for the final reply (discarding partials not yet read)."""
-        if timeout is not None:
-            self.timeout = timeout
-        for _ in self:
-            pass
-        return self.final  # type: ignore[return-value]
 
 
 class BridgeClient:
@@ -187,7 +71,6 @@ class BridgeClient:
         if curve == "auto":
             curve = None
             if endpoints.curve_required(bound):
-                from telos import config
                 curve = ClientCurve.from_home(self.home or config.telos_home())
         self.curve: ClientCurve | None = curve  # type: ignore[assignment]
         self.timeout = timeout
@@ -540,7 +423,7 @@ class BridgeClient:
             calls = list(self._calls.values())
             self._calls.clear()
         for call in calls:
-            call._deliver(_Lost(detail, refused))
+            call._deliver(Lost(detail, refused))
         return len(calls)
 
     def _on_reply(self, frames: list[bytes]) -> None:

@@ -226,3 +226,25 @@ class AllowList:
 def allowed_keys(home: Path) -> list[bytes]:
     """The public keys in the allow-list, either role (unreadable files are skipped with a warning)."""
     return [e.public for e in entries(home)]
+
+
+@dataclass(frozen=True)
+class ClientCurve:
+    """A client's CURVE setup: its own key pair and the service's public key."""
+    public: bytes
+    secret: bytes
+    server_public: bytes
+    source: str = ""        # the public certificate's file, named when the service refuses it
+
+    @classmethod
+    def from_home(cls, home: Path, name: str = CLIENT) -> "ClientCurve":
+        pair = client_keys(home, name)
+        return cls(pair.public, pair.secret, server_public(home),
+                   str(keys_dir(home) / f"{name}.key"))
+
+    def refused_text(self, endpoint: str) -> str:
+        cert = self.source or "CLIENT.key"
+        return (f"the service at {endpoint} refused this client: its CURVE key "
+                f"({self.public[:8].decode(errors='replace')}…) is not on the allow-list; on the "
+                f"service's machine run `python3 master_forge.py keys allow {cert} --name NAME` "
+                f"(add `--role ro` for a read-only client)")

@@ -1,0 +1,369 @@
+"""The bridge's messages: its constants (version, bounds, error codes, capabilities) and every
+message as a frozen, strict Pydantic v2 model, joined in one union discriminated on ``command``.
+
+The contract as a whole (wire format, which reply answers which request) is written down in
+:mod:`telos.bridge.protocol`, the module to import; frames are read and written by
+:mod:`telos.bridge.codec`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+
+PROTOCOL_VERSION = 2               # 2: REQUEST_PROGRESS
+PROGRESS_INTERVAL_S = 1.0          # how often a silent request in flight is reported
+MAX_FRAME_BYTES = 1 * 2**20        # a valid message is never larger than this
+SOCKET_MAX_MSG_BYTES = 4 * 2**20   # ZMQ_MAXMSGSIZE: beyond this ZeroMQ drops the peer itself
+
+MAX_ID = 64
+MAX_NAME = 200
+MAX_SHORT = 2_000
+MAX_TEXT = 64_000
+MAX_SOURCE = 200_000
+MAX_LONG_TEXT = 500_000
+MAX_ITEMS = 10_000
+
+# --- error codes -------------------------------------------------------------------------
+BAD_FRAME = "bad_frame"                  # wrong number of frames / not UTF-8
+BAD_JSON = "bad_json"                    # the frame is not JSON
+INVALID_MESSAGE = "invalid_message"      # JSON, but not a valid message (types, bounds, keys)
+UNKNOWN_COMMAND = "unknown_command"      # no such ``command``
+UNSUPPORTED_PROTOCOL = "unsupported_protocol"
+TOO_LARGE = "too_large"                  # frame larger than MAX_FRAME_BYTES
+NOT_A_REQUEST = "not_a_request"          # a reply kind sent to the service
+NOT_FOUND = "not_found"                  # no such object / slot / persona
+BAD_REQUEST = "bad_request"              # valid message, but the image refuses it
+CONFLICT = "conflict"                    # a ZODB write conflict that retries did not resolve
+GENERATION_FAILED = "generation_failed"  # the generative kernel could not write the method
+EVALUATION_FAILED = "evaluation_failed"  # the method ran and raised
+UNAVAILABLE = "unavailable"              # the area (memory, kernel, LLM) is not available
+BUSY = "busy"                            # too many requests in flight
+SHUTTING_DOWN = "shutting_down"          # the service is stopping and accepts nothing new
+TIMEOUT = "timeout"
+INTERNAL = "internal"                    # a bug: the service logged the traceback
+FORBIDDEN = "forbidden"                  # a read-only key asked for a write (see READ_COMMANDS)
+
+ERROR_CODES = (BAD_FRAME, BAD_JSON, INVALID_MESSAGE, UNKNOWN_COMMAND, UNSUPPORTED_PROTOCOL,
+               TOO_LARGE, NOT_A_REQUEST, NOT_FOUND, BAD_REQUEST, CONFLICT, GENERATION_FAILED,
+               EVALUATION_FAILED, UNAVAILABLE, BUSY, SHUTTING_DOWN, TIMEOUT, INTERNAL, FORBIDDEN)
+ErrorCode = Literal["bad_frame", "bad_json", "invalid_message", "unknown_command",
+                    "unsupported_protocol", "too_large", "not_a_request", "not_found",
+                    "bad_request", "conflict", "generation_failed", "evaluation_failed",
+                    "unavailable", "busy", "shutting_down", "timeout", "internal", "forbidden"]
+
+# --- capabilities ------------------------------------------------------------------------
+# What a read-only client key may ask (telos.bridge.authz). Every other request changes the
+# image, runs code or stops the service — USER_QUERY_REQUEST too: the answer is remembered as a
+# memory of the turn — and needs a read-write key (else ERROR ``forbidden``).
+READ_COMMANDS = frozenset({"PING", "STATUS_REQUEST", "LIST_PROTOTYPES", "INSPECT_OBJECT",
+                           "SEARCH_MEMORY", "VSA_QUERY"})
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+
+RequestId = Annotated[str, Field(min_length=1, max_length=MAX_ID, pattern=_REQUEST_ID_RE.pattern)]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+Short = Annotated[str, Field(max_length=MAX_SHORT)]
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
+Source = Annotated[str, Field(min_length=1, max_length=MAX_SOURCE)]
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    protocol: Literal[2] = PROTOCOL_VERSION
+
+
+class _Request(_Message):
+    request_id: RequestId = Field(default_factory=new_request_id)
+
+
+class _Targeted(_Request):
+    """A request about one object: by registry ``name`` or by ``object_id`` (exactly one)."""
+
+    name: Name | None = None
+    object_id: Annotated[str, Field(min_length=1, max_length=MAX_ID)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_target(self):
+        if (self.name is None) == (self.object_id is None):
+            raise ValueError("give exactly one of 'name' or 'object_id'")
+        return self
+
+
+# --- requests ----------------------------------------------------------------------------
+
+class UserQueryRequest(_Request):
+    command: Literal["USER_QUERY_REQUEST"] = "USER_QUERY_REQUEST"
+    query_text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+    persona: Name | None = None          # None: the orchestrator chooses
+    max_tokens: Annotated[int, Field(ge=1, le=4096)] | None = None   # None: the backend's default
+    timestamp: float = Field(default_factory=time.time)
+
+
+class StatusRequest(_Request):
+    command: Literal["STATUS_REQUEST"] = "STATUS_REQUEST"
+
+
+class ListPrototypes(_Request):
+    command: Literal["LIST_PROTOTYPES"] = "LIST_PROTOTYPES"
+
+
+class InspectObject(_Targeted):
+    command: Literal["INSPECT_OBJECT"] = "INSPECT_OBJECT"
+
+
+class SetSlot(_Targeted):
+    command: Literal["SET_SLOT"] = "SET_SLOT"
+    slot: Name
+    value: JsonValue                     # a JSON literal: null, bool, number, string, list, object
+    note: Short = ""
+
+
+class DefineMethod(_Targeted):
+    command: Literal["DEFINE_METHOD"] = "DEFINE_METHOD"
+    source: Source                       # ``def selector(self, ...): ...``
+    selector: Name | None = None         # default: the name of the def in ``source``
+    note: Short = ""
+
+
+class SendMessage(_Targeted):
+    command: Literal["SEND_MESSAGE"] = "SEND_MESSAGE"
+    selector: Name
+    args: Annotated[list[JsonValue], Field(max_length=64)] = []
+    kwargs: Annotated[dict[str, JsonValue], Field(max_length=64)] = {}
+
+
+class SearchMemory(_Request):
+    command: Literal["SEARCH_MEMORY"] = "SEARCH_MEMORY"
+    query: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+    k: Annotated[int, Field(ge=1, le=100)] = 5
+
+
+class VsaQuery(_Request):
+    """A compositional hypervector query, e.g. "currency of the country whose capital is Paris"."""
+    command: Literal["VSA_QUERY"] = "VSA_QUERY"
+    query: Annotated[str, Field(min_length=1, max_length=MAX_SHORT)]
+
+
+class Remember(_Request):
+    command: Literal["REMEMBER"] = "REMEMBER"
+    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+    source: Name = "bridge"
+
+
+class Ping(_Request):
+    command: Literal["PING"] = "PING"
+
+
+class ShutdownRequest(_Request):
+    command: Literal["SHUTDOWN_REQUEST"] = "SHUTDOWN_REQUEST"
+    reason: Short = ""
+
+
+# --- replies -----------------------------------------------------------------------------
+
+class PersonaResponsePartial(_Message):
+    command: Literal["PERSONA_RESPONSE_PARTIAL"] = "PERSONA_RESPONSE_PARTIAL"
+    request_id: RequestId
+    persona_id: Name
+    token: Annotated[str, Field(max_length=MAX_SHORT * 4)]
+    seq: Annotated[int, Field(ge=0)] = 0
+
+
+class PersonaResponseComplete(_Message):
+    command: Literal["PERSONA_RESPONSE_COMPLETE"] = "PERSONA_RESPONSE_COMPLETE"
+    request_id: RequestId
+    persona_id: Name
+    full_text: Annotated[str, Field(max_length=MAX_LONG_TEXT)]
+    thought_id: Short | None = None      # the committed thought that recorded the exchange
+
+
+class RequestProgress(_Message):
+    """Not final: the request is alive and this is what it waits for."""
+    command: Literal["REQUEST_PROGRESS"] = "REQUEST_PROGRESS"
+    request_id: RequestId
+    stage: Name                          # queued | converting | loading | generating | working
+    detail: Short = ""                   # one sentence for a person
+    position: Annotated[int, Field(ge=1)] | None = None     # place in a queue (1 = next)
+    fraction: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    elapsed: Annotated[float, Field(ge=0.0)] = 0.0          # seconds since the service got it
+
+
+class ModelInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    name: Name
+    persona: Name | None = None
+    backend: Name | None = None
+    loaded: bool = False
+    vram_mb: float = 0.0
+
+
+class IndexState(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    state: Literal["absent", "idle", "rebuilding", "failed", "unknown"] = "unknown"
+    detail: Short = ""
+    last_rebuild: float | None = None
+
+
+class SystemStatusUpdate(_Message):
+    command: Literal["SYSTEM_STATUS_UPDATE"] = "SYSTEM_STATUS_UPDATE"
+    request_id: RequestId | None = None  # None: pushed by the service
+    status_text: Short
+    vram_usage: float = 0.0              # MiB held by loaded models (estimate)
+    connection: Short = ""               # how the service reaches the image ("zeo:/…/zeo.sock")
+    backend: Short = ""                  # LLM backend in use ("ollama", "embedded", "scripted", "")
+    model_stage: Short = ""              # starting | converting | loading | ready | failed
+    model_state: Short = ""              # "converting the embedded model: 40 %" (for a person)
+    models: Annotated[list[ModelInfo], Field(max_length=256)] = []
+    memory: Annotated[dict[Name, int], Field(max_length=64)] = {}   # tier -> record count
+    index: IndexState = IndexState()
+    last_backup: float | None = None     # unix time of the newest good backup
+    uptime: float = 0.0
+    in_flight: int = 0
+    pid: int | None = None
+
+
+class PrototypeSummary(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    name: Name
+    object_id: Annotated[str, Field(max_length=MAX_ID)]
+    parents: Annotated[list[Name], Field(max_length=256)] = []
+    n_slots: int = 0
+    n_methods: int = 0
+
+
+class PrototypeList(_Message):
+    command: Literal["PROTOTYPE_LIST"] = "PROTOTYPE_LIST"
+    request_id: RequestId
+    prototypes: Annotated[list[PrototypeSummary], Field(max_length=MAX_ITEMS)]
+
+
+class SlotView(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    name: Name
+    kind: Literal["data", "parent", "method"] = "data"
+    value_type: Name = "NoneType"
+    value_repr: Short = ""
+    value: JsonValue = None              # the value itself when it is JSON-representable
+    object_id: Annotated[str, Field(max_length=MAX_ID)] | None = None   # when it is an object
+
+
+class ParentView(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    slot: Name
+    object_id: Annotated[str, Field(max_length=MAX_ID)]
+    name: Name | None = None
+
+
+class MethodView(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    selector: Name
+    source: Annotated[str, Field(max_length=MAX_SOURCE)]
+    provenance: Annotated[dict[Name, JsonValue], Field(max_length=64)] = {}  # author/model/prompt/time
+
+
+class ObjectView(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    object_id: Annotated[str, Field(max_length=MAX_ID)]
+    name: Name | None = None
+    type: Name = "UvmObject"
+    slots: Annotated[list[SlotView], Field(max_length=MAX_ITEMS)] = []
+    parents: Annotated[list[ParentView], Field(max_length=256)] = []
+    methods: Annotated[list[MethodView], Field(max_length=MAX_ITEMS)] = []
+
+
+class ObjectDescription(_Message):
+    command: Literal["OBJECT_DESCRIPTION"] = "OBJECT_DESCRIPTION"
+    request_id: RequestId
+    object: ObjectView
+
+
+class SendResult(_Message):
+    command: Literal["SEND_RESULT"] = "SEND_RESULT"
+    request_id: RequestId
+    value: JsonValue = None              # the result when JSON-representable
+    value_repr: Short = ""
+    value_type: Name = "NoneType"
+    object_id: Annotated[str, Field(max_length=MAX_ID)] | None = None
+    generated: bool = False              # the generative kernel wrote the method for this send
+    thought_id: Short | None = None
+
+
+class VsaStep(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    op: Name                             # "probe", "unbind", "cleanup"
+    detail: Short
+    score: float | None = None
+
+
+class VsaAnswer(_Message):
+    command: Literal["VSA_ANSWER"] = "VSA_ANSWER"
+    request_id: RequestId
+    value: Short                         # the clean symbol the query resolved to
+    kind: Name                           # "symbol" | "record" | "concept"
+    score: float                         # FHRR similarity of the final cleanup
+    steps: Annotated[list[VsaStep], Field(max_length=64)] = []
+
+
+class MemoryHit(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    record_id: Annotated[str, Field(max_length=MAX_ID * 2)]
+    text: Text
+    score: float                         # the index distance: lower is closer
+    tier: Short = ""
+    source: Short = ""
+    created: float | None = None
+
+
+class SearchResults(_Message):
+    command: Literal["SEARCH_RESULTS"] = "SEARCH_RESULTS"
+    request_id: RequestId
+    hits: Annotated[list[MemoryHit], Field(max_length=100)]
+
+
+class Ack(_Message):
+    command: Literal["ACK"] = "ACK"
+    request_id: RequestId
+    of: Name                             # the command acknowledged
+    detail: Short = ""
+    thought_id: Short | None = None
+    record_id: Annotated[str, Field(max_length=MAX_ID * 2)] | None = None
+    object: ObjectView | None = None
+
+
+class Pong(_Message):
+    command: Literal["PONG"] = "PONG"
+    request_id: RequestId
+    server_time: float = Field(default_factory=time.time)
+
+
+class Error(_Message):
+    command: Literal["ERROR"] = "ERROR"
+    request_id: RequestId | None = None  # None only when the frame was unreadable
+    code: ErrorCode
+    message: Short
+    hint: Short = ""
+
+
+Request = Union[UserQueryRequest, StatusRequest, ListPrototypes, InspectObject, SetSlot,
+                DefineMethod, SendMessage, SearchMemory, VsaQuery, Remember, Ping, ShutdownRequest]
+Reply = Union[PersonaResponsePartial, RequestProgress, PersonaResponseComplete, SystemStatusUpdate, PrototypeList,
+              ObjectDescription, SendResult, SearchResults, VsaAnswer, Ack, Pong, Error]
+Message = Annotated[Union[Request, Reply], Field(discriminator="command")]
+
+REQUEST_TYPES: tuple[type[_Request], ...] = Request.__args__  # type: ignore[attr-defined]
+REPLY_TYPES: tuple[type[_Message], ...] = Reply.__args__      # type: ignore[attr-defined]
+COMMANDS: dict[str, type[_Message]] = {
+    t.model_fields["command"].default: t for t in REQUEST_TYPES + REPLY_TYPES}
+REQUEST_COMMANDS = frozenset(t.model_fields["command"].default for t in REQUEST_TYPES)
+FINAL_REPLIES = frozenset(c for c in COMMANDS if c not in REQUEST_COMMANDS
+                          and c not in ("PERSONA_RESPONSE_PARTIAL", "REQUEST_PROGRESS"))
