@@ -37,7 +37,9 @@ def test_scheduled_work_reports_progress_in_the_status_text(telos_home):
 def test_every_scheduled_job_exists_on_its_area(image):
     """The schedule names methods by string: each must exist on the real area facade (a
     renamed method would otherwise silently never run — as run_due once did)."""
-    for area, names, interval in MAINTENANCE:
+    for area, names, _interval in MAINTENANCE:
         facade = getattr(image, area)
         assert any(callable(getattr(facade, n, None)) for n in names), (area, names)
-        assert interval > 0
+    # (an assertion that each interval is positive — a constant checked against itself — was
+    # dropped here; the MAINTENANCE table is being replaced by an Area registry in
+    # telos/service/process.py, whose own tests should cover when each job runs.)
