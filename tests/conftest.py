@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from telos.sockets import wait_for_unix_socket
+from tests.ollama_standin import OllamaStandIn
 
 REPO = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -33,6 +34,22 @@ def image(telos_home):
     im = open_image()
     yield im
     im.close()
+
+
+@pytest.fixture
+def standin_options() -> dict:
+    """Keyword arguments of the :func:`standin` server. None by default: it answers only what a
+    test scripts, and an unscripted request fails the test. A directory's conftest overrides
+    this fixture to give its tests a default reply (tests/llm: ``"ok"``)."""
+    return {}
+
+
+@pytest.fixture
+def standin(standin_options):
+    """The Ollama stand-in (tests/ollama_standin.py), fresh for each test: the real ``ollama``
+    client talks to it; it records every request, keep_alive and model load."""
+    with OllamaStandIn(**standin_options) as srv:
+        yield srv
 
 
 @pytest.fixture

@@ -1,16 +1,9 @@
-"""Kernel fixtures: an image whose kernel talks to the Ollama stand-in through the real client."""
+"""Kernel fixtures: an image whose kernel talks to the Ollama stand-in (``standin``, from
+tests/conftest.py: no default reply, every answer is scripted) through the real client."""
 
 from __future__ import annotations
 
 import pytest
-
-from tests.ollama_standin import OllamaStandIn
-
-
-@pytest.fixture
-def standin():
-    with OllamaStandIn() as srv:
-        yield srv
 
 
 @pytest.fixture

@@ -1,11 +1,10 @@
+"""LLM fixtures: the shared Ollama stand-in (tests/conftest.py) answers "ok" when nothing is scripted."""
+
 from __future__ import annotations
 
 import pytest
 
-from tests.ollama_standin import OllamaStandIn
-
 
 @pytest.fixture
-def standin():
-    with OllamaStandIn(default_reply="ok") as srv:
-        yield srv
+def standin_options() -> dict:
+    return {"default_reply": "ok"}

@@ -1,4 +1,4 @@
-"""UI test fixtures: one real stack per session (ZEO + service + Ollama stand-in), one Kivy window
+"""UI test fixtures: one real stack per session (ZEO + service + its Ollama stand-in), one Kivy window
 per process (SDL offscreen driver, no display needed), a fresh app per test.
 
 Set ``TELOS_UI_SHOTS=DIR`` to also keep the screenshots the tests take (docs/screenshots is
@@ -26,15 +26,13 @@ REPLY = ("A prototype is an object that others delegate to: when a slot is missi
 
 
 @pytest.fixture(scope="session")
-def standin():
-    with OllamaStandIn(default_reply=REPLY, delay=0.03) as srv:
-        yield srv
-
-
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory, standin):
+def stack(tmp_path_factory):
+    """The session's stack; its service's language model is an Ollama stand-in of its own
+    (``stack.standin``: it lives as long as the service, answers REPLY slowly enough to see the
+    stream), not the per-test ``standin`` of tests/conftest.py."""
     home = tmp_path_factory.mktemp("ui") / "home"
-    st = Stack(home, standin.url)
+    standin = OllamaStandIn(default_reply=REPLY, delay=0.03).start()
+    st = Stack(home, standin.url, standin=standin)
     try:
         st.start_zeo()
         st.configure_image()
@@ -53,6 +51,7 @@ def stack(tmp_path_factory, standin):
         yield st
     finally:
         st.stop()
+        standin.stop()
 
 
 @pytest.fixture(scope="session")

@@ -33,8 +33,9 @@ def _env(home: Path, extra: dict | None = None) -> dict:
 
 
 class Stack:
-    def __init__(self, home: Path, ollama_url: str, *, workers: int = 2):
+    def __init__(self, home: Path, ollama_url: str, *, workers: int = 2, standin=None):
         self.home = Path(home)
+        self.standin = standin          # the OllamaStandIn at ollama_url, when the caller owns one
         self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "run").mkdir(exist_ok=True)
         self.ollama_url = ollama_url

@@ -14,7 +14,8 @@ def _reply_entry(ui, request_id):
     return None
 
 
-def test_typed_query_streams_an_answer_into_the_chat_view(ui, standin):
+def test_typed_query_streams_an_answer_into_the_chat_view(ui, stack):
+    standin = stack.standin
     chat = ui.root.ids.chat
     field = chat.ids.query
     field.text = "What is a prototype?"
@@ -73,7 +74,8 @@ def test_typed_query_streams_an_answer_into_the_chat_view(ui, standin):
     assert stats["width"] > 600 and stats["std"] > 10 and stats["colours"] > 50
 
 
-def test_sending_while_disconnected_says_so_and_sends_nothing(ui, standin):
+def test_sending_while_disconnected_says_so_and_sends_nothing(ui, stack):
+    standin = stack.standin
     chat = ui.root.ids.chat
     def chats():       # the service also polls /api/ps for its status board: count chats only
         return [r for r in standin.requests if r["path"] == "/api/chat"]
@@ -91,7 +93,8 @@ def test_sending_while_disconnected_says_so_and_sends_nothing(ui, standin):
     assert len(chats()) == before
 
 
-def test_a_long_reply_spans_rows_and_only_its_open_piece_is_live(ui, standin):
+def test_a_long_reply_spans_rows_and_only_its_open_piece_is_live(ui, stack):
+    standin = stack.standin
     long_reply = " ".join(f"word{i}" for i in range(450)) + "\n\nThe end."
     standin.script(long_reply)
     chat = ui.root.ids.chat
