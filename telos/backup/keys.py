@@ -26,12 +26,13 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from telos import config
 from telos.errors import BackupKeyError
 
 log = logging.getLogger(__name__)
 
-ENV_KEY = "TELOS_BACKUP_KEY"
-ENV_KEY_FILE = "TELOS_BACKUP_KEY_FILE"
+ENV_KEY = config.setting("backup_key").env
+ENV_KEY_FILE = config.setting("backup_key_file").env
 KEY_BYTES = 32
 
 
@@ -86,8 +87,7 @@ def parse_key(text: str, *, where: str) -> bytes:
 
 
 def key_file(home: Path) -> Path:
-    env = os.environ.get(ENV_KEY_FILE)
-    return Path(env).expanduser() if env else home / "keys" / "backup.key"
+    return config.get("backup_key_file") or home / "keys" / "backup.key"
 
 
 def create_key_file(path: Path) -> None:
@@ -104,7 +104,7 @@ def create_key_file(path: Path) -> None:
 
 def load_keys(home: Path, *, create: bool = False) -> BackupKeys:
     """The backup keys from the environment or the key file (created when ``create``)."""
-    env = os.environ.get(ENV_KEY)
+    env = config.get("backup_key")
     if env:
         return BackupKeys(parse_key(env, where=ENV_KEY), source=ENV_KEY)
     path = key_file(home)
