@@ -26,7 +26,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from telos import config
+from telos import atomic, config
 from telos.errors import BackupKeyError
 
 log = logging.getLogger(__name__)
@@ -91,14 +91,13 @@ def key_file(home: Path) -> Path:
 
 
 def create_key_file(path: Path) -> None:
-    """Write a fresh random key (hex) with mode 0600; never overwrites an existing file."""
+    """Write a fresh random key (hex) with mode 0600, whole or not at all; never overwrites an
+    existing file (FileExistsError)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
+    with atomic.replacing(path, "w", overwrite=False) as fh:
+        os.fchmod(fh.fileno(), 0o600)
         fh.write(secrets.token_bytes(KEY_BYTES).hex() + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
     log.warning("created a new backup key at %s — keep a copy of it away from this machine", path)
 
 
