@@ -72,7 +72,15 @@ def fsync_dir(directory: str | os.PathLike) -> None:
 
 
 def fsync_tree(directory: str | os.PathLike) -> None:
-    """Make every file and directory under ``directory`` durable (before renaming it into place)."""
+    """Make every file and directory under ``directory`` durable (before renaming it into place);
+    given a file, that file."""
+    if not os.path.isdir(directory):
+        fd = os.open(os.fspath(directory), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return
     for root, _dirs, files in os.walk(directory):
         for name in files:
             fd = os.open(os.path.join(root, name), os.O_RDONLY)

@@ -73,3 +73,6 @@ def test_fsync_tree_walks_files_and_directories(tmp_path):
     (tmp_path / "a" / "b").mkdir(parents=True)
     (tmp_path / "a" / "b" / "w.bin").write_bytes(b"x")
     atomic.fsync_tree(tmp_path / "a")
+    atomic.fsync_tree(tmp_path / "a" / "b" / "w.bin")
+    with pytest.raises(OSError):
+        atomic.fsync_tree(tmp_path / "missing")
