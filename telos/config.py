@@ -206,6 +206,16 @@ def image_setting(image: Any, name: str) -> Any:
     return lookup(name, image).value
 
 
+def check_image_slot(slot: str, value: Any) -> Any:
+    """The value to store in ``Config.<slot>``: when ``slot`` is an image setting, ``value``
+    converted (a ConfigError naming the slot when it is not valid; None unsets it); any other
+    slot's value unchanged. For editors of the image (SET_SLOT over the bridge)."""
+    s = _BY_NAME.get(slot)
+    if s is None or s.scope != IMAGE:
+        return value
+    return _convert(s, value, f"Config.{slot}")
+
+
 def seed_config(cfg: Any) -> list[str]:
     """Give the image's ``Config`` every image setting it lacks, with its default (genesis);
     slots already there keep their value. Returns the names added."""

@@ -129,6 +129,15 @@ def test_a_bad_slot_is_named_as_a_config_slot():
         config.image_setting(_image(vram_budget_gb="lots"), "vram_budget_gb")
 
 
+def test_a_config_slot_written_by_an_editor_is_checked_and_converted():
+    assert config.check_image_slot("kernel_enabled", "off") is False
+    assert config.check_image_slot("vram_budget_gb", "4") == 4.0
+    assert config.check_image_slot("ollama_host", None) is None           # unsets
+    assert config.check_image_slot("motto", "anything") == "anything"     # not a setting
+    with pytest.raises(ConfigError, match=r"^Config.llm_backend='gpt': expected one of"):
+        config.check_image_slot("llm_backend", "gpt")
+
+
 def test_process_and_image_settings_are_read_by_their_own_function():
     with pytest.raises(KeyError, match="process setting"):
         config.image_setting(None, "home")
