@@ -43,7 +43,7 @@ class Setting:
     default: Any               # raw, converted like any other value; None: unset
     help: str
     convert: Converter = C.text
-    scope: str = PROCESS      # PROCESS | IMAGE (a slot of the image's Config, named like the setting)
+    scope: str = PROCESS      # PROCESS | IMAGE (a slot of the image's Config, named as the setting)
     secret: bool = False      # never shown or copied anywhere (config listing, backup sets)
 
     @property
@@ -71,7 +71,8 @@ SETTINGS: tuple[Setting, ...] = (
             "CURVE on the bridge: auto (on every tcp endpoint, loopback included; off on the "
             "ipc socket), on, off (refused for tcp)", C.choice("auto", "on", "off")),
     Setting("bridge_in_flight", "TELOS_BRIDGE_IN_FLIGHT", "64",
-            "requests the service runs or queues at once, all clients together; beyond it: ERROR busy",
+            "requests the service runs or queues at once, all clients together; beyond it: "
+            "ERROR busy",
             C.integer(minimum=1)),
     Setting("bridge_client_in_flight", "TELOS_BRIDGE_CLIENT_IN_FLIGHT", "16",
             "requests one client may have in flight (a CURVE key, or one ipc connection); beyond "

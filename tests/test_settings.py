@@ -189,7 +189,8 @@ def _env_accesses(tree: ast.AST):
                 and isinstance(node.value, ast.Name) and node.value.id == "os")
 
     def key(node):
-        return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+        literal = isinstance(node, ast.Constant) and isinstance(node.value, str)
+        return node.value if literal else None
 
     for node in ast.walk(tree):
         if isinstance(node, ast.Subscript) and is_environ(node.value):

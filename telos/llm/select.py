@@ -2,8 +2,9 @@
 
 ``Config.llm_backend`` in the image (``auto`` | ``ollama`` | ``embedded``; ``TELOS_LLM_BACKEND``
 overrides it for one process), the Ollama host from ``OLLAMA_HOST`` or ``Config.ollama_host``
-(both are settings of the one table, :mod:`telos.config`). In ``auto`` mode an explicitly configured host means
-Ollama (and its errors say how to start it); otherwise a quick probe of the default host decides.
+(both are settings of the one table, :mod:`telos.config`). In ``auto`` mode an explicitly
+configured host means Ollama (and its errors say how to start it); otherwise a quick probe of the
+default host decides.
 The choice, the model and the reason are in :func:`status`.
 """
 

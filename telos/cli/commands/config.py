@@ -120,5 +120,6 @@ def register(sub) -> None:
     p.add_argument("names", nargs="*", metavar="NAME", help="only these settings")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("-v", "--verbose", action="store_true",
-                   help="also each setting's variable or slot, what it expects, its default and help")
+                   help="also each setting's variable or slot, what it expects, its default "
+                        "and help")
     p.set_defaults(func=run, log_name="control")
