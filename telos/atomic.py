@@ -5,10 +5,16 @@ keys, service files, converted model weights) goes through here. ``atomicwrites`
 temporary file in the target's directory, fsyncs it, renames it over the target and fsyncs the
 directory, so a reader sees the old file or the new one, never a torn one, and a crash keeps one
 of the two. A failed write removes its temporary file and leaves the target untouched.
+Temporaries are named ``.NAME.XXXXXXXX.tmp`` beside the target and created with mode 0600
+(``mkstemp``), so the new file is private to its user whatever the umask.
 
     with replacing(path) as f:          # binary; mode="w" for text
         f.write(data)
     write_bytes(path, data); write_text(path, text)
+    replacing(path, overwrite=False)    # create only: FileExistsError if path exists
+
+A whole directory published by a rename (a restore moving the old image aside, converted model
+weights) stays a rename: :func:`fsync_tree` its contents first, :func:`fsync_dir` its parent after.
 """
 
 from __future__ import annotations
@@ -20,16 +26,27 @@ from typing import IO, Iterator
 
 from atomicwrites import AtomicWriter
 
-__all__ = ["replacing", "write_bytes", "write_text", "fsync_dir"]
+__all__ = ["replacing", "write_bytes", "write_text", "fsync_dir", "fsync_tree"]
+
+
+class _Writer(AtomicWriter):
+    """An ``AtomicWriter`` whose temporary is recognisable beside its target after a crash."""
+
+    def get_fileobject(self, suffix: str = ".tmp", prefix: str | None = None, dir=None, **kwargs):
+        if prefix is None:
+            prefix = "." + os.path.basename(self._path) + "."
+        return super().get_fileobject(suffix=suffix, prefix=prefix, dir=dir, **kwargs)
 
 
 @contextlib.contextmanager
-def replacing(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
-    """A file object whose contents replace ``path`` atomically when the block ends cleanly."""
+def replacing(path: str | os.PathLike, mode: str = "wb", *, overwrite: bool = True) -> Iterator[IO]:
+    """A file object whose contents replace ``path`` atomically when the block ends cleanly.
+    ``overwrite=False``: create ``path`` only if it does not exist (else ``FileExistsError``,
+    and nothing is written)."""
     if "w" not in mode:
         raise ValueError(f"replacing() writes a whole new file; mode {mode!r} has no 'w'")
     kwargs = {} if "b" in mode else {"encoding": "utf-8"}
-    writer = AtomicWriter(os.fspath(path), mode=mode, overwrite=True, **kwargs)
+    writer = _Writer(os.fspath(path), mode=mode, overwrite=overwrite, **kwargs)
     with writer.open() as f:
         yield f
 
@@ -52,3 +69,23 @@ def fsync_dir(directory: str | os.PathLike) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def fsync_tree(directory: str | os.PathLike) -> None:
+    """Make every file and directory under ``directory`` durable (before renaming it into place);
+    given a file, that file."""
+    if not os.path.isdir(directory):
+        fd = os.open(os.fspath(directory), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return
+    for root, _dirs, files in os.walk(directory):
+        for name in files:
+            fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_dir(root)

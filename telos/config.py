@@ -1,8 +1,22 @@
-"""Process settings: one table of (name, environment variable, default, help).
+"""Every setting of TelOS, declared once: one table of :class:`Setting` (name, environment
+variable, default, help, converter, scope), and the functions every reader goes through.
 
-Settings that belong to a process and its files live here (where the home is, which ZEO to
-attach to). Settings of the living system itself (kernel on/off, the Ollama host, index sizes)
-live *in the image*, in the ``Config`` prototype, so they are versioned and shared.
+Two scopes:
+
+- ``process`` — settings of one process and its files (where the home is, which ZEO to attach
+  to, the bridge endpoint). Read with :func:`get` (environment variable, else the default).
+- ``image`` — settings of the living system itself, slots of the ``Config`` prototype in the image
+  (kernel on/off, the LLM backend, index sizes), so they are versioned and shared by every process
+  on the image. Genesis seeds the missing slots from this table (:func:`seed_config`); code reads
+  them with :func:`image_setting`. Some have an environment variable too, which overrides the
+  image *for this process* (``TELOS_LLM_BACKEND``, ``OLLAMA_HOST``).
+
+Precedence, the same for every setting: environment variable, then the image's ``Config`` slot
+(image settings; a slot holding ``None`` counts as unset), then the default. Every value goes
+through the setting's converter (:mod:`telos.settings.converters`), so a bad one is a single
+:class:`~telos.errors.ConfigError` sentence naming where it came from, the value and what is
+expected: ``TELOS_BRIDGE_IN_FLIGHT='lots': expected a whole number``. ``master_forge.py config``
+lists them all with their current values and sources.
 """
 
 from __future__ import annotations
@@ -10,75 +24,222 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, NamedTuple
 
 from telos.errors import ConfigError
+from telos.settings import converters as C
+from telos.settings.converters import Converter
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+PROCESS = "process"
+IMAGE = "image"
 
 
 @dataclass(frozen=True)
 class Setting:
     name: str
-    env: str
-    default: str | None
+    env: str | None           # environment variable (process settings; optional for image ones)
+    default: Any               # raw, converted like any other value; None: unset
     help: str
+    convert: Converter = C.text
+    scope: str = PROCESS      # PROCESS | IMAGE (a slot of the image's Config, named as the setting)
+    secret: bool = False      # never shown or copied anywhere (config listing, backup sets)
+
+    @property
+    def slot(self) -> str | None:
+        return self.name if self.scope == IMAGE else None
 
 
 SETTINGS: tuple[Setting, ...] = (
+    # -- process: where things are ---------------------------------------------------------
     Setting("home", "TELOS_HOME", str(REPO_ROOT / "var"),
-            "directory holding the image (telos.fs), index files, logs and sockets"),
+            "directory holding the image (telos.fs), index files, logs and sockets", C.path),
     Setting("zeo", "TELOS_ZEO", None,
-            "attach to this ZEO server (host:port or a unix socket path) instead of the file"),
+            "attach to this ZEO server (host:port or a unix socket path) instead of the file",
+            C.address),
     Setting("backups", "TELOS_BACKUPS", None,
-            "backup destination; default backups/ for the default home, else HOME/backups"),
+            "backup destination; default backups/ for the default home, else HOME/backups", C.path),
     Setting("model_cache", "TELOS_MODEL_CACHE", str(Path.home() / ".cache" / "telos"),
-            "per-machine cache of converted model weights (shared by every home)"),
-    Setting("log_level", "TELOS_LOG_LEVEL", "INFO", "level of the log file"),
-    Setting("llm_backend", "TELOS_LLM_BACKEND", None,
-            "force the LLM backend for this process: auto | ollama | embedded "
-            "(default: the image's Config.llm_backend)"),
+            "per-machine cache of converted model weights (shared by every home)", C.path),
+    Setting("log_level", "TELOS_LOG_LEVEL", "INFO", "level of the log file",
+            C.choice("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")),
+    # -- process: the service and its bridge -------------------------------------------------
     Setting("bridge", "TELOS_BRIDGE", None,
-            "bridge endpoint; default ipc://$TELOS_HOME/run/bridge.sock"),
+            "bridge endpoint; default ipc://$TELOS_HOME/run/bridge.sock", C.endpoint),
     Setting("bridge_curve", "TELOS_BRIDGE_CURVE", "auto",
             "CURVE on the bridge: auto (on every tcp endpoint, loopback included; off on the "
-            "ipc socket), on, off (refused for tcp)"),
+            "ipc socket), on, off (refused for tcp)", C.choice("auto", "on", "off")),
     Setting("bridge_in_flight", "TELOS_BRIDGE_IN_FLIGHT", "64",
-            "requests the service runs or queues at once, all clients together; beyond it: ERROR busy"),
+            "requests the service runs or queues at once, all clients together; beyond it: "
+            "ERROR busy",
+            C.integer(minimum=1)),
     Setting("bridge_client_in_flight", "TELOS_BRIDGE_CLIENT_IN_FLIGHT", "16",
             "requests one client may have in flight (a CURVE key, or one ipc connection); beyond "
-            "it that client gets ERROR busy and the others are still served"),
+            "it that client gets ERROR busy and the others are still served", C.integer(minimum=1)),
     Setting("bridge_max_slot_bytes", "TELOS_BRIDGE_MAX_SLOT_BYTES", "65536",
             "largest slot value SET_SLOT accepts over the bridge, in bytes of its JSON; larger: "
-            "ERROR too_large"),
+            "ERROR too_large", C.integer(minimum=1)),
     Setting("metrics", "TELOS_METRICS", "127.0.0.1:0",
-            "health/Prometheus HTTP address of the service (port 0: any free port), or 'off'"),
+            "health/Prometheus HTTP address of the service (port 0: any free port), or 'off'",
+            C.address_or_off),
     Setting("responder", "TELOS_RESPONDER", None,
             "package.module:factory answering user queries in the service (tests inject one); "
-            "default: the persona orchestrator"),
-    Setting("sandbox_no_drop", "TELOS_SANDBOX_NO_DROP", None,
+            "default: the persona orchestrator", C.factory),
+    # -- process: safety and secrets ---------------------------------------------------------
+    Setting("sandbox_no_drop", "TELOS_SANDBOX_NO_DROP", False,
             "1: let kernel trials run as the calling user when they cannot drop privileges to "
-            "nobody (a development machine that is not root); default: such trials are refused"),
+            "nobody (a development machine that is not root); default: such trials are refused",
+            C.boolean),
     Setting("backup_key", "TELOS_BACKUP_KEY", None,
             "backup MAC/encryption key (64 hex digits or base64 of 32 bytes); else "
-            "TELOS_BACKUP_KEY_FILE, else HOME/keys/backup.key"),
+            "TELOS_BACKUP_KEY_FILE, else HOME/keys/backup.key", secret=True),
+    Setting("backup_key_file", "TELOS_BACKUP_KEY_FILE", None,
+            "file holding the backup key in hex; default HOME/keys/backup.key (created 0600 on "
+            "the first backup)", C.path),
+    Setting("memory_fault", "TELOS_MEMORY_FAULT", None,
+            "crash tests only: POINT[:N] makes the process SIGKILL itself the N-th time it "
+            "reaches that fault point (telos.memory.faults)"),
+    # -- image: slots of Config (the environment variable, if any, overrides for one process) --
+    Setting("kernel_enabled", None, True,
+            "an unknown message starts the generative kernel (false: it raises as usual)",
+            C.boolean, IMAGE),
+    Setting("kernel_max_attempts", None, 3,
+            "generations per unknown message (each failure is fed back to the model)",
+            C.integer(minimum=1), IMAGE),
+    Setting("llm_backend", "TELOS_LLM_BACKEND", "auto",
+            "LLM backend: auto (Ollama when configured or reachable, else embedded) | ollama | "
+            "embedded", C.choice("auto", "ollama", "embedded"), IMAGE),
+    Setting("ollama_host", "OLLAMA_HOST", None,
+            "Ollama server (URL or host[:port]); set means: use Ollama in auto mode; default: "
+            "probe http://127.0.0.1:11434", C.text, IMAGE),
+    Setting("vram_budget_gb", None, 8.0,
+            "the orchestrator keeps the loaded models within this many GB",
+            C.number(above=0), IMAGE),
+    Setting("l1_capacity", None, 50_000,
+            "records the in-memory L1 index holds before older ones are archived into L2",
+            C.integer(minimum=1), IMAGE),
+    Setting("vsa_dimension", None, 10_000,
+            "dimension of the FHRR hypervectors (read once, when the Codebook is created)",
+            C.integer(minimum=1), IMAGE),
+    Setting("vsa_seed", None, 0,
+            "seed of the codebook's symbols (read once, when the Codebook is created)",
+            C.whole_or_text, IMAGE),
 )
 
-
-def _setting(name: str) -> Setting:
-    for s in SETTINGS:
-        if s.name == name:
-            return s
-    raise KeyError(name)
+_BY_NAME = {s.name: s for s in SETTINGS}
 
 
-def get(name: str) -> str | None:
-    """The value of a setting: its environment variable, else its default."""
-    s = _setting(name)
+def setting(name: str) -> Setting:
+    """The declaration of ``name`` (KeyError: no such setting — a programming error)."""
+    return _BY_NAME[name]
+
+
+class Value(NamedTuple):
+    """A setting's current value and where it came from (``source``: ``env``, ``image``,
+    ``default``); ``where`` names it for people (``TELOS_ZEO``, ``Config.l1_capacity``)."""
+    setting: Setting
+    value: Any
+    source: str
+    where: str
+
+
+def _convert(s: Setting, raw: Any, where: str, convert: Converter | None = None) -> Any:
+    if raw is None:
+        return None
+    try:
+        return (convert or s.convert)(raw)
+    except ValueError as exc:
+        shown = "(secret)" if s.secret else repr(raw)
+        raise ConfigError(f"{where}={shown}: {exc}") from None
+
+
+def _env(s: Setting) -> str | None:
+    if s.env is None:
+        return None
     value = os.environ.get(s.env)
-    if value is None or value == "":
-        return s.default
-    return value
+    return None if value is None or value.strip() == "" else value
+
+
+def _config_slot(image: Any, slot: str) -> Any:
+    cfg = getattr(image, "config", None)
+    if cfg is None:
+        return None
+    if getattr(cfg, "_p_state", 0) < 0:
+        cfg._p_activate()
+    # the slot itself, never the delegation chain: a missing slot is unset, not a message
+    return cfg.__dict__.get(slot)
+
+
+def lookup(name: str, image: Any = None, *, convert: Converter | None = None) -> Value:
+    """``name``'s value and source: environment variable, else (image settings, when ``image``
+    is given) the image's ``Config`` slot, else the default; converted."""
+    s = setting(name)
+    raw = _env(s)
+    if raw is not None:
+        return Value(s, _convert(s, raw, s.env, convert), "env", s.env)
+    if s.scope == IMAGE and image is not None:
+        raw = _config_slot(image, s.name)
+        if raw is not None:
+            where = f"Config.{s.name}"
+            return Value(s, _convert(s, raw, where, convert), "image", where)
+    return Value(s, _convert(s, s.default, f"default of {s.name}", convert), "default",
+                 s.env or f"Config.{s.name}")
+
+
+def get(name: str) -> Any:
+    """A setting's value for this process: its environment variable, else its default,
+    converted (None when unset). Image settings: use :func:`image_setting`."""
+    return lookup(name).value
+
+
+def get_int(name: str, minimum: int = 1) -> int:
+    """An integer setting; a clear ConfigError naming the variable and the bad value otherwise."""
+    return lookup(name, convert=C.integer(minimum)).value
+
+
+def image_setting(image: Any, name: str) -> Any:
+    """An image setting (a ``Config`` slot) as the code should use it: the environment override,
+    else the slot, else the table's default; converted. ``image`` may be None (no image)."""
+    s = setting(name)
+    if s.scope != IMAGE:
+        raise KeyError(f"{name} is a process setting: read it with config.get")
+    return lookup(name, image).value
+
+
+def check_image_slot(slot: str, value: Any) -> Any:
+    """The value to store in ``Config.<slot>``: when ``slot`` is an image setting, ``value``
+    converted (a ConfigError naming the slot when it is not valid; None unsets it); any other
+    slot's value unchanged. For editors of the image (SET_SLOT over the bridge)."""
+    s = _BY_NAME.get(slot)
+    if s is None or s.scope != IMAGE:
+        return value
+    return _convert(s, value, f"Config.{slot}")
+
+
+def seed_config(cfg: Any) -> list[str]:
+    """Give the image's ``Config`` every image setting it lacks, with its default (genesis);
+    slots already there keep their value. Returns the names added."""
+    data = cfg._data
+    added = []
+    for s in SETTINGS:
+        if s.scope == IMAGE and s.name not in data:
+            setattr(cfg, s.name, s.default)
+            added.append(s.name)
+    return added
+
+
+def snapshot() -> dict[str, Any]:
+    """This process's settings as they stand (environment or default), secrets left out: what a
+    backup set records beside the image."""
+    out: dict[str, Any] = {}
+    for s in SETTINGS:
+        if s.secret:
+            out[s.name] = "(set)" if _env(s) is not None else None
+            continue
+        raw = _env(s)
+        out[s.name] = raw if raw is not None else s.default
+    return out
 
 
 def telos_home() -> Path:
@@ -153,26 +314,3 @@ def parse_zeo_address(value: str) -> str | tuple[str, int]:
 def zeo_address() -> str | tuple[str, int] | None:
     value = get("zeo")
     return parse_zeo_address(value) if value else None
-
-
-def get_int(name: str, minimum: int = 1) -> int:
-    """An integer setting; a clear ConfigError naming the variable and the bad value otherwise."""
-    s = _setting(name)
-    value = get(name)
-    try:
-        n = int(str(value).strip())
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{s.env}={value!r}: expected a whole number") from exc
-    if n < minimum:
-        raise ConfigError(f"{s.env}={value!r}: must be at least {minimum}")
-    return n
-
-
-def converter(kind: type) -> Callable[[str, object], object]:
-    """A converter that names the setting and the bad value (supervisor's datatypes style)."""
-    def convert(name: str, value: object):
-        try:
-            return kind(value)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"setting {name}: {value!r} is not a valid {kind.__name__}") from exc
-    return convert

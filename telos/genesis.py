@@ -15,6 +15,7 @@ import logging
 from BTrees.OOBTree import OOBTree
 from ZODB.POSException import ConflictError
 
+from telos import config
 from telos.uvm import UvmObject
 
 log = logging.getLogger(__name__)
@@ -23,10 +24,6 @@ GENESIS_VERSION = 1
 # Areas that may contribute prototypes, in awakening order (missing ones are skipped).
 AREA_GENESIS = ("telos.memory.genesis", "telos.kernel.genesis", "telos.backup.genesis",
                 "telos.vsa.genesis")
-
-CONFIG_DEFAULTS = {
-    "ollama_host": None,   # None: OLLAMA_HOST or http://127.0.0.1:11434
-}
 
 
 def _core(image) -> None:
@@ -39,11 +36,8 @@ def _core(image) -> None:
         image.register("Object", UvmObject(description="the root prototype every object may "
                                                        "delegate to"))
     if "Config" not in protos:
-        image.register("Config", UvmObject(**CONFIG_DEFAULTS))
-    cfg = protos["Config"]
-    for key, value in CONFIG_DEFAULTS.items():
-        if key not in cfg._data:
-            setattr(cfg, key, value)
+        image.register("Config", UvmObject())
+    config.seed_config(protos["Config"])     # every image setting of the one table
     if root.get("genesis_version") != GENESIS_VERSION:
         root["genesis_version"] = GENESIS_VERSION
 

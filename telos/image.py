@@ -231,14 +231,10 @@ class Image:
 
     @property
     def kernel_enabled(self) -> bool:
-        cfg = self.config
-        if cfg is None:
+        if self.config is None:
             return False
-        if cfg._p_state < 0:
-            cfg._p_activate()
-        # read the slot directly: this runs on every unknown message, and a missing slot must
-        # not itself become an unknown message
-        return bool(cfg.__dict__.get("kernel_enabled", False))
+        # reads the slot itself (never a message send): this runs on every unknown message
+        return config.image_setting(self, "kernel_enabled")
 
     def register(self, name: str, obj: UvmObject) -> UvmObject:
         """Put ``obj`` in the registry under ``name`` (and give it that name)."""

@@ -22,7 +22,7 @@ def configure(name: str = "telos", *, home: Path | None = None, stderr_level: in
     root = logging.getLogger()
     for h in list(root.handlers):
         root.removeHandler(h)
-    level = getattr(logging, str(config.get("log_level")).upper(), logging.INFO)
+    level = getattr(logging, config.get("log_level"))
     root.setLevel(min(level, stderr_level))
     path = config.log_dir(home) / f"{name}.log"
     fh = logging.handlers.RotatingFileHandler(path, maxBytes=10 * 2**20, backupCount=5)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from telos import atomic
 from telos.backup.keys import BackupKeys
 from telos.backup.layout import SetRef, set_dirs
 from telos.backup.manifest import read_signed
@@ -60,6 +61,7 @@ def set_aside_anchor(dest: Path, keys: BackupKeys) -> Path | None:
         old_id = read_signed(path, None, what="ANCHOR")[0].get("key_id") or "unknown"
         aside = path.with_name(f"ANCHOR.key-{old_id}.json")
         path.rename(aside)
+        atomic.fsync_dir(dest)
         log.warning("backup: %s was signed with key id %s; kept as %s", path, old_id, aside.name)
         return aside
 

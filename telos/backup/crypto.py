@@ -18,13 +18,13 @@ File format (version 1)::
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from telos import atomic
 from telos.errors import BackupCorruptError, BackupKeyError
 
 MAGIC = b"TELOSENC"
@@ -61,7 +61,7 @@ def _aad(header: bytes, i: int, final: bool) -> bytes:
 def encrypt_file(src: Path, dst: Path, enc_key: bytes, *, name: str,
                  chunk_size: int = DEFAULT_CHUNK,
                  on_bytes: Callable[[int], None] | None = None) -> Sealed:
-    """Encrypt ``src`` into ``dst`` (written to a temp name, fsync'd, then renamed)."""
+    """Encrypt ``src`` into ``dst`` (replaced atomically: :mod:`telos.atomic`)."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     name_b = name.encode()
@@ -70,34 +70,26 @@ def encrypt_file(src: Path, dst: Path, enc_key: bytes, *, name: str,
     gcm = AESGCM(_file_key(enc_key, salt))
     plain_h, out_h = hashlib.sha256(), hashlib.sha256()
     plain_n = out_n = 0
-    tmp = dst.with_name(dst.name + ".tmp")
-    try:
-        with open(src, "rb") as fin, open(tmp, "wb") as fout:
-            fout.write(header)
-            out_h.update(header)
-            out_n += len(header)
-            i = 0
-            chunk = fin.read(chunk_size)
-            while True:
-                nxt = fin.read(chunk_size) if len(chunk) == chunk_size else b""
-                final = not nxt
-                plain_h.update(chunk)
-                plain_n += len(chunk)
-                ct = gcm.encrypt(_nonce(i), chunk, _aad(header, i, final))
-                fout.write(ct)
-                out_h.update(ct)
-                out_n += len(ct)
-                if on_bytes:
-                    on_bytes(len(chunk))
-                if final:
-                    break
-                chunk, i = nxt, i + 1
-            fout.flush()
-            os.fsync(fout.fileno())
-    except BaseException:   # a full disk must not leave a half-written file behind
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, dst)
+    with open(src, "rb") as fin, atomic.replacing(dst) as fout:
+        fout.write(header)
+        out_h.update(header)
+        out_n += len(header)
+        i = 0
+        chunk = fin.read(chunk_size)
+        while True:
+            nxt = fin.read(chunk_size) if len(chunk) == chunk_size else b""
+            final = not nxt
+            plain_h.update(chunk)
+            plain_n += len(chunk)
+            ct = gcm.encrypt(_nonce(i), chunk, _aad(header, i, final))
+            fout.write(ct)
+            out_h.update(ct)
+            out_n += len(ct)
+            if on_bytes:
+                on_bytes(len(chunk))
+            if final:
+                break
+            chunk, i = nxt, i + 1
     return Sealed(plain_n, plain_h.hexdigest(), out_n, out_h.hexdigest())
 
 
@@ -126,48 +118,40 @@ def decrypt_file(src: Path, dst: Path, enc_key: bytes, *, name: str | None = Non
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    tmp = dst.with_name(dst.name + ".tmp")
     plain_h, in_h = hashlib.sha256(), hashlib.sha256()
     plain_n = in_n = 0
-    try:
-        with open(src, "rb") as fin, open(tmp, "wb") as fout:
-            header, chunk_size, salt, sealed_name = read_header(fin)
-            in_h.update(header)
-            in_n += len(header)
-            if name is not None and sealed_name != name:
+    with open(src, "rb") as fin, atomic.replacing(dst) as fout:
+        header, chunk_size, salt, sealed_name = read_header(fin)
+        in_h.update(header)
+        in_n += len(header)
+        if name is not None and sealed_name != name:
+            raise BackupCorruptError(
+                f"{src.name}: holds the encrypted file {sealed_name!r}, expected {name!r}")
+        gcm = AESGCM(_file_key(enc_key, salt))
+        block = chunk_size + TAG
+        i = 0
+        ct = fin.read(block)
+        while True:
+            nxt = fin.read(block) if len(ct) == block else b""
+            final = not nxt
+            if len(ct) < TAG:
+                raise BackupCorruptError(f"{src.name}: truncated at chunk {i}")
+            try:
+                pt = gcm.decrypt(_nonce(i), ct, _aad(header, i, final))
+            except InvalidTag as exc:
                 raise BackupCorruptError(
-                    f"{src.name}: holds the encrypted file {sealed_name!r}, expected {name!r}")
-            gcm = AESGCM(_file_key(enc_key, salt))
-            block = chunk_size + TAG
-            i = 0
-            ct = fin.read(block)
-            while True:
-                nxt = fin.read(block) if len(ct) == block else b""
-                final = not nxt
-                if len(ct) < TAG:
-                    raise BackupCorruptError(f"{src.name}: truncated at chunk {i}")
-                try:
-                    pt = gcm.decrypt(_nonce(i), ct, _aad(header, i, final))
-                except InvalidTag as exc:
-                    raise BackupCorruptError(
-                        f"{src.name}: chunk {i} fails authentication — the file was altered, "
-                        f"truncated, its chunks reordered or spliced, or the key is wrong") from exc
-                fout.write(pt)
-                plain_h.update(pt)
-                plain_n += len(pt)
-                in_h.update(ct)
-                in_n += len(ct)
-                if on_bytes:
-                    on_bytes(len(pt))
-                if final:
-                    break
-                ct, i = nxt, i + 1
-            fout.flush()
-            os.fsync(fout.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    os.replace(tmp, dst)
+                    f"{src.name}: chunk {i} fails authentication — the file was altered, "
+                    f"truncated, its chunks reordered or spliced, or the key is wrong") from exc
+            fout.write(pt)
+            plain_h.update(pt)
+            plain_n += len(pt)
+            in_h.update(ct)
+            in_n += len(ct)
+            if on_bytes:
+                on_bytes(len(pt))
+            if final:
+                break
+            ct, i = nxt, i + 1
     return Sealed(plain_n, plain_h.hexdigest(), in_n, in_h.hexdigest())
 
 

@@ -28,12 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from telos import atomic
 from telos.backup import repozo
 from telos.backup.catalog import foreign_key_id, load_sets, set_aside_anchor
 from telos.backup.crypto import DEFAULT_CHUNK, encrypt_file
 from telos.backup.keys import BackupKeys
 from telos.backup.layout import SetRef
-from telos.backup.manifest import FORMAT, sha256_file, sign, write_atomic
+from telos.backup.manifest import FORMAT, sha256_file, sign
 from telos.errors import BackupDiskFullError, BackupError, BackupKeyError, is_disk_full
 from telos.progress import Progress, StatusCallback
 
@@ -275,7 +276,7 @@ def _seal_set(dest: Path, keys: BackupKeys, good: list[SetRef], set_dir: Path,
     set_dir.mkdir(parents=True, exist_ok=True)
     signed = sign(body, keys)
     written.append(set_dir / "manifest.json")
-    write_atomic(set_dir / "manifest.json", signed)
+    atomic.write_bytes(set_dir / "manifest.json", signed)
     from telos.backup.manifest import sha256_bytes
     ref = SetRef(set_dir, json.loads(signed), sha256_bytes(signed))
     write_head(dest, ref, keys)
@@ -284,9 +285,8 @@ def _seal_set(dest: Path, keys: BackupKeys, good: list[SetRef], set_dir: Path,
 
 def _discard(written: list[Path], set_dir: Path, new_chain_dir: Path | None) -> None:
     """Remove what a failed run placed in the destination: no partial set stays behind."""
-    for path in written:
+    for path in written:      # (a failed atomic write has already removed its temporary)
         path.unlink(missing_ok=True)
-        path.with_name(path.name + ".tmp").unlink(missing_ok=True)
     shutil.rmtree(set_dir, ignore_errors=True)
     if new_chain_dir is not None:
         shutil.rmtree(new_chain_dir, ignore_errors=True)
@@ -294,20 +294,14 @@ def _discard(written: list[Path], set_dir: Path, new_chain_dir: Path | None) -> 
 
 
 def write_head(dest: Path, ref: SetRef, keys: BackupKeys) -> None:
-    write_atomic(dest / "HEAD.json", sign({"seq": ref.seq, "sha256": ref.sha256, "set": ref.ident}, keys))
+    atomic.write_bytes(dest / "HEAD.json", sign({"seq": ref.seq, "sha256": ref.sha256, "set": ref.ident}, keys))
 
 
 def _write_chain_dat(chain_dir: Path, chain: list[SetRef]) -> None:
     lines = [repozo.DatLine(**s.manifest["repozo"]) for s in chain]
     repo = chain_dir / "repozo"
     dat = repo / (lines[0].file.rsplit(".", 1)[0] + ".dat")
-    tmp = dat.with_name(dat.name + ".tmp")
-    try:
-        repozo.write_dat(tmp, repo, lines)
-        os.replace(tmp, dat)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    repozo.write_dat(dat, repo, lines)
 
 
 def _count_objects(index_file: Path) -> int:

@@ -116,7 +116,7 @@ class Backups:
             why = ""
         self.image.transaction_manager.abort()
         dest, keys = self.destination(), self.keys(create=True)
-        settings = {"settings": {s.name: config.get(s.name) for s in config.SETTINGS},
+        settings = {"settings": config.snapshot(),
                     "policy": pol, "image": str(self.source_path())}
         staging = self.image.store.home / "tmp" / "backup" if pol["encrypt"] else None
         result = make_backup(self.source_path(), dest, keys, full=full, encrypt=bool(pol["encrypt"]),

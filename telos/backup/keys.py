@@ -26,12 +26,13 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from telos import atomic, config
 from telos.errors import BackupKeyError
 
 log = logging.getLogger(__name__)
 
-ENV_KEY = "TELOS_BACKUP_KEY"
-ENV_KEY_FILE = "TELOS_BACKUP_KEY_FILE"
+ENV_KEY = config.setting("backup_key").env
+ENV_KEY_FILE = config.setting("backup_key_file").env
 KEY_BYTES = 32
 
 
@@ -86,25 +87,23 @@ def parse_key(text: str, *, where: str) -> bytes:
 
 
 def key_file(home: Path) -> Path:
-    env = os.environ.get(ENV_KEY_FILE)
-    return Path(env).expanduser() if env else home / "keys" / "backup.key"
+    return config.get("backup_key_file") or home / "keys" / "backup.key"
 
 
 def create_key_file(path: Path) -> None:
-    """Write a fresh random key (hex) with mode 0600; never overwrites an existing file."""
+    """Write a fresh random key (hex) with mode 0600, whole or not at all; never overwrites an
+    existing file (FileExistsError)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(path.parent, 0o700)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
+    with atomic.replacing(path, "w", overwrite=False) as fh:
+        os.fchmod(fh.fileno(), 0o600)
         fh.write(secrets.token_bytes(KEY_BYTES).hex() + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
     log.warning("created a new backup key at %s — keep a copy of it away from this machine", path)
 
 
 def load_keys(home: Path, *, create: bool = False) -> BackupKeys:
     """The backup keys from the environment or the key file (created when ``create``)."""
-    env = os.environ.get(ENV_KEY)
+    env = config.get("backup_key")
     if env:
         return BackupKeys(parse_key(env, where=ENV_KEY), source=ENV_KEY)
     path = key_file(home)

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from telos import atomic
 from telos.errors import BackupError
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,8 @@ def read_dat(path: Path) -> list[DatLine]:
 
 
 def write_dat(path: Path, repo: Path, lines: list[DatLine]) -> None:
-    path.write_text("".join(line.render(repo) for line in lines))
+    """Write (or replace, atomically) repozo's ``.dat`` index of a chain."""
+    atomic.write_text(path, "".join(line.render(repo) for line in lines))
 
 
 def last_tid(path: Path, end: int | None = None) -> bytes:

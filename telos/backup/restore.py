@@ -11,6 +11,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from telos import atomic
 from telos.backup.catalog import chain_problems, load_sets
 from telos.backup.drill import DrillResult, drill
 from telos.backup.keys import BackupKeys
@@ -82,6 +83,11 @@ def _install(restored_dir: Path, image: Path, stamp: str) -> tuple[list[Path], P
     if (restored_dir / "memory").exists():
         mem = image.with_name("memory-snapshot")
         shutil.move(str(restored_dir / "memory"), mem)
+    # the moves may have been copies (work space on another file system): make all of it durable
+    for path in (image, image.with_name(image.name + ".index"), mem):
+        if path is not None and path.exists():
+            atomic.fsync_tree(path)
+    atomic.fsync_dir(image.parent)
     return moved, mem
 
 

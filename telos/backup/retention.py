@@ -14,7 +14,8 @@ from pathlib import Path
 from telos.backup.catalog import load_sets
 from telos.backup.engine import dest_lock
 from telos.backup.keys import BackupKeys
-from telos.backup.manifest import sign, write_atomic
+from telos import atomic
+from telos.backup.manifest import sign
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,8 @@ def prune(dest: Path, keys: BackupKeys, *, keep_chains: int) -> list[str]:
         if not doomed:
             return []
         last = [s for s in sets if s.chain in doomed][-1]
-        write_atomic(dest / "ANCHOR.json",
-                     sign({"seq": last.seq, "sha256": last.sha256, "set": last.ident}, keys))
+        atomic.write_bytes(dest / "ANCHOR.json",
+                           sign({"seq": last.seq, "sha256": last.sha256, "set": last.ident}, keys))
         for name in doomed:
             shutil.rmtree(dest / "chains" / name)
             log.info("retention: removed backup chain %s", name)

@@ -51,10 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from telos import config
         config.make_private(config.telos_home())   # umask 077, home 0700: before any file
-    except TelosError as exc:
+        logsetup.configure(getattr(args, "log_name", None) or "cli")
+    except TelosError as exc:     # a bad setting: one sentence, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    logsetup.configure(getattr(args, "log_name", None) or "cli")
     try:
         return int(args.func(args) or 0)
     except TelosError as exc:

@@ -18,6 +18,7 @@ import logging
 import time
 from typing import Any
 
+from telos import config
 from telos.errors import GenerationError, LLMError
 from telos.kernel import extract, policy, prompt as prompting
 from telos.kernel.sandbox import Limits, run_trial
@@ -61,9 +62,7 @@ class Kernel:
         return st
 
     def _max_attempts(self) -> int:
-        cfg = self.image.config
-        value = cfg._data.get("kernel_max_attempts", 3) if cfg is not None else 3
-        return max(1, int(value or 1))
+        return config.image_setting(self.image, "kernel_max_attempts")
 
     # -- the cycle ---------------------------------------------------------------------------
     def handle(self, receiver: UvmObject, message: Message) -> Any:

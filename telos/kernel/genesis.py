@@ -1,6 +1,5 @@
-"""Awakening of the kernel's prototypes: ``Persona`` and ALFRED, BRICK, ROBIN, BABS; and the
-kernel's settings in ``Config`` (the kernel is on in new images; ``Config.kernel_enabled = False``
-turns it off). Images awakened before keep the value they have.
+"""Awakening of the kernel's prototypes: ``Persona`` and ALFRED, BRICK, ROBIN, BABS. The
+kernel's settings (``Config.kernel_enabled``, ...) are in the one table, :mod:`telos.config`.
 
 Idempotent and light (no torch / transformers import).
 """
@@ -15,20 +14,9 @@ from telos.uvm import UvmObject
 
 log = logging.getLogger(__name__)
 
-CONFIG_DEFAULTS = {
-    "kernel_enabled": True,       # doesNotUnderstand_ → generative kernel (False: off)
-    "kernel_max_attempts": 3,     # generations per message (errors are fed back)
-    "llm_backend": "auto",        # auto | ollama | embedded
-    "vram_budget_gb": 8.0,        # the orchestrator keeps loaded models within this
-}
-
 
 def awaken(image) -> None:
     protos = image.prototypes
-    cfg = protos["Config"]
-    for key, value in CONFIG_DEFAULTS.items():
-        if key not in cfg._data:
-            setattr(cfg, key, value)
     if "Persona" not in protos:
         base = protos.get("Object")
         persona = UvmObject(_parents={"parent": base} if base is not None else None,

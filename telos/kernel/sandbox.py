@@ -63,7 +63,7 @@ def _euid() -> int:
 
 
 def _no_drop_allowed() -> bool:
-    return (config.get("sandbox_no_drop") or "").strip().lower() in ("1", "true", "yes", "on")
+    return config.get("sandbox_no_drop")
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
-from telos import compute, config
+from telos import atomic, compute, config
 from telos.errors import GenerationCancelled, LLMError, LLMUnavailable, ModelNotFound
 from telos.llm.stream import Channel, TokenStream, new_stream
 from telos.quiet import quiet_transformers
@@ -87,7 +87,9 @@ def _convert(target: Path, report: "_Report | None" = None) -> None:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         (tmp / "COMPLETE").write_text(src.name + "\n")
+        atomic.fsync_tree(tmp)             # weights on disk before the name says they are complete
         os.replace(tmp, target)
+        atomic.fsync_dir(target.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

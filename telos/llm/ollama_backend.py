@@ -14,13 +14,13 @@ response is closed as soon as the consumer closes the stream or its request is c
 from __future__ import annotations
 
 import logging
-import os
 from typing import Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
 import httpx
 import ollama
 
+from telos import config
 from telos.errors import LLMError, LLMTimeout, LLMUnavailable, ModelNotFound
 from telos.llm.stream import TokenStream, stream_from_thread
 from telos.scope import Progress
@@ -33,7 +33,7 @@ DEFAULT_MODEL = "phi3:3.8b"
 
 def normalize_host(host: str | None) -> str:
     """``host`` / ``OLLAMA_HOST`` as a full URL: ``0.0.0.0`` → ``127.0.0.1``, default port."""
-    host = (host or os.environ.get("OLLAMA_HOST") or DEFAULT_HOST).strip()
+    host = (host or config.get("ollama_host") or DEFAULT_HOST).strip()
     if "://" not in host:
         host = "http://" + host
     parts = urlsplit(host)

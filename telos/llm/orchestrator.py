@@ -22,6 +22,7 @@ import threading
 import time
 from typing import Callable, Iterable, Iterator
 
+from telos import config
 from telos.errors import ConfigError, LLMError
 from telos.llm.personas import (
     CODE_PERSONA, DEFAULT_PERSONA, PERSONA_TABLE, PersonaSpec, route, spec_from_object,
@@ -112,8 +113,7 @@ class Orchestrator:
         for spec in PERSONA_TABLE:
             obj = protos.get(spec.name)
             specs.append(spec_from_object(obj) if obj is not None else spec)
-        cfg = image.config
-        budget = float(cfg._data.get("vram_budget_gb", 8.0) or 8.0) if cfg is not None else 8.0
+        budget = config.image_setting(image, "vram_budget_gb")
         return cls(backend or backend_for(image), specs, budget_gb=budget, image=image,
                    remember=_memory_writer(image))
 

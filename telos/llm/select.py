@@ -1,17 +1,18 @@
 """Backend choice: Ollama when configured or reachable, else the embedded model.
 
-``Config.llm_backend`` in the image (``auto`` | ``ollama`` | ``embedded``), the Ollama host from
-``Config.ollama_host`` or ``OLLAMA_HOST``. In ``auto`` mode an explicitly configured host means
-Ollama (and its errors say how to start it); otherwise a quick probe of the default host decides.
+``Config.llm_backend`` in the image (``auto`` | ``ollama`` | ``embedded``; ``TELOS_LLM_BACKEND``
+overrides it for one process), the Ollama host from ``OLLAMA_HOST`` or ``Config.ollama_host``
+(both are settings of the one table, :mod:`telos.config`). In ``auto`` mode an explicitly
+configured host means Ollama (and its errors say how to start it); otherwise a quick probe of the
+default host decides.
 The choice, the model and the reason are in :func:`status`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from typing import Any
 
+from telos import config
 from telos.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -19,23 +20,16 @@ log = logging.getLogger(__name__)
 CHOICES = ("auto", "ollama", "embedded")
 
 
-def _config(image, name: str, default: Any = None) -> Any:
-    cfg = getattr(image, "config", None) if image is not None else None
-    if cfg is None:
-        return default
-    value = cfg._data.get(name, default)
-    return default if value is None else value
-
-
 def choose_backend(image=None, *, prefer: str | None = None, probe_timeout: float = 0.5):
-    """A new backend object (see module docstring); ``.choice_reason`` says why."""
+    """A new backend object (see module docstring); ``.choice_reason`` says why. ``prefer``
+    (``auto`` | ``ollama`` | ``embedded``) overrides the settings for this call."""
     from telos.llm.embedded import EmbeddedBackend
     from telos.llm.ollama_backend import OllamaBackend
 
-    mode = prefer or os.environ.get("TELOS_LLM_BACKEND") or _config(image, "llm_backend", "auto")
+    mode = prefer or config.image_setting(image, "llm_backend")
     if mode not in CHOICES:
         raise ConfigError(f"llm_backend={mode!r}: expected one of {', '.join(CHOICES)}")
-    host = _config(image, "ollama_host") or os.environ.get("OLLAMA_HOST")
+    host = config.image_setting(image, "ollama_host")
     if mode == "embedded":
         backend, reason = EmbeddedBackend(), "configured: embedded"
     elif mode == "ollama" or host:

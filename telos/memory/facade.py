@@ -10,13 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from telos import config
 from telos.errors import MemoryStoreError
 from telos.memory.records import ContextFractal
 from telos.progress import Progress
 
 log = logging.getLogger(__name__)
-
-DEFAULT_L1_CAPACITY = 50_000
 
 
 @dataclass
@@ -133,9 +132,7 @@ class Memory:
 
     @property
     def l1_capacity(self) -> int:
-        cfg = self.image.config
-        value = cfg._data.get("l1_capacity") if cfg is not None else None
-        return int(value) if value else DEFAULT_L1_CAPACITY
+        return config.image_setting(self.image, "l1_capacity")
 
     # -- maintenance -------------------------------------------------------------------
     def maintain(self) -> dict | None:

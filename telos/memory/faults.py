@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import signal
 
-ENV = "TELOS_MEMORY_FAULT"
+from telos import config
 
-_spec = os.environ.get(ENV, "")
+ENV = config.setting("memory_fault").env
+
+_spec = config.get("memory_fault") or ""
 _target, _, _count = _spec.partition(":")
 _remaining = int(_count or 1) if _target else 0
 _hits: dict[str, int] = {}

@@ -13,6 +13,3 @@ def awaken(image) -> None:
             bank=MemoryBank(),
             description="owns the fractal memory: ContextFractal and ConceptFractal records "
                         "(bank.contexts / bank.concepts, IOBTrees keyed by vector id)"))
-    cfg = protos.get("Config")
-    if cfg is not None and "l1_capacity" not in cfg._data:
-        cfg.l1_capacity = 50_000

@@ -74,7 +74,10 @@ def build_registry(service: "Service") -> HandlerRegistry:
             if r.slot in obj._parents:
                 raise RequestRefused(f"{r.slot!r} is a parent slot; SET_SLOT sets data slots",
                                      code=P.BAD_REQUEST)
-            setattr(obj, r.slot, r.value)
+            value = r.value
+            if obj is ctx.session.config:        # an image setting: checked by its converter
+                value = config.check_image_slot(r.slot, value)
+            setattr(obj, r.slot, value)
             return obj
         obj, tid = thought(ctx, change, r.note or f"bridge: set {r.slot}")
         authz.record(ctx.peer, "SET_SLOT", f"{_target(r)}.{r.slot}", f"thought {tid}")

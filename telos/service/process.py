@@ -22,7 +22,7 @@ from typing import Any
 
 from ZEO.Exceptions import ClientDisconnected
 
-from telos import config
+from telos import atomic, config
 from telos.bridge import authz, endpoints, keys
 from telos.bridge.server import BridgeServer, Curve
 from telos.errors import ImageUnavailableError, ServiceError, TelosError
@@ -228,10 +228,7 @@ class Service:
                 "metrics": f"{self.health_server.url}/metrics" if self.health_server else None,
                 "connection": self.connection_text(), "started": self.started_at,
                 "curve": bool(self.bridge and self.bridge.curve)}
-        path = service_file(self.home)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(info, indent=1))
-        os.replace(tmp, path)
+        atomic.write_text(service_file(self.home), json.dumps(info, indent=1))
 
     def _maintenance(self, session: Any) -> None:
         last: dict[str, float] = {}

@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
 import threading
 from typing import Any, Iterator, Protocol
 
+from telos import config
 from telos.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-ENV = "TELOS_RESPONDER"
+ENV = config.setting("responder").env
 DEFAULT_PERSONA = "ALFRED"
 
 
@@ -90,11 +90,9 @@ def _persona_proto(session: Any, persona_id: str) -> Any:
 
 
 def load_responder(image: Any) -> Responder:
-    spec = os.environ.get(ENV, "").strip()
+    spec = config.get("responder")             # package.module:factory, checked by its converter
     if spec:
-        module_name, sep, attr = spec.partition(":")
-        if not sep:
-            raise ConfigError(f"{ENV}={spec!r}: expected package.module:factory")
+        module_name, _, attr = spec.partition(":")
         try:
             factory = getattr(importlib.import_module(module_name), attr)
         except (ImportError, AttributeError) as exc:

@@ -22,7 +22,7 @@ import xmlrpc.client
 from pathlib import Path
 from typing import Any
 
-from telos import config
+from telos import atomic, config
 from telos.errors import ServiceError
 from telos.sockets import unix_socket_answers
 
@@ -95,7 +95,8 @@ def write_zeo_conf(home: Path) -> Path:
 </eventlog>
 """
     path = zeo_conf_path(home)
-    _atomic_write(path, text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic.write_text(path, text)
     return path
 
 
@@ -187,16 +188,10 @@ stdout_logfile_maxbytes=10MB   ; (default 50MB)
 stdout_logfile_backups=5       ; (default 10)
 """
     path = conf_path(home)
-    _atomic_write(path, text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic.write_text(path, text)
     log.info("wrote %s and %s", path, zeo_conf)
     return path
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 # --- control -------------------------------------------------------------------------------

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import logging
 
-log = logging.getLogger(__name__)
+from telos import config
 
-DEFAULT_DIMENSION = 10_000
-DEFAULT_SEED = 0
+log = logging.getLogger(__name__)
 
 
 def awaken(image) -> None:
@@ -21,10 +20,8 @@ def awaken(image) -> None:
     from telos.vsa.codebook import Codebook
     from telos.vsa.hypervector import Hypervector
 
-    cfg = protos.get("Config")
-    data = cfg._data if cfg is not None else {}
-    dimension = int(data.get("vsa_dimension") or DEFAULT_DIMENSION)
-    seed = data.get("vsa_seed") if data.get("vsa_seed") is not None else DEFAULT_SEED
+    dimension = config.image_setting(image, "vsa_dimension")
+    seed = config.image_setting(image, "vsa_seed")
     if "Hypervector" not in protos:
         image.register("Hypervector", Hypervector.identity(dimension))
     if "Codebook" not in protos:

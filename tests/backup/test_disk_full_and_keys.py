@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from telos import atomic
 from telos.backup import engine
 from telos.backup.catalog import chain_problems, foreign_key_id, load_sets
 from telos.backup.engine import make_backup
@@ -59,10 +60,11 @@ def test_injected_disk_full_leaves_no_partial_set(workload, dest, tmp_path, monk
             return real(src, dst, *a, **kw)
         monkeypatch.setattr(engine, "_place", place)
     elif fail_at == "manifest":
-        def write_atomic(path, data):
-            Path(str(path) + ".tmp").write_bytes(data[:10])     # half written, then the disk is full
-            raise _enospc(path)
-        monkeypatch.setattr(engine, "write_atomic", write_atomic)
+        def write_bytes(path, data):
+            with atomic.replacing(path) as f:
+                f.write(data[:10])                 # half written, then the disk is full
+                raise _enospc(path)
+        monkeypatch.setattr(engine.atomic, "write_bytes", write_bytes)
     else:
         monkeypatch.setattr(engine, "write_head", lambda d, ref, k: (_ for _ in ()).throw(
             _enospc(d / "HEAD.json")))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import stat
 
 import pytest
 
-from telos.backup.keys import load_keys, parse_key
+from telos.backup.keys import create_key_file, key_file, load_keys, parse_key
 from telos.backup.manifest import read_signed, sign
 from telos.errors import BackupCorruptError, BackupKeyError
 
@@ -39,6 +40,31 @@ def test_key_file_created_0600_on_first_use_only(monkeypatch, telos_home):
     path = telos_home / "keys" / "backup.key"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_keys(telos_home).key_id == k.key_id
+
+
+def test_key_file_is_0600_whatever_the_umask_whole_and_never_replaced(tmp_path):
+    path = tmp_path / "keys" / "backup.key"
+    old = os.umask(0)
+    try:
+        create_key_file(path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    first = path.read_text()
+    assert len(parse_key(first, where="test")) == 32
+    with pytest.raises(FileExistsError):
+        create_key_file(path)
+    assert path.read_text() == first
+    assert os.listdir(path.parent) == ["backup.key"]        # no temporary left beside it
+
+
+def test_key_file_setting(monkeypatch, tmp_path, telos_home):
+    monkeypatch.delenv("TELOS_BACKUP_KEY", raising=False)
+    monkeypatch.setenv("TELOS_BACKUP_KEY_FILE", str(tmp_path / "elsewhere.key"))
+    assert key_file(telos_home) == tmp_path / "elsewhere.key"
+    k = load_keys(telos_home, create=True)
+    assert k.source == str(tmp_path / "elsewhere.key")
+    assert not (telos_home / "keys" / "backup.key").exists()
 
 
 def test_manifest_sign_verify_edit_and_wrong_key(tmp_path, monkeypatch, telos_home):

@@ -76,6 +76,19 @@ def test_set_slot_refusals_change_nothing(client):
     assert client.inspect(name="Object") == before
 
 
+def test_an_image_setting_set_over_the_bridge_is_checked_and_converted(client):
+    before = client.inspect(name="Config")
+    with pytest.raises(RemoteError) as e:
+        client.set_slot("kernel_max_attempts", 0, name="Config")
+    assert e.value.code == P.BAD_REQUEST
+    assert "Config.kernel_max_attempts=0: must be at least 1" in e.value.remote_message
+    assert client.inspect(name="Config") == before
+    client.set_slot("kernel_max_attempts", "2", name="Config")      # text from an editor
+    slot = next(s for s in client.inspect(name="Config").slots if s.name == "kernel_max_attempts")
+    assert (slot.value, slot.value_type) == (2, "int")              # stored as the setting's type
+    client.set_slot("kernel_max_attempts", 3, name="Config")
+
+
 def test_define_method_then_send_message(client):
     src = "def triple(self, n, plus=0):\n    return n * 3 + plus\n"
     ack = client.define_method(src, name="Object", note="teach triple")

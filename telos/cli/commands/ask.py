@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import threading
 import time
@@ -49,13 +48,13 @@ def run(args) -> int:
         client = service_client(args)
         if client is not None:
             return _ask_service(client, " ".join(args.text), args.persona, args.max_tokens)
-    if args.backend:
-        os.environ["TELOS_LLM_BACKEND"] = args.backend
     from telos.llm.orchestrator import Orchestrator
+    from telos.llm.select import choose_backend
 
     image = open_for_cli()
     try:
-        orch = Orchestrator.for_image(image)
+        backend = choose_backend(image, prefer=args.backend) if args.backend else None
+        orch = Orchestrator.for_image(image, backend=backend)
         if args.status:
             print(json.dumps(orch.status(), indent=2, default=str))
             return 0
