@@ -2,8 +2,8 @@
 
 The core creates the registry, the root prototype ``Object`` and ``Config``. Each area adds its
 own prototypes in ``telos/<area>/genesis.py: awaken(image)`` (idempotent; light imports only).
-Everything happens in one thought, committed only when something was actually created, and
-retried on a conflict (two processes awakening the same ZEO image at once).
+Everything happens in one thought (a thought that changed nothing writes nothing), retried by
+``Image.run`` on a conflict (two processes awakening the same ZEO image at once).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import importlib.util
 import logging
 
 from BTrees.OOBTree import OOBTree
-from ZODB.POSException import ConflictError
 
 from telos.uvm import UvmObject
 
@@ -58,20 +57,15 @@ def _area_modules():
             yield importlib.import_module(name)
 
 
-def awaken(image, retries: int = 5) -> None:
-    """Create whatever genesis prototypes are missing (idempotent)."""
-    for attempt in range(retries + 1):
-        image.refresh()
-        try:
-            with image.thought("Prototypal Awakening", user="genesis"):
-                _core(image)
-                for module in _area_modules():
-                    module.awaken(image)
-                if not image.has_changes():
-                    return
-            log.info("awakening committed (thought %s)", image.last_thought)
-            return
-        except ConflictError:
-            if attempt == retries:
-                raise
-            log.info("awakening conflicted with another process; retrying")
+def awaken(image) -> None:
+    """Create whatever genesis prototypes are missing (idempotent), in one thought that
+    ``image.run`` retries when another process awakens the same image at the same time."""
+    def create() -> None:
+        _core(image)
+        for module in _area_modules():
+            module.awaken(image)
+
+    image.refresh()     # start from the newest committed state
+    image.run(create, "Prototypal Awakening", user="genesis")
+    if image.last_thought:
+        log.info("awakening committed (thought %s)", image.last_thought)

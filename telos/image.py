@@ -30,7 +30,8 @@ import ZODB.POSException
 from ZODB.utils import p64, tid_repr, u64
 
 from telos import config
-from telos.errors import ImageError, ImageUnavailableError, ReadOnlyImageError, UndoError
+from telos.errors import (ConflictError, ImageError, ImageUnavailableError, ReadOnlyImageError,
+                          UndoError)
 from telos.uvm import UvmObject
 
 log = logging.getLogger(__name__)
@@ -291,6 +292,12 @@ class Image:
             changed = list(self.connection._registered_objects)
             tm.commit()
             self.last_thought = tid_hex(changed[0]._p_serial) if changed else None
+        except ZODB.POSException.ConflictError as exc:
+            tm.abort()
+            serials = getattr(exc, "serials", None)
+            committed = serials[0] if serials and isinstance(serials[0], bytes) else None
+            raise ConflictError(f"thought {note!r}: another thought changed the same objects "
+                                "first; retry it", committed=committed) from exc
         except BaseException:
             tm.abort()
             raise
@@ -300,39 +307,43 @@ class Image:
     def run(self, fn: Callable[[], Any], note: str = "", *, user: str | None = None,
             deadline: float = CONFLICT_DEADLINE_S, retries: int | None = None,
             on_conflict: Callable[[], None] | None = None) -> Any:
-        """Run ``fn`` in a thought, retrying on a ZODB conflict until ``deadline`` seconds have
+        """Run ``fn`` in a thought, retrying on a conflict until ``deadline`` seconds have
         passed (or, when given, after ``retries`` retries); ``fn`` must be re-runnable.
 
         A single write should not fail because others write too: between attempts a random
         back-off ("full jitter": 0 … min(0.5 s, 5 ms · 2^attempt), so writers of one hot object
         do not keep colliding in lock-step), then a fresh transaction that has seen the commit
-        we lost to. The conflict is reported only when the deadline passes."""
+        we lost to. The conflict is reported (:class:`~telos.errors.ConflictError`) only when
+        the deadline passes."""
         end = time.monotonic() + deadline
         attempt = 0
         while True:
             try:
                 with self.thought(note, user=user):
                     return fn()
-            except ZODB.POSException.ConflictError as exc:
+            except ConflictError as exc:
                 if on_conflict is not None:
                     on_conflict()
                 attempt += 1
                 pause = random.uniform(0.0, min(0.5, 0.005 * 2 ** min(attempt, 10)))
                 if time.monotonic() + pause >= end or (retries is not None and attempt > retries):
+                    spent = deadline - (end - time.monotonic())
                     log.warning("thought %r: still conflicting after %d attempts in %.1f s",
-                                note, attempt, deadline - (end - time.monotonic()))
-                    raise
+                                note, attempt, spent)
+                    raise ConflictError(
+                        f"thought {note!r} kept meeting other writers of the same objects "
+                        f"({attempt} attempts in {spent:.1f} s); retry it later",
+                        committed=exc.committed) from exc
                 log.info("conflict in thought %r, retrying (attempt %d)", note, attempt + 1)
                 time.sleep(pause)
                 self.refresh_after_conflict(exc)
 
-    def refresh_after_conflict(self, exc: ZODB.POSException.ConflictError) -> None:
+    def refresh_after_conflict(self, exc: ConflictError) -> None:
         """Begin again once this client has seen the commit that beat us.
 
         Over ZEO the invalidation for that commit may still be on its way: without waiting, a
         retry would start from the same stale state and conflict again."""
-        serials = getattr(exc, "serials", None)
-        committed = serials[0] if serials and isinstance(serials[0], bytes) else None
+        committed = exc.committed
         try:
             self.refresh(wait_for=committed)
         except ImageError:

@@ -186,11 +186,7 @@ def classify(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, (errors.LLMUnavailable, errors.ModelNotFound, errors.ImageUnavailableError,
                         errors.MemoryStoreError)):
         return P.UNAVAILABLE, ""
-    try:
-        from ZODB.POSException import ConflictError
-    except ImportError:  # pragma: no cover
-        ConflictError = ()  # type: ignore[assignment]
-    if ConflictError and isinstance(exc, ConflictError):
+    if isinstance(exc, errors.ConflictError):
         return P.CONFLICT, "another thought changed the same objects; try again"
     return P.INTERNAL, "the service log has the traceback"
 
