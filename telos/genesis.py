@@ -15,6 +15,7 @@ import logging
 from BTrees.OOBTree import OOBTree
 
 from telos.uvm import UvmObject
+from telos.reflect import mirror
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,9 @@ def _core(image) -> None:
     if "Config" not in protos:
         image.register("Config", UvmObject(**CONFIG_DEFAULTS))
     cfg = protos["Config"]
+    have = mirror(cfg).data()
     for key, value in CONFIG_DEFAULTS.items():
-        if key not in cfg._data:
+        if key not in have:
             setattr(cfg, key, value)
     if root.get("genesis_version") != GENESIS_VERSION:
         root["genesis_version"] = GENESIS_VERSION

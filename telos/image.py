@@ -32,6 +32,8 @@ from ZODB.utils import p64, tid_repr, u64
 from telos import config
 from telos.errors import (ConflictError, ImageError, ImageUnavailableError, ReadOnlyImageError,
                           UndoError)
+from telos import uvm
+from telos.reflect import mirror
 from telos.uvm import UvmObject
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,17 @@ def image_of(obj: Any) -> "Image | None":
     if jar is None:
         return None
     return _SESSIONS.get(id(jar))
+
+
+def _kernel_for(obj: Any):
+    """How an unknown message of ``obj`` reaches the generative kernel (None: it does not)."""
+    image = image_of(obj)
+    if image is None or not image.kernel_enabled:
+        return None
+    return lambda receiver, message: image.kernel.handle(receiver, message)
+
+
+uvm.install_kernel(_kernel_for)
 
 
 def _user() -> str:
@@ -233,13 +246,9 @@ class Image:
     @property
     def kernel_enabled(self) -> bool:
         cfg = self.config
-        if cfg is None:
-            return False
-        if cfg._p_state < 0:
-            cfg._p_activate()
-        # read the slot directly: this runs on every unknown message, and a missing slot must
-        # not itself become an unknown message
-        return bool(cfg.__dict__.get("kernel_enabled", False))
+        # a local read: this runs on every unknown message, and a missing slot must not itself
+        # become an unknown message
+        return cfg is not None and bool(mirror(cfg).get("kernel_enabled", False))
 
     def register(self, name: str, obj: UvmObject) -> UvmObject:
         """Put ``obj`` in the registry under ``name`` (and give it that name)."""
@@ -422,8 +431,8 @@ class Image:
             view = Image(self.store, at=p64(u64(tid) + 1))
             try:
                 past = view.connection.get(obj._p_oid)
-                state = {k: _plain(v) for k, v in past._data.items()}
-                methods = {k: m.source for k, m in past._methods.items()}
+                state = {k: _plain(v) for k, v in mirror(past).data().items()}
+                methods = {k: m.source for k, m in mirror(past).methods().items()}
             finally:
                 view.close()
             revisions.append(Revision(tid=tid_hex(tid), time=tid_time(tid),

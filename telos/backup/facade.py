@@ -18,6 +18,7 @@ from telos.backup.retention import prune
 from telos.backup.verify import VerifyReport, verify
 from telos.errors import BackupError, BackupKeyError, RestoreError
 from telos.progress import StatusCallback
+from telos.reflect import mirror
 
 log = logging.getLogger(__name__)
 HISTORY_CAP = 100
@@ -51,8 +52,8 @@ class Backups:
 
     def policy(self) -> dict[str, Any]:
         from telos.backup.genesis import POLICY
-        mgr = self.manager
-        return {k: mgr._data.get(k, v) for k, v in POLICY.items()}
+        mgr = mirror(self.manager)
+        return {k: mgr.get(k, v) for k, v in POLICY.items()}
 
     def destination(self) -> Path:
         return layout.destination(self.image.store.home, self.policy()["destination"])

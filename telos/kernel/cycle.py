@@ -62,7 +62,7 @@ class Kernel:
 
     def _max_attempts(self) -> int:
         cfg = self.image.config
-        value = cfg._data.get("kernel_max_attempts", 3) if cfg is not None else 3
+        value = mirror(cfg).get("kernel_max_attempts", 3) if cfg is not None else 3
         return max(1, int(value or 1))
 
     # -- the cycle ---------------------------------------------------------------------------

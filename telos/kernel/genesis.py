@@ -12,6 +12,7 @@ from dataclasses import asdict
 
 from telos.llm.personas import PERSONA_TABLE
 from telos.uvm import UvmObject
+from telos.reflect import mirror
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,9 @@ CONFIG_DEFAULTS = {
 def awaken(image) -> None:
     protos = image.prototypes
     cfg = protos["Config"]
+    have = mirror(cfg).data()
     for key, value in CONFIG_DEFAULTS.items():
-        if key not in cfg._data:
+        if key not in have:
             setattr(cfg, key, value)
     if "Persona" not in protos:
         base = protos.get("Object")

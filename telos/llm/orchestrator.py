@@ -26,6 +26,7 @@ from telos.errors import ConfigError, LLMError
 from telos.llm.personas import (
     CODE_PERSONA, DEFAULT_PERSONA, PERSONA_TABLE, PersonaSpec, route, spec_from_object,
 )
+from telos.reflect import mirror
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ class Orchestrator:
             obj = protos.get(spec.name)
             specs.append(spec_from_object(obj) if obj is not None else spec)
         cfg = image.config
-        budget = float(cfg._data.get("vram_budget_gb", 8.0) or 8.0) if cfg is not None else 8.0
+        budget = float(mirror(cfg).get("vram_budget_gb", 8.0) or 8.0) if cfg is not None else 8.0
         return cls(backend or backend_for(image), specs, budget_gb=budget, image=image,
                    remember=_memory_writer(image))
 

@@ -13,6 +13,7 @@ import os
 from typing import Any
 
 from telos.errors import ConfigError
+from telos.reflect import mirror
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ def _config(image, name: str, default: Any = None) -> Any:
     cfg = getattr(image, "config", None) if image is not None else None
     if cfg is None:
         return default
-    value = cfg._data.get(name, default)
+    value = mirror(cfg).get(name, default)
     return default if value is None else value
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from telos.errors import MemoryStoreError
 from telos.memory.records import ContextFractal
 from telos.progress import Progress
+from telos.reflect import mirror
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ class Memory:
     @property
     def l1_capacity(self) -> int:
         cfg = self.image.config
-        value = cfg._data.get("l1_capacity") if cfg is not None else None
+        value = mirror(cfg).get("l1_capacity") if cfg is not None else None
         return int(value) if value else DEFAULT_L1_CAPACITY
 
     # -- maintenance -------------------------------------------------------------------

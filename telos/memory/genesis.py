@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from telos.reflect import mirror
+
 
 def awaken(image) -> None:
     from telos.uvm import UvmObject
@@ -14,5 +16,5 @@ def awaken(image) -> None:
             description="owns the fractal memory: ContextFractal and ConceptFractal records "
                         "(bank.contexts / bank.concepts, IOBTrees keyed by vector id)"))
     cfg = protos.get("Config")
-    if cfg is not None and "l1_capacity" not in cfg._data:
+    if cfg is not None and "l1_capacity" not in mirror(cfg).data():
         cfg.l1_capacity = 50_000

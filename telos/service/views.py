@@ -13,6 +13,7 @@ from persistent.mapping import PersistentMapping
 from telos.bridge import protocol as P
 from telos.errors import RequestRefused
 from telos.uvm import UvmObject, _label
+from telos.reflect import mirror
 
 _MAX_JSON = 8_000          # a slot value larger than this is shown by repr only
 _MAX_SEARCH = 20_000       # objects visited when looking an id up outside the registry
@@ -83,7 +84,7 @@ def object_view(obj: UvmObject) -> P.ObjectView:
         parents.append(P.ParentView(slot=name, object_id=parent._id, name=parent._name))
         slots.append(P.SlotView(name=name, kind="parent", value_type=type(parent).__name__,
                                 value_repr=_cut(_label(parent)), object_id=parent._id))
-    for name, value in obj._data.items():
+    for name, value in mirror(obj).data().items():
         slots.append(P.SlotView(name=name, kind="data", **describe_value(value)))
     for name, mdef in obj._methods.items():
         slots.append(P.SlotView(name=name, kind="method", value_type="method",
@@ -97,7 +98,7 @@ def object_view(obj: UvmObject) -> P.ObjectView:
 def summary(name: str, obj: UvmObject) -> P.PrototypeSummary:
     return P.PrototypeSummary(name=name[: P.MAX_NAME], object_id=obj._id,
                               parents=[p._name or p._id for p in obj._parents.values()],
-                              n_slots=len(obj._data) + len(obj._parents), n_methods=len(obj._methods))
+                              n_slots=len(mirror(obj).data()) + len(obj._parents), n_methods=len(obj._methods))
 
 
 def resolve(session: Any, name: str | None, object_id: str | None) -> UvmObject:
@@ -124,7 +125,7 @@ def resolve(session: Any, name: str | None, object_id: str | None) -> UvmObject:
         if len(object_id) >= 6 and obj._id.startswith(object_id):
             matches.append(obj)
         stack.extend(obj._parents.values())
-        for v in obj._data.values():
+        for v in mirror(obj).data().values():
             if isinstance(v, UvmObject):
                 stack.append(v)
             elif isinstance(v, (list, tuple, PersistentList)):

@@ -6,6 +6,8 @@ has to be created, so awakening an image that already has them stays cheap.
 
 from __future__ import annotations
 
+from telos.reflect import mirror
+
 import logging
 
 log = logging.getLogger(__name__)
@@ -22,7 +24,7 @@ def awaken(image) -> None:
     from telos.vsa.hypervector import Hypervector
 
     cfg = protos.get("Config")
-    data = cfg._data if cfg is not None else {}
+    data = mirror(cfg).data() if cfg is not None else {}
     dimension = int(data.get("vsa_dimension") or DEFAULT_DIMENSION)
     seed = data.get("vsa_seed") if data.get("vsa_seed") is not None else DEFAULT_SEED
     if "Hypervector" not in protos:
