@@ -1,28 +1,26 @@
 """Prototypal Awakening: the genesis prototypes, created once and never duplicated.
 
-The core creates the registry, the root prototype ``Object`` and ``Config``. Each area adds its
-own prototypes in ``telos/<area>/genesis.py: awaken(image)`` (idempotent; light imports only).
+The core creates the registry, the root prototype ``Object`` and ``Config``. Then each area of
+:data:`telos.areas.REGISTRY` adds its own prototypes with its ``awaken`` hook (idempotent; light
+imports only), in registration order.
+
 Everything happens in one thought (a thought that changed nothing writes nothing), retried by
 ``Image.run`` on a conflict (two processes awakening the same ZEO image at once).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 
 from BTrees.OOBTree import OOBTree
 
-from telos.uvm import UvmObject
+from telos.areas import REGISTRY
 from telos.reflect import mirror
+from telos.uvm import UvmObject
 
 log = logging.getLogger(__name__)
 
 GENESIS_VERSION = 1
-# Areas that may contribute prototypes, in awakening order (missing ones are skipped).
-AREA_GENESIS = ("telos.memory.genesis", "telos.kernel.genesis", "telos.backup.genesis",
-                "telos.vsa.genesis")
 
 CONFIG_DEFAULTS = {
     "ollama_host": None,   # None: OLLAMA_HOST or http://127.0.0.1:11434
@@ -49,23 +47,13 @@ def _core(image) -> None:
         root["genesis_version"] = GENESIS_VERSION
 
 
-def _area_modules():
-    for name in AREA_GENESIS:
-        try:
-            spec = importlib.util.find_spec(name)
-        except ModuleNotFoundError:
-            spec = None
-        if spec is not None:
-            yield importlib.import_module(name)
-
-
 def awaken(image) -> None:
     """Create whatever genesis prototypes are missing (idempotent), in one thought that
     ``image.run`` retries when another process awakens the same image at the same time."""
     def create() -> None:
         _core(image)
-        for module in _area_modules():
-            module.awaken(image)
+        for area in REGISTRY:
+            area.awaken(image)
 
     image.refresh()     # start from the newest committed state
     image.run(create, "Prototypal Awakening", user="genesis")

@@ -32,6 +32,7 @@ from ZODB.utils import tid_repr
 from telos import config
 from telos.errors import ConflictError, ImageError, ImageUnavailableError, ReadOnlyImageError
 from telos import uvm
+from telos.areas import REGISTRY
 from telos.image_history import (  # noqa: F401 - re-exported
     History,
     Revision,
@@ -49,10 +50,6 @@ CONFLICT_DEADLINE_S = 30.0     # how long one write keeps retrying ZODB conflict
 
 # id(connection) -> Image session; lets an object find the session that loaded it.
 _SESSIONS: "weakref.WeakValueDictionary[int, Image]" = weakref.WeakValueDictionary()
-
-AREAS = ("memory", "kernel", "backups", "vsa")
-_AREA_MODULES = {"memory": "telos.memory", "kernel": "telos.kernel",
-                 "backups": "telos.backup", "vsa": "telos.vsa"}
 
 
 def image_of(obj: Any) -> "Image | None":
@@ -362,30 +359,36 @@ class Image(History):
         self._children.append(child)
         return child
 
-    # -- areas -----------------------------------------------------------------------------
-    def _area(self, name: str) -> Any:
+    # -- areas (telos.area; the registry: telos.areas) ---------------------------------
+    def area(self, name: str) -> Any:
+        """The facade of area ``name`` for this session (attached on first use)."""
         facade = self._areas.get(name)
         if facade is None:
-            import importlib
-            module = importlib.import_module(_AREA_MODULES[name])
-            facade = module.attach(self)
-            self._areas[name] = facade
+            area = REGISTRY.get(name)
+            if area is None:
+                raise AttributeError(f"the image has no area {name!r} (areas: "
+                                     f"{', '.join(REGISTRY.names())})")
+            facade = self._areas[name] = area.attach(self)
         return facade
 
-    memory = property(lambda self: self._area("memory"), doc="fractal memory (telos.memory)")
-    kernel = property(lambda self: self._area("kernel"), doc="generative kernel (telos.kernel)")
-    backups = property(lambda self: self._area("backups"), doc="BackupManager (telos.backup)")
-    vsa = property(lambda self: self._area("vsa"), doc="hypervectors (telos.vsa)")
+    def __getattr__(self, name: str) -> Any:
+        # only for names not found otherwise: ``image.memory``, ``image.kernel``, ... (areas)
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.area(name)
 
     # -- closing ---------------------------------------------------------------------------
     def close(self) -> None:
         for child in self._children:
             child.close()
         self._children.clear()
-        for facade in self._areas.values():
-            closer = getattr(facade, "close", None)
-            if callable(closer):
-                closer()
+        for name, facade in self._areas.items():
+            area = REGISTRY.get(name)
+            try:
+                if area is not None:
+                    area.close(facade)
+            except Exception:  # one failing area must not keep the session open
+                log.exception("closing area %s failed", name)
         self._areas.clear()
         if self.connection is not None:
             _SESSIONS.pop(id(self.connection), None)
