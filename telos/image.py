@@ -155,10 +155,19 @@ def open_image(path: str | Path | None = None, *, zeo: Any = None, home: str | P
         from telos import genesis
         try:
             genesis.awaken(image)
-        except BaseException:
+        except BaseException as exc:
             image.close()
+            if store.is_zeo and _disconnected(exc):
+                raise ImageUnavailableError(
+                    f"the ZEO server at {zeo!r} went away while the image was opening "
+                    f"({exc}); open it again when the server is back") from exc
             raise
     return image
+
+
+def _disconnected(exc: BaseException) -> bool:
+    from ZEO.Exceptions import ClientDisconnected
+    return isinstance(exc, ClientDisconnected)
 
 
 class Image(History):
@@ -376,6 +385,9 @@ class Image(History):
         if name.startswith("_"):
             raise AttributeError(name)
         return self.area(name)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(REGISTRY.names()))   # tab completion
 
     # -- closing ---------------------------------------------------------------------------
     def close(self) -> None:

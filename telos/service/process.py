@@ -19,8 +19,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ZEO.Exceptions import ClientDisconnected
-
 from telos import config
 from telos.area import Area
 from telos.areas import REGISTRY
@@ -160,7 +158,7 @@ class Service:
             attempt += 1
             try:
                 return open_image(zeo=self.zeo, home=self.home, zeo_timeout=1.0)
-            except (ImageUnavailableError, ClientDisconnected) as exc:   # not up yet, or went away
+            except ImageUnavailableError as exc:   # not up yet, or went away
                 if time.monotonic() >= deadline:
                     raise ServiceError(f"no ZEO server at {self.zeo} after {self.zeo_wait:g} s: {exc}; "
                                        "is the zeo program running? (python3 master_forge.py status)") from exc
