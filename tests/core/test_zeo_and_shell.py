@@ -181,3 +181,17 @@ def test_a_conflict_is_reported_only_when_the_deadline_passes(image):
     assert isinstance(info.value, ImageError)     # ZODB's own error stays inside the image
     assert not isinstance(info.value, ZODBConflict)
     assert "retry" in str(info.value)
+
+
+def test_the_bridge_classifies_a_conflict_without_zodb(image):
+    """What Image.run gives up with is TelOS's own error, and the bridge names it `conflict`."""
+    from ZODB.POSException import ConflictError as ZODBConflict
+
+    from telos.bridge import protocol as P
+    from telos.bridge.server import classify
+
+    def always_conflicts():
+        raise ZODBConflict("simulated")
+    with pytest.raises(Exception) as info:
+        image.run(always_conflicts, "doomed", retries=0)
+    assert classify(info.value)[0] == P.CONFLICT
