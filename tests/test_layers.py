@@ -201,14 +201,17 @@ def test_no_module_over_the_line_limit():
     assert not long, f"modules over {MAX_LINES} lines: {long}"
 
 
+SLOT_TABLES = {"_data", "_parents", "_methods"}
+
+
 def test_slots_are_read_through_mirrors():
-    """Outside the object model, an object's data slots are read with mirror(obj), never with
-    its private ``_data``."""
+    """Outside the object model, an object's slots (data, parents, methods) are read and
+    written with ``mirror(obj)``, never through its private tables."""
     readers = []
     for name, path in MODULES.items():
         if name in OBJECT_MODEL:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Attribute) and node.attr == "_data":
-                readers.append(f"{path.relative_to(TELOS.parent)}:{node.lineno}")
-    assert not readers, f"_data read outside uvm/reflect: {readers}"
+            if isinstance(node, ast.Attribute) and node.attr in SLOT_TABLES:
+                readers.append(f"{path.relative_to(TELOS.parent)}:{node.lineno} .{node.attr}")
+    assert not readers, f"slot tables used outside uvm/reflect: {readers}"

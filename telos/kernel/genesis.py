@@ -11,8 +11,8 @@ import logging
 from dataclasses import asdict
 
 from telos.llm.personas import PERSONA_TABLE
-from telos.uvm import UvmObject
 from telos.reflect import mirror
+from telos.uvm import UvmObject
 
 log = logging.getLogger(__name__)
 
