@@ -24,6 +24,11 @@ neither do the few public names Python's own protocols probe (:data:`PROTOCOL_NA
 pickle, tab completion, IPython/Jupyter display): they raise AttributeError at once, so
 ``hasattr``, ``copy.copy``, ``pickle`` and completion never wake the generative kernel.
 
+The object model is the bottom layer: it imports the standard library, ``persistent``,
+:mod:`telos.errors`, :mod:`telos.slots` and :mod:`telos.execution`, nothing above. What it needs
+from above is installed into it: the image sets how an unknown message finds the generative
+kernel (:func:`install_kernel`), and :mod:`telos.reflect` offers ``mirror`` to trusted methods.
+
 Methods run in one of two ways (:mod:`telos.execution`): *restricted* (RestrictedPython, guards,
 a curated namespace and an execution budget) unless their provenance carries the operator's
 explicit *trusted* mark.
