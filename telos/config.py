@@ -161,14 +161,20 @@ def _env(s: Setting) -> str | None:
     return None if value is None or value.strip() == "" else value
 
 
-def _config_slot(image: Any, slot: str) -> Any:
-    cfg = getattr(image, "config", None)
-    if cfg is None:
-        return None
+_MISSING = object()
+
+
+def _config_slot_of(cfg: Any, slot: str, default: Any = None) -> Any:
+    # the slot itself, never the delegation chain: a missing slot is unset, not a message (the
+    # same read as ``mirror(cfg).get``, which this bottom layer cannot import)
     if getattr(cfg, "_p_state", 0) < 0:
         cfg._p_activate()
-    # the slot itself, never the delegation chain: a missing slot is unset, not a message
-    return cfg.__dict__.get(slot)
+    return cfg.__dict__.get(slot, default)
+
+
+def _config_slot(image: Any, slot: str) -> Any:
+    cfg = getattr(image, "config", None)
+    return None if cfg is None else _config_slot_of(cfg, slot)
 
 
 def lookup(name: str, image: Any = None, *, convert: Converter | None = None) -> Value:
@@ -220,10 +226,9 @@ def check_image_slot(slot: str, value: Any) -> Any:
 def seed_config(cfg: Any) -> list[str]:
     """Give the image's ``Config`` every image setting it lacks, with its default (genesis);
     slots already there keep their value. Returns the names added."""
-    data = cfg._data
     added = []
     for s in SETTINGS:
-        if s.scope == IMAGE and s.name not in data:
+        if s.scope == IMAGE and _config_slot_of(cfg, s.name, _MISSING) is _MISSING:
             setattr(cfg, s.name, s.default)
             added.append(s.name)
     return added

@@ -12,6 +12,7 @@
     ├── ImageError
     │   ├── ReadOnlyImageError            writing through a historical or read-only view
     │   ├── UndoError                     a thought that cannot be undone, and why
+    │   ├── ConflictError                 another thought wrote the same objects first (retry)
     │   └── ImageUnavailableError         the storage cannot be opened (locked, no ZEO, ...)
     ├── ConfigError (ValueError)          a setting with a bad value (names the setting)
     ├── MemoryStoreError                  fractal memory (issue 3)
@@ -128,6 +129,19 @@ class UndoError(ImageError):
     def __init__(self, message: str, *, thought_id: str | None = None):
         super().__init__(message)
         self.thought_id = thought_id
+
+
+class ConflictError(ImageError):
+    """Another thought committed changes to the same objects first, and retrying did not get
+    past it in time (``Image.run`` retries until its deadline). ZODB's own conflict errors never
+    leave the image: they arrive as this one, the ZODB error as ``__cause__``.
+
+    ``committed`` is the tid (8 bytes) of the commit that won, when ZODB said which."""
+
+    def __init__(self, message: str = "another thought changed the same objects at the same "
+                                      "time; retry the request", *, committed: bytes | None = None):
+        super().__init__(message)
+        self.committed = committed
 
 
 class ImageUnavailableError(ImageError):

@@ -1,29 +1,26 @@
 """Prototypal Awakening: the genesis prototypes, created once and never duplicated.
 
-The core creates the registry, the root prototype ``Object`` and ``Config``. Each area adds its
-own prototypes in ``telos/<area>/genesis.py: awaken(image)`` (idempotent; light imports only).
-Everything happens in one thought, committed only when something was actually created, and
-retried on a conflict (two processes awakening the same ZEO image at once).
+The core creates the registry, the root prototype ``Object`` and ``Config``. Then each area of
+:data:`telos.areas.REGISTRY` adds its own prototypes with its ``awaken`` hook (idempotent; light
+imports only), in registration order.
+
+Everything happens in one thought (a thought that changed nothing writes nothing), retried by
+``Image.run`` on a conflict (two processes awakening the same ZEO image at once).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 
 from BTrees.OOBTree import OOBTree
-from ZODB.POSException import ConflictError
 
 from telos import config
+from telos.areas import REGISTRY
 from telos.uvm import UvmObject
 
 log = logging.getLogger(__name__)
 
 GENESIS_VERSION = 1
-# Areas that may contribute prototypes, in awakening order (missing ones are skipped).
-AREA_GENESIS = ("telos.memory.genesis", "telos.kernel.genesis", "telos.backup.genesis",
-                "telos.vsa.genesis")
 
 
 def _core(image) -> None:
@@ -42,30 +39,15 @@ def _core(image) -> None:
         root["genesis_version"] = GENESIS_VERSION
 
 
-def _area_modules():
-    for name in AREA_GENESIS:
-        try:
-            spec = importlib.util.find_spec(name)
-        except ModuleNotFoundError:
-            spec = None
-        if spec is not None:
-            yield importlib.import_module(name)
+def awaken(image) -> None:
+    """Create whatever genesis prototypes are missing (idempotent), in one thought that
+    ``image.run`` retries when another process awakens the same image at the same time."""
+    def create() -> None:
+        _core(image)
+        for area in REGISTRY:
+            area.awaken(image)
 
-
-def awaken(image, retries: int = 5) -> None:
-    """Create whatever genesis prototypes are missing (idempotent)."""
-    for attempt in range(retries + 1):
-        image.refresh()
-        try:
-            with image.thought("Prototypal Awakening", user="genesis"):
-                _core(image)
-                for module in _area_modules():
-                    module.awaken(image)
-                if not image.has_changes():
-                    return
-            log.info("awakening committed (thought %s)", image.last_thought)
-            return
-        except ConflictError:
-            if attempt == retries:
-                raise
-            log.info("awakening conflicted with another process; retrying")
+    image.refresh()     # start from the newest committed state
+    image.run(create, "Prototypal Awakening", user="genesis")
+    if image.last_thought:
+        log.info("awakening committed (thought %s)", image.last_thought)

@@ -8,29 +8,39 @@
 A *thought* is a transaction: ``with image.thought("note"):`` commits on success and aborts on
 any exception, recording the note and the user in the transaction metadata. A thought inside a
 thought is a savepoint: its failure rolls back only its own changes and re-raises.
+
+The past (thoughts, an object's revisions, ``at(time)`` views, undo) is :mod:`telos.image_history`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import getpass
 import logging
 import random
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import transaction as _transaction
 import ZODB
 import ZODB.POSException
-from ZODB.utils import p64, tid_repr, u64
+from ZODB.utils import tid_repr
 
 from telos import config
-from telos.errors import ImageError, ImageUnavailableError, ReadOnlyImageError, UndoError
+from telos.errors import ConflictError, ImageError, ImageUnavailableError, ReadOnlyImageError
+from telos import uvm
+from telos.areas import REGISTRY
+from telos.image_history import (  # noqa: F401 - re-exported
+    History,
+    Revision,
+    ThoughtInfo,
+    tid_from,
+    tid_hex,
+    tid_time,
+)
 from telos.uvm import UvmObject
 
 log = logging.getLogger(__name__)
@@ -39,10 +49,6 @@ CONFLICT_DEADLINE_S = 30.0     # how long one write keeps retrying ZODB conflict
 
 # id(connection) -> Image session; lets an object find the session that loaded it.
 _SESSIONS: "weakref.WeakValueDictionary[int, Image]" = weakref.WeakValueDictionary()
-
-AREAS = ("memory", "kernel", "backups", "vsa")
-_AREA_MODULES = {"memory": "telos.memory", "kernel": "telos.kernel",
-                 "backups": "telos.backup", "vsa": "telos.vsa"}
 
 
 def image_of(obj: Any) -> "Image | None":
@@ -53,58 +59,22 @@ def image_of(obj: Any) -> "Image | None":
     return _SESSIONS.get(id(jar))
 
 
+def _kernel_for(obj: Any):
+    """How an unknown message of ``obj`` reaches the generative kernel (None: it does not)."""
+    image = image_of(obj)
+    if image is None or not image.kernel_enabled:
+        return None
+    return lambda receiver, message: image.kernel.handle(receiver, message)
+
+
+uvm.install_kernel(_kernel_for)
+
+
 def _user() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
-
-
-def tid_hex(tid: bytes) -> str:
-    return tid.hex()
-
-
-def tid_from(value: Any) -> bytes:
-    """A tid from bytes, a 16-digit hex string, a :class:`ThoughtInfo` or a datetime."""
-    if isinstance(value, ThoughtInfo):
-        return bytes.fromhex(value.id)
-    if isinstance(value, bytes) and len(value) == 8:
-        return value
-    if isinstance(value, str) and len(value) == 16:
-        return bytes.fromhex(value)
-    if isinstance(value, _dt.datetime):
-        from persistent.timestamp import TimeStamp
-        # the last tid within that microsecond, so a thought's own time includes the thought
-        t = value.astimezone(_dt.timezone.utc) + _dt.timedelta(microseconds=1)
-        ts = TimeStamp(t.year, t.month, t.day, t.hour, t.minute, t.second + t.microsecond / 1e6)
-        return p64(u64(ts.raw()) - 1)
-    raise ImageError(f"not a point in time: {value!r} (use a datetime, a thought id or a tid)")
-
-
-def tid_time(tid: bytes) -> _dt.datetime:
-    from persistent.timestamp import TimeStamp
-    return _dt.datetime.fromtimestamp(TimeStamp(tid).timeTime(), _dt.timezone.utc)
-
-
-@dataclass(frozen=True)
-class ThoughtInfo:
-    """One committed thought (transaction) as the undo log sees it."""
-    id: str                 # the tid in hex
-    time: _dt.datetime
-    user: str
-    note: str
-    undo_id: Any = field(repr=False, default=None)
-
-
-@dataclass(frozen=True)
-class Revision:
-    """One past state of an object."""
-    tid: str
-    time: _dt.datetime
-    user: str
-    note: str
-    state: dict             # data slots as plain Python values
-    methods: dict           # method name -> source
 
 
 class Store:
@@ -184,13 +154,22 @@ def open_image(path: str | Path | None = None, *, zeo: Any = None, home: str | P
         from telos import genesis
         try:
             genesis.awaken(image)
-        except BaseException:
+        except BaseException as exc:
             image.close()
+            if store.is_zeo and _disconnected(exc):
+                raise ImageUnavailableError(
+                    f"the ZEO server at {zeo!r} went away while the image was opening "
+                    f"({exc}); open it again when the server is back") from exc
             raise
     return image
 
 
-class Image:
+def _disconnected(exc: BaseException) -> bool:
+    from ZEO.Exceptions import ClientDisconnected
+    return isinstance(exc, ClientDisconnected)
+
+
+class Image(History):
     """A session on the living image: one connection, one transaction manager."""
 
     def __init__(self, store: Store, *, owns_store: bool = False, at: bytes | None = None):
@@ -287,6 +266,12 @@ class Image:
             changed = list(self.connection._registered_objects)
             tm.commit()
             self.last_thought = tid_hex(changed[0]._p_serial) if changed else None
+        except ZODB.POSException.ConflictError as exc:
+            tm.abort()
+            serials = getattr(exc, "serials", None)
+            committed = serials[0] if serials and isinstance(serials[0], bytes) else None
+            raise ConflictError(f"thought {note!r}: another thought changed the same objects "
+                                "first; retry it", committed=committed) from exc
         except BaseException:
             tm.abort()
             raise
@@ -296,39 +281,43 @@ class Image:
     def run(self, fn: Callable[[], Any], note: str = "", *, user: str | None = None,
             deadline: float = CONFLICT_DEADLINE_S, retries: int | None = None,
             on_conflict: Callable[[], None] | None = None) -> Any:
-        """Run ``fn`` in a thought, retrying on a ZODB conflict until ``deadline`` seconds have
+        """Run ``fn`` in a thought, retrying on a conflict until ``deadline`` seconds have
         passed (or, when given, after ``retries`` retries); ``fn`` must be re-runnable.
 
         A single write should not fail because others write too: between attempts a random
         back-off ("full jitter": 0 … min(0.5 s, 5 ms · 2^attempt), so writers of one hot object
         do not keep colliding in lock-step), then a fresh transaction that has seen the commit
-        we lost to. The conflict is reported only when the deadline passes."""
+        we lost to. The conflict is reported (:class:`~telos.errors.ConflictError`) only when
+        the deadline passes."""
         end = time.monotonic() + deadline
         attempt = 0
         while True:
             try:
                 with self.thought(note, user=user):
                     return fn()
-            except ZODB.POSException.ConflictError as exc:
+            except ConflictError as exc:
                 if on_conflict is not None:
                     on_conflict()
                 attempt += 1
                 pause = random.uniform(0.0, min(0.5, 0.005 * 2 ** min(attempt, 10)))
                 if time.monotonic() + pause >= end or (retries is not None and attempt > retries):
+                    spent = deadline - (end - time.monotonic())
                     log.warning("thought %r: still conflicting after %d attempts in %.1f s",
-                                note, attempt, deadline - (end - time.monotonic()))
-                    raise
+                                note, attempt, spent)
+                    raise ConflictError(
+                        f"thought {note!r} kept meeting other writers of the same objects "
+                        f"({attempt} attempts in {spent:.1f} s); retry it later",
+                        committed=exc.committed) from exc
                 log.info("conflict in thought %r, retrying (attempt %d)", note, attempt + 1)
                 time.sleep(pause)
                 self.refresh_after_conflict(exc)
 
-    def refresh_after_conflict(self, exc: ZODB.POSException.ConflictError) -> None:
+    def refresh_after_conflict(self, exc: ConflictError) -> None:
         """Begin again once this client has seen the commit that beat us.
 
         Over ZEO the invalidation for that commit may still be on its way: without waiting, a
         retry would start from the same stale state and conflict again."""
-        serials = getattr(exc, "serials", None)
-        committed = serials[0] if serials and isinstance(serials[0], bytes) else None
+        committed = exc.committed
         try:
             self.refresh(wait_for=committed)
         except ImageError:
@@ -378,88 +367,39 @@ class Image:
         self._children.append(child)
         return child
 
-    def at(self, when: Any) -> "Image":
-        """A read-only view of the whole image as it was at ``when`` (datetime, thought, tid)."""
-        tid = min(tid_from(when), self.store.db.lastTransaction())
-        # `before` is exclusive: the state *at* tid is the state before tid+1
-        view = Image(self.store, at=p64(u64(tid) + 1))
-        self._children.append(view)
-        return view
-
-    def thoughts(self, limit: int = 50) -> list[ThoughtInfo]:
-        """Recent committed thoughts, newest first."""
-        out = []
-        for entry in self.store.db.undoLog(0, limit):
-            tid = _undo_tid(entry)
-            out.append(ThoughtInfo(id=tid_hex(tid), time=tid_time(tid),
-                                   user=_text(entry.get("user_name", b"")),
-                                   note=_text(entry.get("description", b"")),
-                                   undo_id=entry["id"]))
-        return out
-
-    def history(self, obj: UvmObject, limit: int = 50) -> list[Revision]:
-        """Past states of ``obj``, newest first, each with the thought that wrote it."""
-        if obj._p_oid is None:
-            return []
-        revisions = []
-        for entry in self.store.db.history(obj._p_oid, size=limit):
-            tid = entry["tid"]
-            view = Image(self.store, at=p64(u64(tid) + 1))
-            try:
-                past = view.connection.get(obj._p_oid)
-                state = {k: _plain(v) for k, v in past._data.items()}
-                methods = {k: m.source for k, m in past._methods.items()}
-            finally:
-                view.close()
-            revisions.append(Revision(tid=tid_hex(tid), time=tid_time(tid),
-                                      user=_text(entry.get("user_name", b"")),
-                                      note=_text(entry.get("description", b"")),
-                                      state=state, methods=methods))
-        return revisions
-
-    def undo(self, thought: Any, note: str | None = None) -> str:
-        """Revert one thought. Refused (UndoError) when a later thought changed the same objects."""
-        tid = tid_from(thought)
-        target = next((t for t in self.thoughts(1000) if t.id == tid_hex(tid)), None)
-        if target is None:
-            raise UndoError(f"thought {tid_hex(tid)} is not in the undo log (packed away, or not "
-                            "a thought of this image)", thought_id=tid_hex(tid))
-        self.transaction_manager.abort()
-        try:
-            with self.thought(note or f"undo {target.id}: {target.note}"):
-                self.store.db.undo(target.undo_id, self.transaction_manager.get())
-        except ZODB.POSException.UndoError as exc:
-            raise UndoError(
-                f"cannot undo thought {target.id} ({target.note!r}): a later thought changed "
-                f"the same objects ({exc}); undo the later thoughts first, newest first",
-                thought_id=target.id) from exc
-        self.refresh()
-        return self.last_thought or ""
-
-    # -- areas -----------------------------------------------------------------------------
-    def _area(self, name: str) -> Any:
+    # -- areas (telos.area; the registry: telos.areas) ---------------------------------
+    def area(self, name: str) -> Any:
+        """The facade of area ``name`` for this session (attached on first use)."""
         facade = self._areas.get(name)
         if facade is None:
-            import importlib
-            module = importlib.import_module(_AREA_MODULES[name])
-            facade = module.attach(self)
-            self._areas[name] = facade
+            area = REGISTRY.get(name)
+            if area is None:
+                raise AttributeError(f"the image has no area {name!r} (areas: "
+                                     f"{', '.join(REGISTRY.names())})")
+            facade = self._areas[name] = area.attach(self)
         return facade
 
-    memory = property(lambda self: self._area("memory"), doc="fractal memory (telos.memory)")
-    kernel = property(lambda self: self._area("kernel"), doc="generative kernel (telos.kernel)")
-    backups = property(lambda self: self._area("backups"), doc="BackupManager (telos.backup)")
-    vsa = property(lambda self: self._area("vsa"), doc="hypervectors (telos.vsa)")
+    def __getattr__(self, name: str) -> Any:
+        # only for names not found otherwise: ``image.memory``, ``image.kernel``, ... (areas)
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.area(name)
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(REGISTRY.names()))   # tab completion
 
     # -- closing ---------------------------------------------------------------------------
     def close(self) -> None:
         for child in self._children:
             child.close()
         self._children.clear()
-        for facade in self._areas.values():
-            closer = getattr(facade, "close", None)
-            if callable(closer):
-                closer()
+        for name, facade in self._areas.items():
+            area = REGISTRY.get(name)
+            try:
+                if area is not None:
+                    area.close(facade)
+            except Exception:  # one failing area must not keep the session open
+                log.exception("closing area %s failed", name)
         self._areas.clear()
         if self.connection is not None:
             _SESSIONS.pop(id(self.connection), None)
@@ -483,29 +423,3 @@ class Image:
         return f"<Image {where}{view}>"
 
 
-def _undo_tid(entry: dict) -> bytes:
-    import base64
-    uid = entry["id"]
-    if isinstance(uid, str):
-        uid = uid.encode()
-    if len(uid) == 8:
-        return uid
-    return base64.decodebytes(uid)[:8]
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
-def _plain(value: Any) -> Any:
-    from persistent.list import PersistentList
-    from persistent.mapping import PersistentMapping
-    if isinstance(value, PersistentList):
-        return [_plain(v) for v in value]
-    if isinstance(value, PersistentMapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, tuple):
-        return tuple(_plain(v) for v in value)
-    if isinstance(value, UvmObject):
-        return f"<{value._name or value._id[:8]}>"
-    return value

@@ -27,6 +27,7 @@ from telos.uvm import (
     check_slot_name,
     default_provenance,
     lookup,
+    offer_to_trusted_methods,
     persistify,
     slot_names,
 )
@@ -73,6 +74,18 @@ class Mirror:
         return ([SlotInfo(n, PARENT, v) for n, v in o._parents.items()]
                 + [SlotInfo(n, DATA, v) for n, v in o._data.items()]
                 + [SlotInfo(n, METHOD, v) for n, v in o._methods.items()])
+
+    def data(self) -> dict[str, Any]:
+        """The object's own data slots, as a new dict (name -> value)."""
+        return self.obj._data
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The value of the object's own data slot ``name``, else ``default`` (no delegation,
+        and never an unknown message: safe on hot paths and for settings that may be missing)."""
+        o = self.obj
+        if o._p_state < 0:
+            o._p_activate()
+        return default if name.startswith("_") else o.__dict__.get(name, default)
 
     def slot_names(self, inherited: bool = False) -> list[str]:
         if inherited:
@@ -221,3 +234,6 @@ class Mirror:
 def mirror(obj: UvmObject) -> Mirror:
     """Reflective access to ``obj``."""
     return Mirror(obj)
+
+
+offer_to_trusted_methods("mirror", mirror)

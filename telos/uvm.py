@@ -24,6 +24,11 @@ neither do the few public names Python's own protocols probe (:data:`PROTOCOL_NA
 pickle, tab completion, IPython/Jupyter display): they raise AttributeError at once, so
 ``hasattr``, ``copy.copy``, ``pickle`` and completion never wake the generative kernel.
 
+The object model is the bottom layer: it imports the standard library, ``persistent``,
+:mod:`telos.errors`, :mod:`telos.slots` and :mod:`telos.execution`, nothing above. What it needs
+from above is installed into it: the image sets how an unknown message finds the generative
+kernel (:func:`install_kernel`), and :mod:`telos.reflect` offers ``mirror`` to trusted methods.
+
 Methods run in one of two ways (:mod:`telos.execution`): *restricted* (RestrictedPython, guards,
 a curated namespace and an execution budget) unless their provenance carries the operator's
 explicit *trusted* mark.
@@ -31,15 +36,12 @@ explicit *trusted* mark.
 
 from __future__ import annotations
 
-import ast
 import builtins
-import datetime as _dt
 import difflib
-import getpass
 import linecache
 import types
 import uuid
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 from persistent import Persistent
 from persistent.list import PersistentList
@@ -53,6 +55,14 @@ from telos.errors import (
     SlotError,
 )
 from telos.execution import compile_method, guards, is_trusted
+from telos.slots import (  # noqa: F401 - re-exported: the object model's public names
+    RESERVED,
+    _copy_value,
+    check_method_source,
+    check_slot_name,
+    default_provenance,
+    persistify,
+)
 
 DATA, PARENT, METHOD = "data", "parent", "method"
 
@@ -60,8 +70,6 @@ DATA, PARENT, METHOD = "data", "parent", "method"
 # public attributes (its __dict__ entries not starting with "_"), so reading one is as fast as
 # reading a plain attribute; parents and methods live in two dicts.
 _INTERNAL = frozenset({"_id", "_name", "_parents", "_methods"})
-# Names a slot may not take: the class-level protocol would shadow them.
-RESERVED = frozenset({"clone", "derive", "doesNotUnderstand_"})
 # Public names that Python's own protocols look up on any object (copy, pickle, rlcompleter,
 # IPython/Jupyter display hooks). Unless an object really has such a slot, looking one up
 # raises AttributeError at once and never reaches the generative kernel.
@@ -119,92 +127,36 @@ class MethodDef:
         return f"<MethodDef {self.name} by {author}, {len(self.source.splitlines())} lines>"
 
 
-def check_method_source(name: str, source: str) -> ast.FunctionDef:
-    """The source must parse and be exactly one ``def name(self, ...)``. Returns its AST."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError as exc:
-        raise SlotError(f"method {name!r}: syntax error on line {exc.lineno}: {exc.msg}") from exc
-    defs = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
-    if len(tree.body) != 1 or len(defs) != 1:
-        raise SlotError(f"method {name!r}: source must be exactly one function definition")
-    fn = defs[0]
-    if fn.name != name:
-        raise SlotError(f"method {name!r}: source defines {fn.name!r} instead")
-    if not (fn.args.args or fn.args.posonlyargs or fn.args.vararg):
-        raise SlotError(f"method {name!r}: the first parameter must take the receiver (self)")
-    return fn
+# Filled from beside and above, never imported from here (the arrow points down):
+# names trusted methods see besides builtins and the object model (telos.reflect adds
+# ``mirror`` when it is imported), and the generative kernel: given a receiver, the callable
+# ``(receiver, message) -> result`` that answers its unknown messages, or None (installed by
+# telos.image, which knows the sessions; None until then, and for objects of no session).
+_TRUSTED_NAMES: dict[str, Any] = {}
+_kernel_for: Callable[["UvmObject"], Callable[["UvmObject", "Message"], Any] | None] = \
+    lambda receiver: None
 
 
-def default_provenance(**extra: Any) -> dict:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    prov = {"author": user, "when": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
-    prov.update({k: v for k, v in extra.items() if v is not None})
-    return prov
+def offer_to_trusted_methods(name: str, value: Any) -> None:
+    """Make ``name`` a global of every trusted method compiled from now on."""
+    _TRUSTED_NAMES[name] = value
+
+
+def install_kernel(finder: Callable[["UvmObject"], Callable | None]) -> None:
+    """Set how an unknown message finds the generative kernel (see ``_kernel_for``)."""
+    global _kernel_for
+    _kernel_for = finder
 
 
 def method_globals() -> dict:
     """The global namespace *trusted* methods are compiled in (restricted ones: see
     :mod:`telos.execution.namespace`)."""
-    from telos.reflect import mirror  # late: reflect imports this module
-    return {"__builtins__": builtins, "UvmObject": UvmObject, "mirror": mirror, "Message": Message}
+    return {"__builtins__": builtins, "UvmObject": UvmObject, "Message": Message, **_TRUSTED_NAMES}
 
 
 def restricted_globals() -> dict:
     """What restricted methods see besides the safe namespace: the object model, no mirror."""
     return {"UvmObject": UvmObject, "Message": Message}
-
-
-# --- values -------------------------------------------------------------------------------
-
-def persistify(value: Any) -> Any:
-    """Make a slot value safe to mutate in place (see module docstring)."""
-    if isinstance(value, (str, bytes, int, float, bool, type(None), Persistent)):
-        return value
-    if isinstance(value, (PersistentList, PersistentMapping)):
-        return value
-    if isinstance(value, list):
-        return PersistentList(persistify(v) for v in value)
-    if isinstance(value, dict):
-        return PersistentMapping({k: persistify(v) for k, v in value.items()})
-    if isinstance(value, tuple):
-        return tuple(persistify(v) for v in value)
-    if isinstance(value, (set, frozenset)):
-        return frozenset(value)
-    if isinstance(value, bytearray):
-        return bytes(value)
-    if type(value).__module__ == "numpy" and type(value).__name__ == "ndarray":
-        frozen = value.copy()
-        frozen.setflags(write=False)
-        return frozen
-    if isinstance(value, (types.FunctionType, types.MethodType, types.LambdaType)):
-        raise SlotError("a function is not a slot value: define a method with "
-                        "mirror(obj).define(name, source)")
-    return value
-
-
-def _copy_value(value: Any) -> Any:
-    """Copy containers (so a clone never shares mutable state); keep references to objects."""
-    if isinstance(value, PersistentList):
-        return PersistentList(_copy_value(v) for v in value)
-    if isinstance(value, PersistentMapping):
-        return PersistentMapping({k: _copy_value(v) for k, v in value.items()})
-    if isinstance(value, tuple):
-        return tuple(_copy_value(v) for v in value)
-    return value
-
-
-def check_slot_name(name: str) -> str:
-    if not isinstance(name, str) or not name.isidentifier():
-        raise SlotError(f"slot name {name!r} is not a Python identifier")
-    if name.startswith("_"):
-        raise SlotError(f"slot name {name!r}: names starting with '_' are reserved")
-    if name in RESERVED:
-        raise SlotError(f"slot name {name!r} is reserved by UvmObject")
-    return name
 
 
 # --- lookup --------------------------------------------------------------------------------
@@ -336,9 +288,7 @@ class UvmObject(Persistent):
                 raise MessageNotUnderstood(
                     f"{_label(self)} has no slot {name!r} (a name Python protocols probe; "
                     "never sent to the generative kernel)", receiver=self, selector=name)
-            from telos.image import image_of  # late import: image imports this module
-            image = image_of(self)
-            if image is not None and image.kernel_enabled:
+            if _kernel_for(self) is not None:
                 return PendingSend(self, name)
             return self.doesNotUnderstand_(Message(name))
         kind, holder, value = found
@@ -437,10 +387,9 @@ class UvmObject(Persistent):
 
     def doesNotUnderstand_(self, message: Message) -> Any:
         """Called with the reified message when no slot answers it."""
-        from telos.image import image_of
-        image = image_of(self)
-        if image is not None and image.kernel_enabled:
-            return image.kernel.handle(self, message)
+        kernel = _kernel_for(self)
+        if kernel is not None:
+            return kernel(self, message)
         names = list(slot_names(self))
         close = difflib.get_close_matches(message.selector, names, n=3)
         hint = f"; did you mean {', '.join(close)}?" if close else ""

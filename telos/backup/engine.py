@@ -26,7 +26,7 @@ import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from telos import atomic
 from telos.backup import repozo
@@ -37,6 +37,9 @@ from telos.backup.layout import SetRef
 from telos.backup.manifest import FORMAT, sha256_file, sign
 from telos.errors import BackupDiskFullError, BackupError, BackupKeyError, is_disk_full
 from telos.progress import Progress, StatusCallback
+
+# writes an area's files into the directory given; returns {"tid", "files"} or None
+Snapshot = Callable[[Path], "dict | None"]
 
 log = logging.getLogger(__name__)
 
@@ -127,12 +130,15 @@ def _place(src: Path, dst: Path, keys: BackupKeys, encrypt: bool, rel: str, role
 
 def make_backup(source: Path, dest: Path, keys: BackupKeys, *, full: bool = False,
                 encrypt: bool = False, staging_root: Path | None = None,
-                memory: Any = None, settings: dict | None = None,
+                snapshots: Mapping[str, Snapshot] | None = None, settings: dict | None = None,
                 status: StatusCallback | None = None, chunk_size: int = DEFAULT_CHUNK,
                 new_key: bool = False) -> BackupResult:
     """Back up the FileStorage file ``source`` into ``dest`` (see the module docstring).
 
-    ``memory`` is an object with ``snapshot(dir) -> {"tid", "files"}`` (optional);
+    ``snapshots`` maps a name (an area's) to a function that writes the files to capture beside
+    the database into the directory it is given and returns ``{"tid", "files"}`` or None: each
+    is stored under ``sets/<stamp>/<name>/`` (role ``<name>``), described in the manifest's
+    ``snapshots`` (and, for ``memory``, in its ``memory`` field, which restores read);
     ``settings`` is JSON-able configuration captured into the set.
     """
     import time
@@ -162,8 +168,8 @@ def make_backup(source: Path, dest: Path, keys: BackupKeys, *, full: bool = Fals
         root.mkdir(parents=True, exist_ok=True)
         staging = root / f"stage-{os.getpid()}-{time.time_ns()}"
         try:
-            return _run(source, dest, keys, sets, chain, why_full, staging, encrypt, memory,
-                        settings, status, chunk_size, t0)
+            return _run(source, dest, keys, sets, chain, why_full, staging, encrypt,
+                        dict(snapshots or {}), settings, status, chunk_size, t0)
         except (OSError, repozo.RepozoFailed) as exc:
             if is_disk_full(exc):
                 where = getattr(exc, "filename", None) or (staging if isinstance(
@@ -176,7 +182,8 @@ def make_backup(source: Path, dest: Path, keys: BackupKeys, *, full: bool = Fals
 
 
 def _run(source: Path, dest: Path, keys: BackupKeys, sets: list[SetRef], chain: list[SetRef],
-         why_full: str, staging: Path, encrypt: bool, memory: Any, settings: dict | None,
+         why_full: str, staging: Path, encrypt: bool, snapshots: dict[str, Snapshot],
+         settings: dict | None,
          status: StatusCallback | None, chunk_size: int, t0: float) -> BackupResult:
     """One run in ``staging`` (see :func:`make_backup`, which holds the lock and cleans up)."""
     import time
@@ -211,13 +218,14 @@ def _run(source: Path, dest: Path, keys: BackupKeys, sets: list[SetRef], chain: 
     tid = repozo.last_tid(data)
     fsindex = staging / "repo" / f"{stamp}.index"
     objects = _count_objects(fsindex)
-    mem_info = None
-    if memory is not None and hasattr(memory, "snapshot"):
-        snap_dir = staging / "memory"
-        snap_dir.mkdir()
-        info = memory.snapshot(snap_dir) or {}
-        mem_info = {"tid": _tid_hex(info.get("tid")),
-                    "files": sorted(os.path.relpath(f, snap_dir) for f in info.get("files", []))}
+    captured: dict[str, dict] = {}
+    for name, snapshot in snapshots.items():
+        snap_dir = staging / "areas" / name
+        snap_dir.mkdir(parents=True)
+        info = snapshot(snap_dir)
+        if info is not None:
+            captured[name] = {"tid": _tid_hex(info.get("tid")), "files": sorted(
+                os.path.relpath(f, snap_dir) for f in info.get("files", []))}
     cfg = staging / "config.json"
     cfg.write_text(json.dumps(settings or {}, sort_keys=True, indent=1, default=str))
 
@@ -226,8 +234,8 @@ def _run(source: Path, dest: Path, keys: BackupKeys, sets: list[SetRef], chain: 
     set_rel = f"sets/{stamp}"
     plan = [(data, f"repozo/{data.name}", "data"), (fsindex, f"repozo/{fsindex.name}", "fsindex"),
             (cfg, f"{set_rel}/config.json", "config")]
-    if mem_info is not None:
-        plan += [(p, rel, "memory") for p, rel in _collect(staging / "memory", f"{set_rel}/memory")]
+    for name in captured:
+        plan += [(p, rel, name) for p, rel in _collect(staging / "areas" / name, f"{set_rel}/{name}")]
     total = sum(p.stat().st_size for p, _, _ in plan)
     files: dict[str, Any] = {}
     written: list[Path] = []     # removed again if the run fails before HEAD names it
@@ -245,7 +253,8 @@ def _run(source: Path, dest: Path, keys: BackupKeys, sets: list[SetRef], chain: 
             "tid": tid.hex(), "objects": objects, "source": str(source),
             "repozo": {"file": line.file, "start": line.start, "end": line.end,
                        "md5": line.md5},
-            "encrypted": encrypt, "files": files, "memory": mem_info, "why": why})
+            "encrypted": encrypt, "files": files, "snapshots": captured,
+            "memory": captured.get("memory"), "why": why})
     except BaseException:
         _discard(written, set_dir, chain_dir if new_chain else None)
         raise

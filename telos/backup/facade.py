@@ -11,13 +11,14 @@ from typing import Any
 from telos import config
 from telos.backup import layout
 from telos.backup.catalog import load_sets
-from telos.backup.engine import BackupResult, make_backup
+from telos.backup.engine import BackupResult, Snapshot, make_backup
 from telos.backup.keys import BackupKeys, load_keys
 from telos.backup.restore import RestoreResult, restore
 from telos.backup.retention import prune
 from telos.backup.verify import VerifyReport, verify
-from telos.errors import BackupError, BackupKeyError, RestoreError
+from telos.errors import BackupKeyError, RestoreError, TelosError
 from telos.progress import StatusCallback
+from telos.reflect import mirror
 
 log = logging.getLogger(__name__)
 HISTORY_CAP = 100
@@ -51,8 +52,8 @@ class Backups:
 
     def policy(self) -> dict[str, Any]:
         from telos.backup.genesis import POLICY
-        mgr = self.manager
-        return {k: mgr._data.get(k, v) for k, v in POLICY.items()}
+        mgr = mirror(self.manager)
+        return {k: mgr.get(k, v) for k, v in POLICY.items()}
 
     def destination(self) -> Path:
         return layout.destination(self.image.store.home, self.policy()["destination"])
@@ -64,13 +65,18 @@ class Backups:
         """The FileStorage file: the image's own, or (through ZEO) the home's ``telos.fs``."""
         return Path(self.image.store.path or config.image_path(self.image.store.home))
 
-    def _memory(self):
+    def _snapshots(self) -> dict[str, Snapshot]:
+        """Every registered area's ``snapshot`` hook, on this session (telos.areas)."""
+        from telos.areas import REGISTRY
+        return {area.name: (lambda dest, area=area: self._snapshot(area, dest))
+                for area in REGISTRY}
+
+    def _snapshot(self, area, dest: Path) -> dict | None:
         try:
-            memory = self.image.memory
-        except (AttributeError, ImportError, BackupError) as exc:
-            log.debug("no memory area to snapshot: %s", exc)
+            return area.snapshot(self.image, dest)
+        except TelosError as exc:   # the set is still good: that area rebuilds after a restore
+            log.warning("backup: area %s captured no files (%s)", area.name, exc)
             return None
-        return memory if hasattr(memory, "snapshot") else None
 
     def _record(self, note: str, **slots: Any) -> None:
         self.image.refresh()
@@ -120,7 +126,7 @@ class Backups:
                     "policy": pol, "image": str(self.source_path())}
         staging = self.image.store.home / "tmp" / "backup" if pol["encrypt"] else None
         result = make_backup(self.source_path(), dest, keys, full=full, encrypt=bool(pol["encrypt"]),
-                             staging_root=staging, memory=self._memory(), settings=settings,
+                             staging_root=staging, snapshots=self._snapshots(), settings=settings,
                              status=status, new_key=new_key)
         now = _now().isoformat()
         run = {"time": now, "kind": result.kind, "bytes": result.bytes,

@@ -3,6 +3,8 @@ slots (the work itself is done by :mod:`telos.backup.facade`)."""
 
 from __future__ import annotations
 
+from telos.reflect import mirror
+
 POLICY = {
     "full_interval": 7 * 86400,       # seconds between full backups (a new chain)
     "incremental_interval": 3600,     # seconds between incremental backups
@@ -30,6 +32,7 @@ def awaken(image) -> None:
         image.register("BackupManager", UvmObject(description=DESCRIPTION, **POLICY, **STATE))
         return
     mgr = protos["BackupManager"]
+    have = mirror(mgr).data()
     for key, value in {**POLICY, **STATE}.items():
-        if key not in mgr._data:
+        if key not in have:
             setattr(mgr, key, value)

@@ -15,8 +15,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-from ZODB.POSException import ConflictError
-
 from telos import errors
 from telos.bridge import authz
 from telos.bridge import protocol as P
@@ -142,6 +140,6 @@ def classify(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, (errors.LLMUnavailable, errors.ModelNotFound, errors.ImageUnavailableError,
                         errors.MemoryStoreError)):
         return P.UNAVAILABLE, ""
-    if isinstance(exc, ConflictError):
+    if isinstance(exc, errors.ConflictError):
         return P.CONFLICT, "another thought changed the same objects; try again"
     return P.INTERNAL, "the service log has the traceback"

@@ -214,6 +214,15 @@ class IndexState(BaseModel):
     last_rebuild: float | None = None
 
 
+class AreaStatus(BaseModel):
+    """One area's answer to the status board (``telos.area.AreaStats``)."""
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    state: Literal["idle", "busy", "failed", "absent", "unknown"] = "unknown"
+    detail: Short = ""
+    counts: Annotated[dict[Name, int], Field(max_length=64)] = {}
+    last: float | None = None            # unix time the area's last work finished
+
+
 class SystemStatusUpdate(_Message):
     command: Literal["SYSTEM_STATUS_UPDATE"] = "SYSTEM_STATUS_UPDATE"
     request_id: RequestId | None = None  # None: pushed by the service
@@ -227,6 +236,7 @@ class SystemStatusUpdate(_Message):
     memory: Annotated[dict[Name, int], Field(max_length=64)] = {}   # tier -> record count
     index: IndexState = IndexState()
     last_backup: float | None = None     # unix time of the newest good backup
+    areas: Annotated[dict[Name, AreaStatus], Field(max_length=64)] = {}   # every area's stats
     uptime: float = 0.0
     in_flight: int = 0
     pid: int | None = None

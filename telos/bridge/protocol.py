@@ -62,7 +62,7 @@ from telos.bridge.messages import (  # noqa: F401
     RequestId, Name, Short, Text, Source, new_request_id, _Message, _Request, _Targeted,
     UserQueryRequest, StatusRequest, ListPrototypes, InspectObject, SetSlot, DefineMethod,
     SendMessage, SearchMemory, VsaQuery, Remember, Ping, ShutdownRequest, PersonaResponsePartial,
-    PersonaResponseComplete, RequestProgress, ModelInfo, IndexState, SystemStatusUpdate,
+    PersonaResponseComplete, RequestProgress, ModelInfo, IndexState, AreaStatus, SystemStatusUpdate,
     PrototypeSummary, PrototypeList, SlotView, ParentView, MethodView, ObjectView,
     ObjectDescription, SendResult, VsaStep, VsaAnswer, MemoryHit, SearchResults, Ack, Pong, Error,
     Request, Reply, Message, REQUEST_TYPES, REPLY_TYPES, COMMANDS, REQUEST_COMMANDS,

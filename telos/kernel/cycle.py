@@ -211,7 +211,7 @@ def choose_holder(image, receiver: UvmObject, source: str) -> UvmObject:
         return receiver
     needed = _self_attributes(source) - {extract_name(source)}
     seen: set[int] = set()
-    stack = list(receiver._parents.values())
+    stack = [p for _, p in mirror(receiver).parents()]
     while stack:
         obj = stack.pop(0)
         if id(obj) in seen or not isinstance(obj, UvmObject):
@@ -219,7 +219,7 @@ def choose_holder(image, receiver: UvmObject, source: str) -> UvmObject:
         seen.add(id(obj))
         if registered(obj) and all(lookup(obj, n) is not None for n in needed):
             return obj
-        stack.extend(obj._parents.values())
+        stack.extend(p for _, p in mirror(obj).parents())
     return receiver
 
 

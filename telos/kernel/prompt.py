@@ -15,6 +15,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from telos.reflect import mirror
 from telos.uvm import DATA, METHOD, PARENT, UvmObject, _label, lookup, slot_names
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ def similar_methods(image, selector: str, receiver: UvmObject, limit: int = 2) -
     for obj in protos.values():
         if obj is receiver or not isinstance(obj, UvmObject):
             continue
-        mdef = obj._methods.get(selector)
+        mdef = mirror(obj).methods().get(selector)
         if mdef is not None:
             out.append(mdef.source)
             if len(out) >= limit:

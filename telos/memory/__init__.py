@@ -1,7 +1,8 @@
 """Fractal memory (issue 3): ContextFractal/ConceptFractal records, FAISS L1 under two-phase
 commit, DiskANN L2 archive, layered search.
 
-``attach(image)`` returns the per-session facade exposed as ``image.memory``::
+``AREA`` is the area (:mod:`telos.memory.area`); ``attach(image)`` returns the per-session
+facade exposed as ``image.memory``::
 
     image.memory.remember("text", source=obj)       # -> id, one thought
     image.memory.remember_many(texts)               # batched, one thought per batch, progress
@@ -15,23 +16,6 @@ The reusable transactional index is :mod:`telos.memory.txindex`.
 
 from __future__ import annotations
 
-from pathlib import Path
+from telos.memory.area import AREA, attach, engine_for
 
-__all__ = ["attach", "engine_for"]
-
-
-def engine_for(store, directory: Path | None = None, embedder=None):
-    """The process-wide MemoryEngine of a store (created on first use)."""
-    from telos.memory.engine import SHARED_KEY, MemoryEngine
-    with store.lock:
-        engine = store.shared.get(SHARED_KEY)
-        if engine is None:
-            directory = Path(directory) if directory else Path(store.home) / "index"
-            engine = MemoryEngine(store.db, directory, embedder=embedder, shared=store.shared)
-            store.shared[SHARED_KEY] = engine
-        return engine
-
-
-def attach(image, directory: Path | None = None, embedder=None):
-    from telos.memory.facade import Memory
-    return Memory(image, engine_for(image.store, directory, embedder))
+__all__ = ["AREA", "attach", "engine_for"]

@@ -10,6 +10,7 @@ from telos.memory.embedder import DIM, shared_embedder
 from telos.memory.l2archive import L2Archive
 from telos.memory.records import BankSource
 from telos.memory.txindex import TxVectorIndex
+from telos.reflect import mirror
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ def locate_bank(conn):
     protos = conn.root().get("prototypes")
     if protos is None or "MemoryManager" not in protos:
         return None
-    return protos["MemoryManager"]._data.get("bank")
+    return mirror(protos["MemoryManager"]).get("bank")
 
 
 class MemoryEngine:

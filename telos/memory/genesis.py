@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+
 def awaken(image) -> None:
     from telos.uvm import UvmObject
     from telos.memory.records import MemoryBank

@@ -71,7 +71,7 @@ def build_registry(service: "Service") -> HandlerRegistry:
 
         def change():
             obj = views.resolve(ctx.session, r.name, r.object_id)
-            if r.slot in obj._parents:
+            if r.slot in dict(mirror(obj).parents()):
                 raise RequestRefused(f"{r.slot!r} is a parent slot; SET_SLOT sets data slots",
                                      code=P.BAD_REQUEST)
             value = r.value

@@ -10,7 +10,6 @@ seconds, cancel the rest (their thoughts abort: nothing half-done is committed),
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import os
@@ -20,9 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ZEO.Exceptions import ClientDisconnected
-
 from telos import atomic, config
+from telos.area import Area
+from telos.areas import REGISTRY
 from telos.bridge import authz, endpoints, keys
 from telos.bridge.server import BridgeServer, Curve
 from telos.errors import ImageUnavailableError, ServiceError, TelosError
@@ -35,12 +34,9 @@ from telos.service.status import StatusBoard
 log = logging.getLogger(__name__)
 
 STATUS_REFRESH_S = 2.0
-# (area, method names tried in order, interval in seconds): optional periodic work of other areas
-# A method that takes ``status`` gets a progress callback whose messages reach every client
-# as SYSTEM_STATUS_UPDATE (status_text "ready — backup: 3/12 files").
-MAINTENANCE = (("memory", ("maintain", "maintenance"), 30.0),
-               ("backups", ("run_due",), 60.0),
-               ("vsa", ("curate",), 3600.0))
+# Periodic work: every registered area (telos.areas) with a ``maintain_every`` interval gets its
+# ``maintain(session, status)`` hook called that often; ``status`` is a progress callback whose
+# messages reach every client as SYSTEM_STATUS_UPDATE (status_text "ready — backup: 3/12").
 
 
 def service_file(home: Path) -> Path:
@@ -162,7 +158,7 @@ class Service:
             attempt += 1
             try:
                 return open_image(zeo=self.zeo, home=self.home, zeo_timeout=1.0)
-            except (ImageUnavailableError, ClientDisconnected) as exc:   # not up yet, or went away
+            except ImageUnavailableError as exc:   # not up yet, or went away
                 if time.monotonic() >= deadline:
                     raise ServiceError(f"no ZEO server at {self.zeo} after {self.zeo_wait:g} s: {exc}; "
                                        "is the zeo program running? (python3 master_forge.py status)") from exc
@@ -233,8 +229,6 @@ class Service:
     def _maintenance(self, session: Any) -> None:
         last: dict[str, float] = {}
         now = time.monotonic()
-        for area, _, interval in MAINTENANCE:
-            last[area] = now   # first run one interval after start
         last_status = last_push = now
         try:
             self.status.refresh(session)   # first snapshot at once (areas may load slowly)
@@ -250,36 +244,39 @@ class Service:
                 if self.status_push and now - last_push >= self.status_push and self.bridge:
                     last_push = now
                     self.bridge.broadcast(self.status.snapshot())
-                for area, names, interval in MAINTENANCE:
-                    if now - last[area] >= interval:
-                        last[area] = now
-                        self._run_maintenance(session, area, names)
+                self._maintain_due(session, last, now)
             except TelosError as exc:   # said in one sentence (a full disk, a changed backup key)
                 log.error("maintenance: %s", exc)
             except Exception:
                 log.exception("maintenance step failed; continuing")
         session.abort()
 
-    def _run_maintenance(self, session: Any, area: str, names: tuple[str, ...]) -> None:
+    def _maintain_due(self, session: Any, last: dict[str, float], now: float) -> None:
+        """Run every area whose ``maintain_every`` has passed since ``last[name]`` (an area
+        seen for the first time runs one interval later: not all at once at start)."""
+        for area in REGISTRY:
+            if area.maintain_every is None:
+                continue
+            if now - last.setdefault(area.name, now) >= area.maintain_every:
+                last[area.name] = now
+                self._run_maintenance(session, area)
+
+    def _run_maintenance(self, session: Any, area: Area) -> None:
+        """One area's ``maintain`` hook; its failure is logged and does not stop the others."""
         try:
-            facade = getattr(session, area)
-        except (ImportError, AttributeError):
-            return
-        for name in names:
-            fn = getattr(facade, name, None)
-            if callable(fn):
-                session.refresh()
-                kwargs = {}
-                if "status" in inspect.signature(fn).parameters:
-                    kwargs["status"] = self._progress(area)
-                try:
-                    fn(**kwargs)
-                finally:
-                    if self.activity:
-                        self.activity = ""
-                        if self.bridge:
-                            self.bridge.broadcast(self.status.snapshot())
-                return
+            session.refresh()
+            area.maintain(session, self._progress(area.name))
+        except TelosError as exc:   # said in one sentence (a full disk, a changed backup key)
+            log.error("maintenance of %s: %s", area.name, exc)
+            session.abort()
+        except Exception:
+            log.exception("maintenance of %s failed; the other areas go on", area.name)
+            session.abort()
+        finally:
+            if self.activity:
+                self.activity = ""
+                if self.bridge:
+                    self.bridge.broadcast(self.status.snapshot())
 
     def wait(self) -> None:
         while not self._stop.wait(1.0):

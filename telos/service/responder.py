@@ -25,6 +25,7 @@ from typing import Any, Iterator, Protocol
 
 from telos import config
 from telos.errors import ConfigError
+from telos.reflect import mirror
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,8 @@ class BackendResponder:
         system = f"You are {persona_id}, a persona of the TelOS living image. Answer briefly."
         proto = _persona_proto(session, persona_id)
         if proto is not None:
-            system = str(proto._data.get("system_prompt", system))
-        model = None if proto is None else proto._data.get("model")
+            system = str(mirror(proto).get("system_prompt", system))
+        model = None if proto is None else mirror(proto).get("model")
         tokens = self.backend.chat([{"role": "system", "content": system},
                                     {"role": "user", "content": query}], model=model,
                                    options=options)

@@ -1,10 +1,11 @@
 """The service's status board: a snapshot refreshed by the maintenance loop, answered at once.
 
-Areas are asked through optional methods, so a missing or older area shows as empty rather
-than breaking the status: ``image.memory.counts()`` or ``.stats()`` (tier → count),
-``image.memory.index_state()`` (dict: state, detail, last_rebuild), ``image.backups.last_backup()``
-or ``.status()["last_good"]`` (unix time), the responder's ``backend.loaded()`` (Ollama-style
-dicts: model, size_vram in bytes).
+Every registered area (:mod:`telos.areas`) answers its ``stats`` hook with one typed
+:class:`~telos.area.AreaStats`; the board shows each under ``areas`` and fills the older
+summary fields from two of them: ``memory`` (the memory area's counts), ``index`` (its state)
+and ``last_backup`` (the backups area's ``last``). An area whose stats fail shows as
+``failed`` with the reason; the others are unaffected. Loaded models come from the responder's
+``backend.loaded()`` (Ollama-style dicts: model, size_vram in bytes).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from telos.area import AreaStats
+from telos.areas import REGISTRY
 from telos.bridge import protocol as P
 
 if TYPE_CHECKING:
@@ -34,9 +37,12 @@ class StatusBoard:
     def refresh(self, session: Any) -> None:
         """Ask every area for its state (in the maintenance thread, never in a request)."""
         fields: dict[str, Any] = {}
-        fields["memory"] = _memory_counts(session)
-        fields["index"] = _index_state(session)
-        fields["last_backup"] = _last_backup(session)
+        areas = {area.name: _area_status(session, area) for area in REGISTRY}
+        fields["areas"] = areas
+        memory, backups = areas.get("memory"), areas.get("backups")
+        fields["memory"] = dict(memory.counts) if memory is not None else {}
+        fields["index"] = _index_state(memory)
+        fields["last_backup"] = backups.last if backups is not None else None
         models = _models(self.service)
         fields["models"] = models
         fields["vram_usage"] = round(sum(m.vram_mb for m in models), 3)
@@ -85,69 +91,27 @@ def _model_fields(service: "Service") -> dict[str, str]:
     return {"model_stage": p.stage[: P.MAX_SHORT], "model_state": p.text()[: P.MAX_SHORT]}
 
 
-def _call(obj: Any, *names: str) -> Any:
-    for n in names:
-        fn = getattr(obj, n, None)
-        if callable(fn):
-            return fn()
-    return None
-
-
-def _area(session: Any, name: str) -> Any:
+def _area_status(session: Any, area: Any) -> P.AreaStatus:
+    """``area.stats`` as the protocol carries it (clipped to the protocol's limits)."""
     try:
-        return getattr(session, name)
-    except (ImportError, AttributeError):
-        return None
-    except Exception:
-        log.debug("area %s could not attach", name, exc_info=True)
-        return None
+        st = area.stats(session)
+        if not isinstance(st, AreaStats):
+            raise TypeError(f"stats() returned {type(st).__name__}, not AreaStats")
+    except Exception as exc:  # noqa: BLE001 - one area's failure is shown, never spreads
+        log.warning("area %s: stats failed", area.name, exc_info=True)
+        return P.AreaStatus(state="failed", detail=f"{type(exc).__name__}: {exc}"[: P.MAX_SHORT])
+    counts = {str(k): int(v) for k, v in dict(st.counts).items()
+              if isinstance(v, int) and not isinstance(v, bool) and 0 < len(str(k)) <= P.MAX_NAME}
+    return P.AreaStatus(state=st.state, detail=str(st.detail)[: P.MAX_SHORT],
+                        counts=dict(list(counts.items())[:64]),
+                        last=float(st.last) if st.last is not None else None)
 
 
-def _memory_counts(session: Any) -> dict[str, int]:
-    mem = _area(session, "memory")
-    try:
-        raw = _call(mem, "counts", "stats") if mem is not None else None
-    except Exception:
-        log.warning("memory counts failed", exc_info=True)
-        return {}
-    out = {}
-    for k, v in dict(raw or {}).items():
-        if isinstance(v, int) and not isinstance(v, bool) and len(str(k)) <= P.MAX_NAME:
-            out[str(k)] = v
-    return dict(list(out.items())[:64])
-
-
-def _index_state(session: Any) -> P.IndexState:
-    mem = _area(session, "memory")
-    try:
-        raw = _call(mem, "index_state") if mem is not None else None
-    except Exception as exc:
-        return P.IndexState(state="failed", detail=str(exc)[: P.MAX_SHORT])
-    if not isinstance(raw, dict):
-        return P.IndexState(state="unknown" if mem is not None else "absent")
-    state = raw.get("state", "unknown")
-    if state not in ("absent", "idle", "rebuilding", "failed", "unknown"):
-        state = "unknown"
-    last = raw.get("last_rebuild")
-    return P.IndexState(state=state, detail=str(raw.get("detail", ""))[: P.MAX_SHORT],
-                        last_rebuild=float(last) if isinstance(last, (int, float)) else None)
-
-
-def _last_backup(session: Any) -> float | None:
-    backups = _area(session, "backups")
-    if backups is None:
-        return None
-    try:
-        value = _call(backups, "last_backup")
-        if value is None:
-            st = _call(backups, "status")
-            value = st.get("last_good") if isinstance(st, dict) else None
-    except Exception:
-        log.warning("backup status failed", exc_info=True)
-        return None
-    if hasattr(value, "timestamp"):
-        value = value.timestamp()
-    return float(value) if isinstance(value, (int, float)) else None
+def _index_state(memory: P.AreaStatus | None) -> P.IndexState:
+    if memory is None:
+        return P.IndexState(state="absent")
+    state = {"busy": "rebuilding"}.get(memory.state, memory.state)
+    return P.IndexState(state=state, detail=memory.detail, last_rebuild=memory.last)
 
 
 def _models(service: "Service") -> list[P.ModelInfo]:

@@ -12,6 +12,7 @@ from persistent.mapping import PersistentMapping
 
 from telos.bridge import protocol as P
 from telos.errors import RequestRefused
+from telos.reflect import mirror
 from telos.uvm import UvmObject, _label
 
 _MAX_JSON = 8_000          # a slot value larger than this is shown by repr only
@@ -79,13 +80,14 @@ def _provenance(prov: Any) -> dict:
 
 def object_view(obj: UvmObject) -> P.ObjectView:
     slots, parents, methods = [], [], []
-    for name, parent in obj._parents.items():
+    m = mirror(obj)
+    for name, parent in m.parents():
         parents.append(P.ParentView(slot=name, object_id=parent._id, name=parent._name))
         slots.append(P.SlotView(name=name, kind="parent", value_type=type(parent).__name__,
                                 value_repr=_cut(_label(parent)), object_id=parent._id))
-    for name, value in obj._data.items():
+    for name, value in m.data().items():
         slots.append(P.SlotView(name=name, kind="data", **describe_value(value)))
-    for name, mdef in obj._methods.items():
+    for name, mdef in m.methods().items():
         slots.append(P.SlotView(name=name, kind="method", value_type="method",
                                 value_repr=_cut(mdef.source.splitlines()[0] if mdef.source else "")))
         methods.append(P.MethodView(selector=name, source=mdef.source[: P.MAX_SOURCE],
@@ -95,9 +97,11 @@ def object_view(obj: UvmObject) -> P.ObjectView:
 
 
 def summary(name: str, obj: UvmObject) -> P.PrototypeSummary:
+    m = mirror(obj)
+    parents = m.parents()
     return P.PrototypeSummary(name=name[: P.MAX_NAME], object_id=obj._id,
-                              parents=[p._name or p._id for p in obj._parents.values()],
-                              n_slots=len(obj._data) + len(obj._parents), n_methods=len(obj._methods))
+                              parents=[p._name or p._id for _, p in parents],
+                              n_slots=len(m.data()) + len(parents), n_methods=len(m.methods()))
 
 
 def resolve(session: Any, name: str | None, object_id: str | None) -> UvmObject:
@@ -123,8 +127,8 @@ def resolve(session: Any, name: str | None, object_id: str | None) -> UvmObject:
             return obj
         if len(object_id) >= 6 and obj._id.startswith(object_id):
             matches.append(obj)
-        stack.extend(obj._parents.values())
-        for v in obj._data.values():
+        stack.extend(p for _, p in mirror(obj).parents())
+        for v in mirror(obj).data().values():
             if isinstance(v, UvmObject):
                 stack.append(v)
             elif isinstance(v, (list, tuple, PersistentList)):

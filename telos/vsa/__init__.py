@@ -1,16 +1,13 @@
 """Hypervector reasoning (issue 8): FHRR hypervectors, a seeded codebook, structured records,
 a transactional cleanup index, the QueryTranslationLayer and mnemonic curation.
 
-``image.vsa`` is the facade (``telos.vsa.facade.VSA``), attached lazily by the image. This module
-stays light (no torch at import) because genesis imports ``telos.vsa.genesis`` through it.
+``image.vsa`` is the facade (``telos.vsa.facade.VSA``), attached lazily by ``AREA``
+(:mod:`telos.vsa.area`). This module stays light (no torch at import): every process awakens
+the image through it.
 """
 
 from __future__ import annotations
 
-__all__ = ["attach"]
+from telos.vsa.area import AREA
 
-
-def attach(image):
-    """The VSA facade of an image session (``image.vsa``)."""
-    from telos.vsa.facade import VSA
-    return VSA(image)
+__all__ = ["AREA"]

@@ -26,6 +26,7 @@ import numpy as np
 
 from telos.errors import CurationError, TelosError
 from telos.progress import Progress
+from telos.reflect import mirror
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class CurationReport:
 def find_bank(image):
     """The memory bank (``MemoryManager.bank``) of the image, or a clear error."""
     manager = image.prototypes.get("MemoryManager")
-    bank = manager._data.get("bank") if manager is not None else None
+    bank = mirror(manager).get("bank") if manager is not None else None
     if bank is None or not hasattr(bank, "contexts") or not hasattr(bank, "concepts"):
         raise CurationError("this image has no memory bank (prototype MemoryManager with a "
                             "`bank` slot): nothing to curate")

@@ -46,11 +46,11 @@ def indexed(workload, tmp_path):
 def test_encrypted_sets_round_trip_and_swapped_chunks(indexed, dest, keys, tmp_path):
     w, ix = indexed
     w.commit(5, size=5000)
-    make_backup(w.path, dest, keys, encrypt=True, memory=ix, chunk_size=CHUNK,
-                staging_root=tmp_path / "stage")
+    make_backup(w.path, dest, keys, encrypt=True, snapshots={"memory": ix.snapshot},
+                chunk_size=CHUNK, staging_root=tmp_path / "stage")
     tid2 = w.commit(5, size=5000)
-    r2 = make_backup(w.path, dest, keys, encrypt=True, memory=ix, chunk_size=CHUNK,
-                     staging_root=tmp_path / "stage")
+    r2 = make_backup(w.path, dest, keys, encrypt=True, snapshots={"memory": ix.snapshot},
+                     chunk_size=CHUNK, staging_root=tmp_path / "stage")
     assert r2.set.manifest["encrypted"] and r2.set.manifest["memory"]["tid"] == tid2
     # no plaintext data file in the destination
     stored = [p.name for p in dest.rglob("*") if p.is_file()]
@@ -77,7 +77,7 @@ def test_encrypted_sets_round_trip_and_swapped_chunks(indexed, dest, keys, tmp_p
 def test_index_snapshot_not_matching_manifest_is_dropped(indexed, dest, keys, tmp_path):
     w, ix = indexed
     tid = w.commit(3)
-    r = make_backup(w.path, dest, keys, memory=ix)
+    r = make_backup(w.path, dest, keys, snapshots={"memory": ix.snapshot})
     assert r.set.manifest["memory"]["tid"] == tid
     faiss_rel = next(rel for rel, i in r.set.manifest["files"].items()
                      if i["role"] == "memory" and rel.endswith(".faiss"))
@@ -101,7 +101,7 @@ def test_index_snapshot_of_another_tid_is_dropped(indexed, dest, keys, tmp_path)
             return ix.snapshot(d)
 
     w.commit(2)
-    r = make_backup(w.path, dest, keys, memory=Late())
+    r = make_backup(w.path, dest, keys, snapshots={"memory": Late().snapshot})
     assert r.set.manifest["memory"]["tid"] != r.set.manifest["tid"]
     res = restore(dest, keys, tmp_path / "out" / "telos.fs")
     assert res.memory_dir is None and "rebuilt" in res.memory_reason

@@ -13,6 +13,7 @@ import time
 import pytest
 
 from telos.backup import restore_home
+from telos.reflect import mirror
 
 
 def plain(value):
@@ -35,7 +36,7 @@ def plain(value):
 def content(image) -> dict:
     out = {}
     for name, proto in image.prototypes.items():
-        out[name] = {k: plain(v) for k, v in proto._data.items()}
+        out[name] = {k: plain(v) for k, v in mirror(proto).data().items()}
     return out
 
 

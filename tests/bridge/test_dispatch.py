@@ -4,7 +4,6 @@ handler raised becomes an ERROR code."""
 from __future__ import annotations
 
 import pytest
-from ZODB.POSException import ConflictError
 
 from telos import errors
 from telos.bridge import protocol as P
@@ -51,7 +50,7 @@ def test_register_get_and_the_inline_flag():
     (errors.ModelNotFound("phi3"), P.UNAVAILABLE),
     (errors.MemoryStoreError("no index"), P.UNAVAILABLE),
     (OSError(28, "No space left on device"), P.UNAVAILABLE),
-    (ConflictError(), P.CONFLICT),
+    (errors.ConflictError(), P.CONFLICT),
     (KeyError("bug"), P.INTERNAL),
     (ValueError("bug"), P.INTERNAL),
 ])

@@ -167,12 +167,31 @@ def test_writers_of_one_hot_object_all_win_within_the_deadline(zeo_server):
 
 
 def test_a_conflict_is_reported_only_when_the_deadline_passes(image):
-    from ZODB.POSException import ConflictError
+    from ZODB.POSException import ConflictError as ZODBConflict
+
+    from telos.errors import ConflictError, ImageError
     attempts = []
 
     def always_conflicts():
         attempts.append(1)
-        raise ConflictError("simulated")
-    with pytest.raises(ConflictError):
+        raise ZODBConflict("simulated")
+    with pytest.raises(ConflictError) as info:
         image.run(always_conflicts, "doomed", deadline=0.3)
     assert len(attempts) > 3                      # it kept trying, with back-off, until the end
+    assert isinstance(info.value, ImageError)     # ZODB's own error stays inside the image
+    assert not isinstance(info.value, ZODBConflict)
+    assert "retry" in str(info.value)
+
+
+def test_the_bridge_classifies_a_conflict_without_zodb(image):
+    """What Image.run gives up with is TelOS's own error, and the bridge names it `conflict`."""
+    from ZODB.POSException import ConflictError as ZODBConflict
+
+    from telos.bridge import protocol as P
+    from telos.bridge.server import classify
+
+    def always_conflicts():
+        raise ZODBConflict("simulated")
+    with pytest.raises(Exception) as info:
+        image.run(always_conflicts, "doomed", retries=0)
+    assert classify(info.value)[0] == P.CONFLICT

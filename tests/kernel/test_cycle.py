@@ -15,7 +15,7 @@ GOOD = "def area(self):\n    return self.width * self.height"
 def snapshot(image):
     """Everything a failed cycle must not change: the last transaction and the methods."""
     rect = image.prototypes["Rectangle"]
-    return (image.connection.db().lastTransaction(), dict(rect._methods), dict(rect._data))
+    return (image.connection.db().lastTransaction(), mirror(rect).methods(), mirror(rect).data())
 
 
 def test_good_reply_installs_with_provenance_and_answers(kimage, standin):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from telos.errors import ExecutionError, GenerationError
+from telos.reflect import mirror
 from tests.kernel.conftest import fenced
 
 D = "'_' * 2"          # a dunder assembled at run time: no '__' in the source
@@ -130,7 +131,7 @@ def listener():
 
 def snapshot(image):
     rect = image.prototypes["Rectangle"]
-    return (image.connection.db().lastTransaction(), dict(rect._methods), dict(rect._data),
+    return (image.connection.db().lastTransaction(), mirror(rect).methods(), mirror(rect).data(),
             dict(rect._parents))
 
 

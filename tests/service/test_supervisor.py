@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from telos.reflect import mirror
 from telos.service import supervisor
 from tests.service.conftest import REPO, SCRIPTED, short_dir, service_env
 from tests.service.scripted import expected
@@ -155,7 +156,7 @@ def test_kill_9_under_supervisord_loses_no_acknowledged_thought(monkeypatch):
         image = open_image(zeo=str(home / "run" / "zeo.sock"), home=home)
         try:
             obj = image.prototypes["Object"]
-            missing = {k: v for k, v in acked.items() if obj._data.get(k) != v}
+            missing = {k: v for k, v in acked.items() if mirror(obj).get(k) != v}
         finally:
             image.close()
         assert len(acked) >= 45

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from telos.errors import CurationError
+from telos.reflect import mirror
 
 NOTES = [
     "The cat sat on the warm windowsill and purred.",
@@ -27,7 +28,7 @@ def _memory(image, embeddings):
     from telos.uvm import UvmObject
     with image.thought("memories"):
         manager = image.prototypes.get("MemoryManager")
-        if manager is None or manager._data.get("bank") is None:
+        if manager is None or mirror(manager).get("bank") is None:
             manager = image.register("MemoryManager", UvmObject(bank=MemoryBank()))
         bank = manager.bank
         for text, vec in zip(NOTES, embeddings):

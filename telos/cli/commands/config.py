@@ -14,6 +14,7 @@ from typing import Any
 
 from telos import config
 from telos.errors import ConfigError, TelosError
+from telos.reflect import mirror
 
 
 def _open_image():
@@ -79,7 +80,7 @@ def run(args) -> int:
         rows = _rows(args.names, image)
         extra = []
         if image is not None and image.config is not None:
-            extra = sorted(set(image.config._data) - {s.name for s in config.SETTINGS})
+            extra = sorted(set(mirror(image.config).data()) - {s.name for s in config.SETTINGS})
     finally:
         if image is not None:
             image.close()

@@ -1,0 +1,154 @@
+"""The image's past: thoughts (the undo log), past states of an object, read-only views at a
+point in time, and undo of one thought. :class:`History` is mixed into
+:class:`telos.image.Image`; it uses only the session's ``store``, ``connection`` and thoughts.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import ZODB.POSException
+from ZODB.utils import p64, u64
+
+from telos.errors import ImageError, UndoError
+from telos.reflect import mirror
+from telos.uvm import UvmObject
+
+
+def tid_hex(tid: bytes) -> str:
+    return tid.hex()
+
+
+def tid_from(value: Any) -> bytes:
+    """A tid from bytes, a 16-digit hex string, a :class:`ThoughtInfo` or a datetime."""
+    if isinstance(value, ThoughtInfo):
+        return bytes.fromhex(value.id)
+    if isinstance(value, bytes) and len(value) == 8:
+        return value
+    if isinstance(value, str) and len(value) == 16:
+        return bytes.fromhex(value)
+    if isinstance(value, _dt.datetime):
+        from persistent.timestamp import TimeStamp
+        # the last tid within that microsecond, so a thought's own time includes the thought
+        t = value.astimezone(_dt.timezone.utc) + _dt.timedelta(microseconds=1)
+        ts = TimeStamp(t.year, t.month, t.day, t.hour, t.minute, t.second + t.microsecond / 1e6)
+        return p64(u64(ts.raw()) - 1)
+    raise ImageError(f"not a point in time: {value!r} (use a datetime, a thought id or a tid)")
+
+
+def tid_time(tid: bytes) -> _dt.datetime:
+    from persistent.timestamp import TimeStamp
+    return _dt.datetime.fromtimestamp(TimeStamp(tid).timeTime(), _dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class ThoughtInfo:
+    """One committed thought (transaction) as the undo log sees it."""
+    id: str                 # the tid in hex
+    time: _dt.datetime
+    user: str
+    note: str
+    undo_id: Any = field(repr=False, default=None)
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One past state of an object."""
+    tid: str
+    time: _dt.datetime
+    user: str
+    note: str
+    state: dict             # data slots as plain Python values
+    methods: dict           # method name -> source
+
+
+class History:
+    """The past of an image session (mixed into ``Image``)."""
+
+    def at(self, when: Any) -> Any:
+        """A read-only view of the whole image as it was at ``when`` (datetime, thought, tid)."""
+        tid = min(tid_from(when), self.store.db.lastTransaction())
+        # `before` is exclusive: the state *at* tid is the state before tid+1
+        view = type(self)(self.store, at=p64(u64(tid) + 1))
+        self._children.append(view)
+        return view
+
+    def thoughts(self, limit: int = 50) -> list[ThoughtInfo]:
+        """Recent committed thoughts, newest first."""
+        out = []
+        for entry in self.store.db.undoLog(0, limit):
+            tid = _undo_tid(entry)
+            out.append(ThoughtInfo(id=tid_hex(tid), time=tid_time(tid),
+                                   user=_text(entry.get("user_name", b"")),
+                                   note=_text(entry.get("description", b"")),
+                                   undo_id=entry["id"]))
+        return out
+
+    def history(self, obj: UvmObject, limit: int = 50) -> list[Revision]:
+        """Past states of ``obj``, newest first, each with the thought that wrote it."""
+        if obj._p_oid is None:
+            return []
+        revisions = []
+        for entry in self.store.db.history(obj._p_oid, size=limit):
+            tid = entry["tid"]
+            view = type(self)(self.store, at=p64(u64(tid) + 1))
+            try:
+                past = view.connection.get(obj._p_oid)
+                state = {k: _plain(v) for k, v in mirror(past).data().items()}
+                methods = {k: m.source for k, m in mirror(past).methods().items()}
+            finally:
+                view.close()
+            revisions.append(Revision(tid=tid_hex(tid), time=tid_time(tid),
+                                      user=_text(entry.get("user_name", b"")),
+                                      note=_text(entry.get("description", b"")),
+                                      state=state, methods=methods))
+        return revisions
+
+    def undo(self, thought: Any, note: str | None = None) -> str:
+        """Revert one thought. Refused (UndoError) when a later thought changed the same objects."""
+        tid = tid_from(thought)
+        target = next((t for t in self.thoughts(1000) if t.id == tid_hex(tid)), None)
+        if target is None:
+            raise UndoError(f"thought {tid_hex(tid)} is not in the undo log (packed away, or not "
+                            "a thought of this image)", thought_id=tid_hex(tid))
+        self.transaction_manager.abort()
+        try:
+            with self.thought(note or f"undo {target.id}: {target.note}"):
+                self.store.db.undo(target.undo_id, self.transaction_manager.get())
+        except ZODB.POSException.UndoError as exc:
+            raise UndoError(
+                f"cannot undo thought {target.id} ({target.note!r}): a later thought changed "
+                f"the same objects ({exc}); undo the later thoughts first, newest first",
+                thought_id=target.id) from exc
+        self.refresh()
+        return self.last_thought or ""
+
+
+def _undo_tid(entry: dict) -> bytes:
+    import base64
+    uid = entry["id"]
+    if isinstance(uid, str):
+        uid = uid.encode()
+    if len(uid) == 8:
+        return uid
+    return base64.decodebytes(uid)[:8]
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _plain(value: Any) -> Any:
+    from persistent.list import PersistentList
+    from persistent.mapping import PersistentMapping
+    if isinstance(value, PersistentList):
+        return [_plain(v) for v in value]
+    if isinstance(value, PersistentMapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, UvmObject):
+        return f"<{value._name or value._id[:8]}>"
+    return value
