@@ -3,6 +3,7 @@ save/load, count.
 
 * ``NumpyIndex`` -- exact brute force, the reference (``numpy_index``);
 * ``FaissIndex`` -- FAISS flat, exact, mutable (``faiss_index``; the memory L1 and VSA cleanup);
+* ``FaissHNSWIndex`` -- FAISS HNSW, approximate; removals are tombstones (``faiss_index``);
 * ``DiskannIndex`` -- DiskANN on disk, built once, read-only (``diskann_index``; the memory L2).
 
 ``telos.memory.txindex.TxVectorIndex`` keeps any mutable one in step with ZODB. Every
@@ -13,8 +14,8 @@ imported when an index of that kind is made.
 
 from telos.index.base import METRICS, Hit, ReadOnlyIndexError, VectorIndex, VectorIndexError
 from telos.index.diskann_index import DiskannIndex
-from telos.index.faiss_index import FaissIndex
+from telos.index.faiss_index import FaissHNSWIndex, FaissIndex
 from telos.index.numpy_index import NumpyIndex
 
 __all__ = ["METRICS", "Hit", "VectorIndex", "VectorIndexError", "ReadOnlyIndexError",
-           "NumpyIndex", "FaissIndex", "DiskannIndex"]
+           "NumpyIndex", "FaissIndex", "FaissHNSWIndex", "DiskannIndex"]
