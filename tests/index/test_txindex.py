@@ -1,6 +1,7 @@
-"""The transactional wrapper (``TxVectorIndex`` over FAISS, as the memory L1 and the production
-VSA cleanup index use it) against the conformance suite: every add/remove is a committed ZODB
-transaction, and ``reload`` closes the index and reopens it from its files and the storage."""
+"""The transactional wrapper against the conformance suite: ``TxVectorIndex`` over FAISS (as the
+memory L1 and the production VSA cleanup index use it) and over the NumPy reference. Every
+add/remove is a committed ZODB transaction, and ``reload`` closes the index and reopens it from
+its files (checkpoint + delta log) and the storage."""
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ import ZODB
 import ZODB.FileStorage
 from BTrees.LOBTree import LOBTree
 
+from telos.index import FaissIndex, NumpyIndex
 from telos.index.base import VectorIndex
 from telos.memory.txindex import TxVectorIndex
 from tests.index.conformance import DIM, IndexConformance
@@ -29,6 +31,8 @@ class RootVectors:
 class Transactional(VectorIndex):
     """A ``TxVectorIndex`` on its own FileStorage, driven through the plain interface."""
 
+    inner = FaissIndex
+
     def __init__(self, home, metric):
         super().__init__(DIM, metric)
         self.home = home
@@ -40,7 +44,7 @@ class Transactional(VectorIndex):
             self.conn.root()["vecs"] = LOBTree()
             self.tm.commit()
         self.ix = TxVectorIndex(self.db, home / "ix", name="t", dim=DIM, metric=metric,
-                                source=RootVectors()).open()
+                                source=RootVectors(), kind=self.inner).open()
 
     def add(self, ids, vectors):
         ids = [int(i) for i in ids]
@@ -94,7 +98,7 @@ class TestTransactional(IndexConformance):
             index.close()
 
     def make(self, tmp_path, metric, ids=(), vectors=()):
-        index = Transactional(tmp_path / f"home{len(self.made)}", metric)
+        index = self.kind(tmp_path / f"home{len(self.made)}", metric)
         self.made.append(index)
         if len(ids):
             index.add(ids, vectors)
@@ -105,6 +109,15 @@ class TestTransactional(IndexConformance):
         index.remove([900, 901])
         index.close()
         self.made.remove(index)
-        again = Transactional(index.home, index.metric)
+        again = self.kind(index.home, index.metric)
+        assert again.ix.kind is self.kind.inner
         self.made.append(again)
         return again
+
+
+class TransactionalNumpy(Transactional):
+    inner = NumpyIndex
+
+
+class TestTransactionalNumpy(TestTransactional):
+    kind = TransactionalNumpy
