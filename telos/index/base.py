@@ -126,12 +126,13 @@ def as_queries(queries, dim: int) -> np.ndarray:
 
 def as_batch(ids, vectors, dim: int) -> tuple[np.ndarray, np.ndarray]:
     """(int64 ids, float32 [n, dim] vectors), checked; a repeated id keeps its last vector."""
-    ids = np.asarray([int(i) for i in ids], np.int64)
+    ids = np.asarray(ids, np.int64).reshape(-1)
     vecs = np.asarray(vectors, np.float32).reshape(-1, dim) if len(ids) else np.zeros((0, dim), np.float32)
     if len(ids) != len(vecs):
         raise VectorIndexError(f"{len(ids)} ids for {len(vecs)} vectors")
-    if len(np.unique(ids)) != len(ids):
-        last = {int(i): n for n, i in enumerate(ids)}
+    as_list = ids.tolist()
+    if len(set(as_list)) != len(as_list):
+        last = {i: n for n, i in enumerate(as_list)}
         keep = np.asarray(sorted(last.values()), np.int64)
         ids, vecs = ids[keep], vecs[keep]
     return ids, np.ascontiguousarray(vecs)
@@ -139,12 +140,15 @@ def as_batch(ids, vectors, dim: int) -> tuple[np.ndarray, np.ndarray]:
 
 def hits_from_arrays(distances: np.ndarray, ids: np.ndarray, metric: str) -> list[list[Hit]]:
     """FAISS/DiskANN-style result arrays (-1 pads; ``ip`` as similarity) -> sorted Hit lists."""
-    sign = -1.0 if metric == "ip" else 1.0
+    if metric == "ip":
+        distances = -distances
     out = []
-    for drow, irow in zip(distances, ids):
-        row = {}
-        for d, i in zip(drow.tolist(), irow.tolist()):
-            if i >= 0 and i not in row:
-                row[i] = sign * d
-        out.append([Hit(i, d) for i, d in sorted(row.items(), key=lambda kv: (kv[1], kv[0]))])
+    for drow, irow in zip(distances.tolist(), ids.tolist()):
+        seen: set[int] = set()
+        row = []
+        for d, i in sorted(zip(drow, irow)):    # (distance, id) order; first of an id is its best
+            if i >= 0 and i not in seen:
+                seen.add(i)
+                row.append(Hit(i, d))
+        out.append(row)
     return out

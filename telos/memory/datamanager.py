@@ -11,12 +11,13 @@ first ``add``/``remove`` of the index, asserts the protocol order, does the risk
 * ``tpc_vote``: the thought's changes go to the delta log (``index.vote``; may raise, and the
   thought is then aborted). ``sortKey`` sorts after ZODB's connection, so when our vote runs
   ZODB has already voted.
-* ``tpc_finish``: the changes are applied in memory (``index.finish``, which catches and logs its
-  own failures -- ``catch_up`` repairs them). Nothing there does I/O.
+* ``tpc_finish``: the changes are applied in memory and, if the log has grown enough, a background
+  checkpoint thread is started (``index.finish``, which catches and logs every failure of its
+  own -- ``catch_up`` repairs a missed apply, the next commit retries the checkpoint). Nothing
+  there does I/O or can raise. (Not an after-commit hook: ``transaction`` then aborts every
+  resource of the committed transaction, which costs a ZODB connection abort per commit.)
 * ``tpc_abort``: the logged delta is forgotten (``index.forget``); idempotent, and harmless after
   ``tpc_finish`` (``transaction`` calls it on every data manager if any ``tpc_finish`` raises).
-* after a successful commit (an after-commit hook, outside the two-phase commit) the index may
-  start a background checkpoint (``index.maybe_checkpoint``); a failure there is logged.
 
 The thought's ZODB transaction carries, under ``index.ext_key``, a dict with the keys
 ``EXT_TOKEN`` (hex of the random token naming the thought in the delta log), ``EXT_ADDED`` and
@@ -24,7 +25,7 @@ The thought's ZODB transaction carries, under ``index.ext_key``, a dict with the
 ``read_extension`` reads both.
 
 The index surface the data manager uses: ``name``, ``dim``, ``ext_key``, ``vote(delta)``,
-``finish(token)``, ``forget(token)``, ``maybe_checkpoint()``, ``detach(dm)``.
+``finish(token)``, ``forget(token)``, ``detach(dm)``.
 """
 
 from __future__ import annotations
@@ -75,7 +76,6 @@ class IndexDataManager:
         self._ext = {EXT_TOKEN: self.token.hex(), EXT_ADDED: [], EXT_REMOVED: []}
         txn.extension[index.ext_key] = self._ext
         txn.join(self)
-        txn.addAfterCommitHook(self._after_commit)
 
     def sortKey(self) -> str:
         return f"~~telos-index:{self.index.name}:{id(self)}"
@@ -137,7 +137,7 @@ class IndexDataManager:
         assert self.phase is Phase.VOTED, f"tpc_finish in phase {self.phase.value}"
         fault("dm.tpc_finish.before")
         self.phase = Phase.FINISHED
-        self.index.finish(self.token)        # in memory only; catches and logs its failures
+        self.index.finish(self.token)        # in memory + maybe a checkpoint thread; never raises
         self.index.detach(self)
         fault("dm.tpc_finish.after")
 
@@ -151,10 +151,6 @@ class IndexDataManager:
             self.index.forget(self.token)
             self.phase = Phase.ABORTED
         self.index.detach(self)
-
-    def _after_commit(self, committed: bool) -> None:
-        if committed:                         # outside the two-phase commit; errors are logged
-            self.index.maybe_checkpoint()
 
 
 class _Savepoint:

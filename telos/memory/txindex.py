@@ -217,7 +217,8 @@ class TxVectorIndex:
             self._thoughts[delta.token] = _Thought(Seen.VOTED, delta)
 
     def finish(self, token: bytes) -> None:
-        """Apply a committed thought of ours in memory. Never raises (``catch_up`` repairs)."""
+        """Apply a committed thought of ours in memory and start a background checkpoint if the
+        log is long. Called by ``tpc_finish``: never raises (failures are logged)."""
         try:
             with self._lock:
                 thought = self._thoughts.get(token)
@@ -230,6 +231,10 @@ class TxVectorIndex:
                     self._thoughts[token] = _Thought(Seen.FINISHED)
         except Exception:  # noqa: BLE001 -- tpc_finish must not raise; catch_up repairs it
             log.exception("index %s: applying a committed thought failed; will catch up", self.name)
+        try:
+            self.maybe_checkpoint()
+        except Exception:  # noqa: BLE001 -- tpc_finish must not raise; the next commit retries
+            log.exception("index %s: could not start a background checkpoint", self.name)
 
     def forget(self, token: bytes) -> None:
         """A voted thought did not commit: drop its delta (idempotent)."""
@@ -326,9 +331,10 @@ class TxVectorIndex:
             return
         if self._ckpt_thread is not None and self._ckpt_thread.is_alive():
             return
-        self._ckpt_thread = threading.Thread(target=self._checkpoint_quietly,
-                                             name=f"checkpoint-{self.name}", daemon=True)
-        self._ckpt_thread.start()
+        thread = threading.Thread(target=self._checkpoint_quietly,
+                                  name=f"checkpoint-{self.name}", daemon=True)
+        thread.start()
+        self._ckpt_thread = thread
 
     def _checkpoint_quietly(self) -> None:
         try:

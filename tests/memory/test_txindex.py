@@ -222,7 +222,7 @@ def test_images_written_with_the_old_short_extension_keys_still_reconcile(env):
 
 
 def test_a_failing_checkpoint_never_escapes_the_commit(env, monkeypatch, caplog):
-    """The checkpoint starts after the commit (after-commit hook), never inside tpc_finish."""
+    """tpc_finish only starts the checkpoint thread; its failure is logged, the commit stands."""
     env.ix.checkpoint_bytes = 1
     def boom():
         raise OSError("disk full")
@@ -248,3 +248,14 @@ def test_the_data_manager_asserts_the_protocol_order(env):
     assert dm.phase is Phase.ABORTED
     dm.tpc_abort(txn)                      # idempotent
     env.tm.abort()
+
+
+def test_tpc_finish_survives_a_checkpoint_that_cannot_start(env, monkeypatch, caplog):
+    env.ix.checkpoint_bytes = 1
+    def cannot_start(self):
+        raise RuntimeError("can't start new thread")
+    monkeypatch.setattr("threading.Thread.start", cannot_start)
+    with caplog.at_level("ERROR"):
+        ids, _ = env.add(2)
+    assert "could not start a background checkpoint" in caplog.text
+    assert env.ix.ids() == set(ids) == env.truth()
