@@ -104,6 +104,7 @@ class VectorIndex(abc.ABC):
         return self.count
 
     def __contains__(self, id: int) -> bool:
+        """O(count) by default; implementations keep a set or a sorted array."""
         ids = self.ids()
         pos = np.searchsorted(ids, int(id))
         return bool(pos < len(ids) and ids[pos] == int(id))

@@ -142,6 +142,10 @@ class DiskannIndex(VectorIndex):
     def ids(self) -> np.ndarray:
         return self._sorted.copy()
 
+    def __contains__(self, id: int) -> bool:
+        pos = np.searchsorted(self._sorted, int(id))
+        return bool(pos < len(self._sorted) and self._sorted[pos] == int(id))
+
     def positions(self) -> np.ndarray:
         """position -> id, as built (``ids.npy``)."""
         return self._ids

@@ -2,6 +2,7 @@
 
 Rows are kept dense (a removed row is filled by the last one); search computes every distance
 and orders by ``(distance, id)``. ``save`` writes one ``.npz``-format file (ids, vectors, metric).
+Adding new ids copies the matrix (O(count)): a reference for tests, not a production tier.
 """
 
 from __future__ import annotations
