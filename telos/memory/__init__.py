@@ -11,7 +11,9 @@ facade exposed as ``image.memory``::
     image.memory.snapshot(dest_dir)                 # -> {"tid": ..., "files": [...]}
 
 Index files live under ``$TELOS_HOME/index/`` (``l1/``: checkpoint + delta log, ``l2/``: DiskANN).
-The reusable transactional index is :mod:`telos.memory.txindex`.
+The reusable transactional index is :mod:`telos.memory.txindex` (over any mutable
+:mod:`telos.index` kind; its data manager is :mod:`telos.memory.datamanager`); the L2 archive
+wraps :class:`telos.index.DiskannIndex`. Both answer :class:`telos.index.Hit` lists.
 """
 
 from __future__ import annotations

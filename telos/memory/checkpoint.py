@@ -1,58 +1,39 @@
-"""Checkpoints of a FAISS index, stamped with the ZODB tid they are exact for.
+"""Checkpoints of an in-memory index, stamped with the ZODB tid they are exact for.
 
 Files in the index directory::
 
     checkpoint.json                 {"tid": hex, "file": name, "sha256": hex, "count": n, ...}
-    ckpt-<tid>.faiss                the serialized index
+    ckpt-<tid>.faiss                the serialized index (``kind.to_bytes()``; FAISS by default)
 
-``checkpoint.json`` is replaced atomically (write temp, fsync, ``os.replace``, fsync directory),
-so a reader sees either the old or the new checkpoint, never a mixture. ``load`` checks the
-checksum, the dimension and the count; any mismatch is an ``IndexCorruptError``.
+Both are replaced through ``telos.atomic`` (temporary file, fsync, rename, fsync of the
+directory), the index file first, so a reader sees either the old or the new checkpoint, never
+a mixture. ``load`` checks the checksum, the dimension, the metric and the count; any mismatch
+is an ``IndexCorruptError``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
-import numpy as np
-
+from telos import atomic
 from telos.errors import IndexCorruptError
+from telos.index.base import VectorIndexError
+from telos.index.faiss_index import FaissIndex
 from telos.memory.faults import fault
 
 META = "checkpoint.json"
 
 
-def fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see all of it or the previous file."""
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    fsync_dir(path.parent)
-
-
-def save(directory: Path, blob: np.ndarray, meta: dict) -> dict:
-    """Write a serialized index (``faiss.serialize_index`` output) and its stamp."""
+def save(directory: Path, data: bytes, meta: dict) -> dict:
+    """Write a serialized index (``to_bytes()`` of the index) and its stamp."""
     directory = Path(directory)
     name = f"ckpt-{meta['tid']}.faiss"
-    data = blob.tobytes()
-    write_atomic(directory / name, data)
+    atomic.write_bytes(directory / name, data)
     fault("ckpt.file_written")
     meta = dict(meta, file=name, sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
-    write_atomic(directory / META, json.dumps(meta, indent=1).encode())
+    atomic.write_bytes(directory / META, json.dumps(meta, indent=1).encode())
     fault("ckpt.meta_replaced")
     for old in directory.glob("ckpt-*.faiss"):
         if old.name != name:
@@ -76,10 +57,8 @@ def read_meta(directory: Path) -> dict | None:
         raise IndexCorruptError(f"{path}: unreadable checkpoint stamp ({exc})") from exc
 
 
-def load(directory: Path, dim: int, metric: str):
-    """The checkpointed index and its stamp, or (None, None) if there is no checkpoint."""
-    import faiss
-
+def load(directory: Path, dim: int, metric: str, kind=FaissIndex):
+    """The checkpointed index (a ``kind``) and its stamp, or (None, None) without a checkpoint."""
     meta = read_meta(directory)
     if meta is None:
         return None, None
@@ -94,10 +73,10 @@ def load(directory: Path, dim: int, metric: str):
         raise IndexCorruptError(f"{path}: built for dim={meta.get('dim')} metric="
                                 f"{meta.get('metric')}, expected dim={dim} metric={metric}")
     try:
-        index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
-    except RuntimeError as exc:
-        raise IndexCorruptError(f"{path}: FAISS cannot read it ({exc})") from exc
-    if index.ntotal != meta["count"] or index.d != dim:
-        raise IndexCorruptError(f"{path}: holds {index.ntotal} vectors of dim {index.d}, "
-                                f"stamp says {meta['count']} of dim {dim}")
+        index = kind.from_bytes(data)
+    except VectorIndexError as exc:
+        raise IndexCorruptError(f"{path}: {exc}") from exc
+    if index.count != meta["count"] or index.dim != dim or index.metric != metric:
+        raise IndexCorruptError(f"{path}: holds {index.count} vectors of dim {index.dim} "
+                                f"({index.metric}), stamp says {meta['count']} of dim {dim}")
     return index, meta

@@ -87,22 +87,18 @@ class Memory:
 
     def search_vectors(self, queries: np.ndarray, k: int = 10) -> list[list[Hit]]:
         eng = self.engine
-        d1, i1 = eng.l1.search(queries, k)
-        d2, i2 = eng.l2.search(queries, k + 8)     # margin: archived records may be forgotten
+        l1 = eng.l1.search(queries, k)
+        l2 = eng.l2.search(queries, k + 8)     # margin: archived records may be forgotten
         if not self.image.in_thought and not self.image.has_changes():
             self.image.transaction_manager.begin()   # see other sessions' commits
         bank = self.bank
         out = []
-        for row in range(len(queries)):
-            best: dict[int, tuple[float, str]] = {}
-            for d, i in zip(d1[row], i1[row]):
-                if i >= 0:
-                    best[int(i)] = (float(d), "L1")
-            for d, i in zip(d2[row], i2[row]):
-                if i >= 0 and int(i) not in best:
-                    best[int(i)] = (float(d), "L2")
+        for row in range(len(l1)):
+            best: dict[int, tuple[float, str]] = {h.id: (h.distance, "L1") for h in l1[row]}
+            for h in l2[row]:
+                best.setdefault(h.id, (h.distance, "L2"))
             hits = []
-            for i, (d, tier) in sorted(best.items(), key=lambda kv: kv[1][0]):
+            for i, (d, tier) in sorted(best.items(), key=lambda kv: (kv[1][0], kv[0])):
                 rec = bank.contexts.get(i)
                 if rec is None:          # forgotten, or not yet visible: never answer for it
                     continue

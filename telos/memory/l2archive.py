@@ -12,11 +12,15 @@ the in-memory reference. Searches hold a reference to the archive they started w
 previous archive answers until the swap and no search sees a half-written one. On open, a
 damaged or missing archive is reported and dropped (``max_id`` 0): the caller then serves those
 records from L1 until the next build.
+
+The archive's index is a ``telos.index.DiskannIndex`` (read-only); ``search`` answers like every
+``telos.index`` index (one list of ``Hit(id, distance)`` per query row). Directory swaps are
+renames made durable with ``telos.atomic.fsync_dir``; ``CURRENT`` is replaced through
+``telos.atomic``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -29,46 +33,28 @@ from pathlib import Path
 
 import numpy as np
 
+from telos import atomic
 from telos.errors import IndexCorruptError, MemoryStoreError
-from telos.memory.checkpoint import fsync_dir, write_atomic
+from telos.index.base import Hit, VectorIndexError
+from telos.index.diskann_index import MIN_POINTS, SEARCH_THREADS, DiskannIndex, quiet_c_stdout
 from telos.memory.faults import fault
 from telos.memory.l2build import MANIFEST, file_sha256
+from telos.memory.tids import last_committed_tid
 
 log = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
-MIN_RECORDS = 32          # DiskANN needs a handful of points; smaller archives are not built
-SEARCH_THREADS = 2        # diskannpy 0.7 can hang loading with num_threads=1
+MIN_RECORDS = MIN_POINTS  # DiskANN needs a handful of points; smaller archives are not built
+
+__all__ = ["L2Archive", "POINTER", "MIN_RECORDS", "SEARCH_THREADS", "quiet_c_stdout"]
 
 
 @dataclass
 class _Live:
-    index: object
-    ids: np.ndarray
+    index: DiskannIndex
+    ids: np.ndarray        # position -> record id
     meta: dict
     path: Path
-
-
-_fd_lock = threading.Lock()
-
-
-@contextlib.contextmanager
-def quiet_c_stdout(logfile: Path):
-    """Send fds 1 and 2 to ``logfile`` while DiskANN's C++ code talks."""
-    with _fd_lock:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        saved = os.dup(1), os.dup(2)
-        fd = os.open(logfile, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        try:
-            os.dup2(fd, 1)
-            os.dup2(fd, 2)
-            yield
-        finally:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for f in (*saved, fd):
-                os.close(f)
 
 
 class L2Archive:
@@ -113,7 +99,6 @@ class L2Archive:
             return False
 
     def _load(self, path: Path, meta: dict) -> _Live:
-        import diskannpy
         try:
             manifest = json.loads((path / MANIFEST).read_text())
         except (OSError, ValueError) as exc:
@@ -125,33 +110,22 @@ class L2Archive:
                 ok = False
             if not ok:
                 raise IndexCorruptError(f"{path / name}: missing or damaged (checksum)")
-        ids = np.load(path / "ids.npy")
-        if len(ids) != manifest["count"] or manifest["dim"] != self.dim:
-            raise IndexCorruptError(f"{path}: ids/dim do not match the manifest")
         try:
-            with quiet_c_stdout(path / "build.log"):
-                index = diskannpy.StaticDiskIndex(
-                    str(path), num_threads=SEARCH_THREADS, num_nodes_to_cache=0,
-                    distance_metric=self.metric, vector_dtype=np.float32, dimensions=self.dim)
-        except (RuntimeError, ValueError, OSError) as exc:
+            index = DiskannIndex.load(path, dim=self.dim, metric=self.metric)
+        except (VectorIndexError, RuntimeError, ValueError, OSError) as exc:
             raise IndexCorruptError(f"{path}: DiskANN cannot load it ({exc})") from exc
-        return _Live(index, ids, meta, path)
+        if index.count != manifest["count"] or manifest["dim"] != self.dim:
+            raise IndexCorruptError(f"{path}: ids/dim do not match the manifest")
+        return _Live(index, index.positions(), meta, path)
 
-    def search(self, queries: np.ndarray, k: int, complexity: int = 64):
-        """(distances, record ids) per query; -1 pads. Uses the archive live at the call."""
+    def search(self, queries: np.ndarray, k: int, complexity: int = 64) -> list[list[Hit]]:
+        """The ``k`` nearest archived records per query row (``telos.index.base`` semantics),
+        from the archive live at the call."""
         live = self._live
-        q = np.ascontiguousarray(np.asarray(queries, np.float32).reshape(-1, self.dim))
-        D = np.full((len(q), k), np.inf, np.float32)
-        I = np.full((len(q), k), -1, np.int64)
-        if live is None or len(live.ids) == 0:
-            return D, I
-        kk = min(k, len(live.ids))
-        for row, vec in enumerate(q):
-            res = live.index.search(vec, kk, max(complexity, kk))
-            pos = np.asarray(res.identifiers, np.int64)
-            D[row, :kk] = res.distances
-            I[row, :kk] = live.ids[pos]
-        return D, I
+        if live is None:
+            q = np.asarray(queries, np.float32).reshape(-1, self.dim)
+            return [[] for _ in range(len(q))]
+        return live.index.search(queries, k, complexity)
 
     # -- building ----------------------------------------------------------------------
     @property
@@ -168,7 +142,6 @@ class L2Archive:
 
     def build(self, db, source, *, threads: int = 2) -> dict | None:
         """Build from the image at its last committed tid and swap it in; None if too small."""
-        from telos.memory.txindex import last_committed_tid
         with self._build_lock:
             tid = last_committed_tid(db.storage)
             if tid is None:
@@ -201,8 +174,8 @@ class L2Archive:
                                        f"see {path / 'build.log'}")
             meta = {"dir": name, "tid": tid.hex(), "max_id": int(ids.max()), "count": len(ids)}
             live = self._load(path, meta)
-            fsync_dir(path)
-            write_atomic(self.directory / POINTER, json.dumps(meta).encode())
+            atomic.fsync_dir(path)
+            atomic.write_text(self.directory / POINTER, json.dumps(meta))
             fault("l2.swapped")
             old, self._live = self._live, live
             if old is not None:

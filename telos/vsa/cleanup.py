@@ -6,9 +6,15 @@ one protocol (and one conformance test):
 
 * ``TorchhdCleanup`` — brute force with torchhd's ``cosine_similarity`` over a complex matrix;
   the reference and the benchmark baseline.
-* ``FaissCleanup`` — FAISS over the real mapping ``[Re v, Im v] / |v|`` (inner product equals the
-  FHRR similarity); ``kind="flat"`` (exact) or ``kind="hnsw"`` (approximate, sub-linear).
-* the image's transactional index (``telos.vsa.cleanup_store``) — FAISS kept in step with ZODB.
+* ``FaissCleanup`` — a ``VectorCleanup``: any ``telos.index`` index over the real mapping
+  ``[Re v, Im v] / |v|`` (inner product equals the FHRR similarity); ``kind="flat"`` (exact,
+  ``FaissIndex``) or ``kind="hnsw"`` (approximate, sub-linear, ``FaissHNSWIndex``).
+* the image's transactional index (``telos.vsa.facade.cleanup_index``) — a
+  ``telos.memory.txindex.TxVectorIndex`` over ``FaissIndex`` kept in step with ZODB; it answers
+  ``telos.index`` hits, and ``VSA.cleanup`` turns them into scores the same way.
+
+The underlying vector indexes pass the ``telos.index`` conformance suite (``tests/index``); the
+suite here (``tests/vsa/test_cleanup.py``) checks the hypervector layer on top.
 
 Labels -> names/objects are the caller's business; an index knows numbers and vectors only.
 """
@@ -22,6 +28,7 @@ from typing import Iterable, Protocol
 import numpy as np
 
 from telos.errors import DimensionMismatchError, VSAError
+from telos.index import FaissHNSWIndex, FaissIndex
 from telos.vsa import algebra
 
 log = logging.getLogger(__name__)
@@ -120,65 +127,59 @@ class TorchhdCleanup:
         return torchhd.cleanup(algebra.to_tensor(query), mem).numpy()
 
 
-class FaissCleanup:
-    """FAISS inner-product index over the real mapping of the hypervectors."""
+class VectorCleanup:
+    """A cleanup index over any ``telos.index`` vector index of the real mapping
+    ``[Re v, Im v] / |v|`` (``metric="ip"``, ``2 * dimension`` floats): the inner product equals
+    the FHRR similarity, so ``score = -distance`` (the index's distance convention)."""
 
-    def __init__(self, dimension: int, kind: str = "flat", *, hnsw_m: int = 32,
-                 ef_search: int = 64, ef_construction: int = 80):
-        import faiss
+    def __init__(self, dimension: int, index):
+        if index.metric != "ip" or index.dim != 2 * dimension:
+            raise VSAError(f"a cleanup index for {dimension}-d hypervectors needs an 'ip' index "
+                           f"of dimension {2 * dimension}, not {index.metric!r} of {index.dim}")
         self.dimension = dimension
-        self.kind = kind
-        if kind == "flat":
-            base = faiss.IndexFlatIP(2 * dimension)
-            self._index = faiss.IndexIDMap2(base)
-        elif kind == "hnsw":
-            base = faiss.IndexHNSWFlat(2 * dimension, hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            base.hnsw.efSearch = ef_search
-            base.hnsw.efConstruction = ef_construction
-            self._index = faiss.IndexIDMap2(base)
-        else:
-            raise VSAError(f"unknown cleanup index kind {kind!r}; expected 'flat' or 'hnsw'")
-        self._labels: set[int] = set()
+        self.index = index
 
     def __len__(self) -> int:
-        return int(self._index.ntotal)
+        return self.index.count
 
     def __contains__(self, label: int) -> bool:
-        return int(label) in self._labels
+        return int(label) in self.index
 
     def add(self, labels, vectors) -> None:
         labels = [int(x) for x in labels]
         vectors = list(vectors)
         for v in vectors:
             _check(self.dimension, v)
-        if not labels:
-            return
-        present = [x for x in labels if x in self._labels]
-        if present:
-            self.remove(present)
-        self.add_real(np.asarray(labels, dtype=np.int64), algebra.to_real_batch(vectors))
+        if labels:
+            self.add_real(np.asarray(labels, dtype=np.int64), algebra.to_real_batch(vectors))
 
     def add_real(self, labels: np.ndarray, real: np.ndarray) -> None:
         """Add rows already mapped with ``algebra.to_real`` (the bench streams them in batches)."""
-        self._index.add_with_ids(np.ascontiguousarray(real, dtype=np.float32),
-                                 np.ascontiguousarray(labels, dtype=np.int64))
-        self._labels.update(int(x) for x in labels)
+        self.index.add(labels, real)
 
     def remove(self, labels) -> None:
-        import faiss
-        if self.kind == "hnsw":
-            raise VSAError("an HNSW cleanup index cannot remove entries; rebuild it instead")
-        ids = np.asarray([int(x) for x in labels], dtype=np.int64)
-        if ids.size:
-            self._index.remove_ids(faiss.IDSelectorBatch(ids))
-            self._labels.difference_update(int(x) for x in ids)
+        self.index.remove(labels)
 
     def search(self, query: np.ndarray, k: int = 1) -> list[Hit]:
         _check(self.dimension, query)
         return self.search_real(algebra.to_real(query), k)
 
     def search_real(self, real: np.ndarray, k: int = 1) -> list[Hit]:
-        if len(self) == 0:
-            return []
-        scores, ids = self._index.search(real.reshape(1, -1).astype(np.float32), min(k, len(self)))
-        return [Hit(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i != -1]
+        return [Hit(h.id, -h.distance) for h in self.index.search(real, k)[0]]
+
+
+class FaissCleanup(VectorCleanup):
+    """FAISS: ``kind="flat"`` (exact, ``telos.index.FaissIndex``) or ``kind="hnsw"``
+    (approximate, sub-linear, ``telos.index.FaissHNSWIndex``; removals are tombstones)."""
+
+    def __init__(self, dimension: int, kind: str = "flat", *, hnsw_m: int = 32,
+                 ef_search: int = 64, ef_construction: int = 80):
+        if kind == "flat":
+            index = FaissIndex(2 * dimension, "ip")
+        elif kind == "hnsw":
+            index = FaissHNSWIndex(2 * dimension, "ip", m=hnsw_m, ef_search=ef_search,
+                                   ef_construction=ef_construction)
+        else:
+            raise VSAError(f"unknown cleanup index kind {kind!r}; expected 'flat' or 'hnsw'")
+        super().__init__(dimension, index)
+        self.kind = kind

@@ -143,13 +143,12 @@ class VSA:
         index, entries = self.index, self.codebook.entries
         want, total = max(k, 1), len(index)
         while True:
-            scores, ids = index.search(real, min(want, max(total, 1)))
             found = []
-            for score, label in zip(scores[0], ids[0]):
-                entry = entries.get(int(label)) if label >= 0 else None
+            for hit in index.search(real, want)[0]:
+                entry = entries.get(hit.id)
                 if entry is None or (kind is not None and entry[0] != kind):
                     continue
-                found.append(Match(entry[1], entry[0], float(score)))
+                found.append(Match(entry[1], entry[0], -hit.distance))   # ip: score = -distance
             if len(found) >= k or want >= total:
                 return found[:k]
             want *= 4

@@ -174,3 +174,18 @@ def test_sigkill_during_commit_keeps_index_consistent(telos_home, point):
             assert not vsa.knows("Tokyo")
     finally:
         im.close()
+
+
+def test_the_image_cleanup_index_is_the_conformant_transactional_index(image):
+    """Production cleanup is a TxVectorIndex over telos.index.FaissIndex ('ip'): the kind and
+    wrapper the conformance suite checks (tests/index/test_faiss.py, tests/index/test_txindex.py)."""
+    from telos.index import FaissIndex
+    from telos.memory.txindex import TxVectorIndex
+    from telos.vsa import algebra
+    _load(image)
+    index = image.vsa.index
+    assert isinstance(index, TxVectorIndex) and index.kind is FaissIndex and index.metric == "ip"
+    yen = image.vsa.symbol("Yen")
+    hit = index.search(algebra.to_real(yen.array), 1)[0][0]
+    assert -hit.distance == pytest.approx(1.0, abs=1e-4)          # score = -distance
+    assert image.vsa.cleanup(yen, k=1)[0].score == pytest.approx(-hit.distance)

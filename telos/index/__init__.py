@@ -1,0 +1,21 @@
+"""Vector indexes behind one interface (``telos.index.base``): add, remove, search -> ``Hit``,
+save/load, count.
+
+* ``NumpyIndex`` -- exact brute force, the reference (``numpy_index``);
+* ``FaissIndex`` -- FAISS flat, exact, mutable (``faiss_index``; the memory L1 and VSA cleanup);
+* ``FaissHNSWIndex`` -- FAISS HNSW, approximate; removals are tombstones (``faiss_index``);
+* ``DiskannIndex`` -- DiskANN on disk, built once, read-only (``diskann_index``; the memory L2).
+
+``telos.memory.txindex.TxVectorIndex`` keeps any mutable one in step with ZODB. Every
+implementation passes the one conformance suite in ``tests/index/conformance.py``.
+This package imports neither ``telos.memory`` nor ``telos.vsa``; FAISS and diskannpy are
+imported when an index of that kind is made.
+"""
+
+from telos.index.base import METRICS, Hit, ReadOnlyIndexError, VectorIndex, VectorIndexError
+from telos.index.diskann_index import DiskannIndex
+from telos.index.faiss_index import FaissHNSWIndex, FaissIndex
+from telos.index.numpy_index import NumpyIndex
+
+__all__ = ["METRICS", "Hit", "VectorIndex", "VectorIndexError", "ReadOnlyIndexError",
+           "NumpyIndex", "FaissIndex", "FaissHNSWIndex", "DiskannIndex"]

@@ -1,0 +1,178 @@
+"""DiskANN on-disk index (``diskannpy.StaticDiskIndex``): built once, then read-only.
+
+A built directory holds the DiskANN files, ``ids.npy`` (position -> id) and ``diskann.json``
+(dim, metric, count). ``build_files`` is the expensive part and talks on the C-level stdout, so
+the memory archive runs it in a child process (``telos.memory.l2build``) with its output in a
+log; ``DiskannIndex.build`` does the same in-process (tests, small indexes). Only ``metric="l2"``
+(squared Euclidean distances, as DiskANN reports them). DiskANN needs a few dozen points to
+build (``MIN_POINTS``); fewer -> ``VectorIndexError``.
+
+diskannpy 0.7 hangs loading with ``num_threads=1`` and prints from its destructor: searches use
+``SEARCH_THREADS`` threads and ``close()`` releases the index with the C stdout redirected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from telos import atomic
+from telos.index.base import Hit, VectorIndex, VectorIndexError, as_queries, hits_from_arrays
+
+META = "diskann.json"
+IDS = "ids.npy"
+MIN_POINTS = 32
+SEARCH_THREADS = 2
+COMPLEXITY = 64
+
+_fd_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def quiet_c_stdout(logfile: Path):
+    """Send fds 1 and 2 to ``logfile`` while DiskANN's C++ code talks."""
+    with _fd_lock:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = os.dup(1), os.dup(2)
+        fd = os.open(logfile, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            yield
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for f in (*saved, fd):
+                os.close(f)
+
+
+def build_files(directory: Path, vectors: np.ndarray, metric: str = "l2", threads: int = 1) -> None:
+    """Build the DiskANN files for ``vectors`` (row n = position n) and ``diskann.json``."""
+    import diskannpy
+    directory = Path(directory)
+    n, dim = vectors.shape
+    if n < MIN_POINTS:
+        raise VectorIndexError(f"DiskANN needs at least {MIN_POINTS} points, got {n}")
+    diskannpy.build_disk_index(
+        data=np.ascontiguousarray(vectors, np.float32), distance_metric=metric,
+        index_directory=str(directory), complexity=COMPLEXITY, graph_degree=32,
+        search_memory_maximum=max(0.01, n * dim * 4 / 2**30 / 4),
+        build_memory_maximum=1.0, num_threads=threads, pq_disk_bytes=0)
+    atomic.write_text(directory / META, json.dumps({"dim": int(dim), "metric": metric, "count": int(n)}))
+
+
+class DiskannIndex(VectorIndex):
+    mutable = False
+    metrics = ("l2",)
+
+    def __init__(self, dim: int, metric: str = "l2", *, path: Path | None = None,
+                 ids: np.ndarray | None = None, raw=None):
+        super().__init__(dim, metric)
+        self.path = path
+        self._ids = np.zeros(0, np.int64) if ids is None else np.asarray(ids, np.int64)
+        self._sorted = np.sort(self._ids)
+        self._raw = raw
+
+    # -- making one ----------------------------------------------------------------------
+    @classmethod
+    def build(cls, directory: Path, ids, vectors, metric: str = "l2", *, threads: int = 2) -> "DiskannIndex":
+        """Build in this process (DiskANN's chatter goes to ``directory/build.log``)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        ids = np.asarray([int(i) for i in ids], np.int64)
+        vecs = np.asarray(vectors, np.float32).reshape(len(ids), -1)
+        if len(np.unique(ids)) != len(ids):
+            raise VectorIndexError("DiskANN build: repeated ids")
+        if len(ids) == 0:
+            index = cls(vecs.shape[1], metric, path=directory)
+            index.save(directory)
+            return index
+        np.save(directory / IDS, ids)
+        with quiet_c_stdout(directory / "build.log"):
+            build_files(directory, vecs, metric, threads)
+        return cls.load(directory)
+
+    @classmethod
+    def load(cls, path: Path, *, dim: int | None = None, metric: str | None = None) -> "DiskannIndex":
+        """Open a built directory (``dim``/``metric`` for archives older than ``diskann.json``)."""
+        import diskannpy
+        path = Path(path)
+        try:
+            meta = json.loads((path / META).read_text())
+        except FileNotFoundError:
+            if dim is None:
+                raise VectorIndexError(f"{path}: no {META}; pass dim and metric") from None
+            meta = {"dim": dim, "metric": metric or "l2"}
+        except (OSError, ValueError) as exc:
+            raise VectorIndexError(f"{path}: unreadable {META} ({exc})") from exc
+        if meta.get("count") == 0:
+            return cls(meta["dim"], meta["metric"], path=path)
+        ids = np.load(path / IDS)
+        with quiet_c_stdout(path / "build.log"):
+            raw = diskannpy.StaticDiskIndex(
+                str(path), num_threads=SEARCH_THREADS, num_nodes_to_cache=0,
+                distance_metric=meta["metric"], vector_dtype=np.float32, dimensions=meta["dim"])
+        return cls(meta["dim"], meta["metric"], path=path, ids=ids, raw=raw)
+
+    def save(self, path: Path) -> None:
+        """Copy the built files to ``path`` (a directory); an empty index writes only its meta."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        if self.path is not None and self.count and path.resolve() != self.path.resolve():
+            for f in self.path.iterdir():
+                if f.is_file() and f.name != "build.log":
+                    shutil.copy2(f, path / f.name)
+        if not self.count:
+            atomic.write_text(path / META, json.dumps({"dim": self.dim, "metric": self.metric, "count": 0}))
+        atomic.fsync_dir(path)
+
+    # -- reading -------------------------------------------------------------------------
+    @property
+    def count(self) -> int:
+        return len(self._ids)
+
+    def ids(self) -> np.ndarray:
+        return self._sorted.copy()
+
+    def __contains__(self, id: int) -> bool:
+        pos = np.searchsorted(self._sorted, int(id))
+        return bool(pos < len(self._sorted) and self._sorted[pos] == int(id))
+
+    def positions(self) -> np.ndarray:
+        """position -> id, as built (``ids.npy``)."""
+        return self._ids
+
+    def search(self, queries, k: int, complexity: int = COMPLEXITY) -> list[list[Hit]]:
+        q = as_queries(queries, self.dim)
+        kk = min(int(k), self.count)
+        if kk <= 0:
+            return [[] for _ in range(len(q))]
+        D = np.full((len(q), kk), np.inf, np.float32)
+        I = np.full((len(q), kk), -1, np.int64)
+        for row, vec in enumerate(q):
+            res = self._raw.search(vec, kk, max(complexity, kk))
+            D[row] = res.distances
+            I[row] = self._ids[np.asarray(res.identifiers, np.int64)]
+        return hits_from_arrays(D, I, self.metric)
+
+    def add(self, ids, vectors) -> None:
+        self._writable()
+
+    def remove(self, ids) -> int:
+        self._writable()
+        return 0
+
+    def close(self) -> None:
+        """Release the DiskANN object (its destructor prints: into ``build.log``)."""
+        raw, self._raw = self._raw, None
+        if raw is not None and self.path is not None:
+            with quiet_c_stdout(self.path / "build.log"):
+                del raw

@@ -1,0 +1,163 @@
+"""The two-phase-commit data manager that keeps a ``TxVectorIndex`` in step with ZODB.
+
+Shaped after ``transaction``'s ``tests/savepointsample.py``: it joins a thought lazily on the
+first ``add``/``remove`` of the index, asserts the protocol order, does the risky work in
+``tpc_vote`` and nothing that can fail in ``tpc_finish``. One data manager per thought; its
+``phase`` is the whole of its state::
+
+    JOINED --tpc_begin--> BEGUN --commit--> BEGUN --tpc_vote--> VOTED --tpc_finish--> FINISHED
+      (add/remove only here)         abort / tpc_abort before FINISHED --> ABORTED
+
+* ``tpc_vote``: the thought's changes go to the delta log (``index.vote``; may raise, and the
+  thought is then aborted). ``sortKey`` sorts after ZODB's connection, so when our vote runs
+  ZODB has already voted.
+* ``tpc_finish``: the changes are applied in memory and, if the log has grown enough, a background
+  checkpoint thread is started (``index.finish``, which catches and logs every failure of its
+  own -- ``catch_up`` repairs a missed apply, the next commit retries the checkpoint). Nothing
+  there does I/O or can raise. (Not an after-commit hook: ``transaction`` then aborts every
+  resource of the committed transaction, which costs a ZODB connection abort per commit.)
+* ``tpc_abort``: the logged delta is forgotten (``index.forget``); idempotent, and harmless after
+  ``tpc_finish`` (``transaction`` calls it on every data manager if any ``tpc_finish`` raises).
+
+The thought's ZODB transaction carries, under ``index.ext_key``, a dict with the keys
+``EXT_TOKEN`` (hex of the random token naming the thought in the delta log), ``EXT_ADDED`` and
+``EXT_REMOVED`` (sorted ids). Images written before these names used ``"t"``, ``"a"``, ``"d"``;
+``read_extension`` reads both.
+
+The index surface the data manager uses: ``name``, ``dim``, ``ext_key``, ``vote(delta)``,
+``finish(token)``, ``forget(token)``, ``detach(dm)``.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+
+import numpy as np
+
+from telos.memory.deltalog import Delta
+from telos.memory.faults import fault
+
+log = logging.getLogger(__name__)
+
+EXT_TOKEN = "token"
+EXT_ADDED = "added"
+EXT_REMOVED = "removed"
+_OLD_KEYS = {EXT_TOKEN: "t", EXT_ADDED: "a", EXT_REMOVED: "d"}   # images written before
+
+
+def read_extension(ext: dict) -> tuple[bytes, list[int], list[int]]:
+    """(token, added ids, removed ids) of a committed thought's extension, new or old keys."""
+    def get(key):
+        return ext[key] if key in ext else ext[_OLD_KEYS[key]]
+    return bytes.fromhex(get(EXT_TOKEN)), list(get(EXT_ADDED)), list(get(EXT_REMOVED))
+
+
+class Phase(enum.Enum):
+    JOINED = "joined"        # changes may still be made
+    BEGUN = "begun"          # inside the two-phase commit, before the vote
+    VOTED = "voted"          # the delta is in the log; waiting for the outcome
+    FINISHED = "finished"    # committed and applied in memory
+    ABORTED = "aborted"
+
+
+class IndexDataManager:
+    """Joins a thought that changes the index (see the module docstring)."""
+
+    def __init__(self, index, txn):
+        self.index = index
+        self.transaction = txn
+        self.transaction_manager = None
+        self.token = os.urandom(16)
+        self.adds: dict[int, np.ndarray] = {}
+        self.dels: set[int] = set()
+        self.phase = Phase.JOINED
+        self._ext = {EXT_TOKEN: self.token.hex(), EXT_ADDED: [], EXT_REMOVED: []}
+        txn.extension[index.ext_key] = self._ext
+        txn.join(self)
+
+    def sortKey(self) -> str:
+        return f"~~telos-index:{self.index.name}:{id(self)}"
+
+    # -- changes, before the commit ------------------------------------------------------
+    def add(self, ids, vecs) -> None:
+        assert self.phase is Phase.JOINED, "the index cannot change during its commit"
+        for i, v in zip(ids, vecs):
+            self.dels.discard(i)
+            self.adds[i] = v
+        self._record()
+
+    def remove(self, ids) -> None:
+        assert self.phase is Phase.JOINED, "the index cannot change during its commit"
+        for i in ids:
+            self.adds.pop(i, None)
+            self.dels.add(i)
+        self._record()
+
+    def _record(self) -> None:
+        self._ext[EXT_ADDED] = sorted(self.adds)
+        self._ext[EXT_REMOVED] = sorted(self.dels)
+
+    def delta(self) -> Delta:
+        ids = np.fromiter(self.adds, dtype=np.int64, count=len(self.adds))
+        vecs = (np.stack([self.adds[i] for i in ids.tolist()]).astype(np.float32)
+                if len(ids) else np.zeros((0, self.index.dim), np.float32))
+        return Delta(self.token, ids, vecs, np.fromiter(self.dels, dtype=np.int64))
+
+    def savepoint(self) -> "_Savepoint":
+        return _Savepoint(self, dict(self.adds), set(self.dels))
+
+    # -- IDataManager ----------------------------------------------------------------------
+    def abort(self, txn) -> None:
+        assert txn is self.transaction, "must not change transactions"
+        self._abort()
+
+    def tpc_begin(self, txn) -> None:
+        assert txn is self.transaction, "must not change transactions"
+        assert self.phase is Phase.JOINED, f"tpc_begin in phase {self.phase.value}"
+        fault("dm.tpc_begin")
+        self.phase = Phase.BEGUN
+
+    def commit(self, txn) -> None:
+        assert txn is self.transaction, "must not change transactions"
+        assert self.phase is Phase.BEGUN, f"commit in phase {self.phase.value}"
+        fault("dm.commit")
+
+    def tpc_vote(self, txn) -> None:
+        assert txn is self.transaction, "must not change transactions"
+        assert self.phase is Phase.BEGUN, f"tpc_vote in phase {self.phase.value}"
+        fault("dm.tpc_vote.before")
+        self.index.vote(self.delta())        # may raise: the thought is then aborted
+        self.phase = Phase.VOTED
+        fault("dm.tpc_vote.after_fsync")
+
+    def tpc_finish(self, txn) -> None:
+        assert txn is self.transaction, "must not change transactions"
+        assert self.phase is Phase.VOTED, f"tpc_finish in phase {self.phase.value}"
+        fault("dm.tpc_finish.before")
+        self.phase = Phase.FINISHED
+        self.index.finish(self.token)        # in memory + maybe a checkpoint thread; never raises
+        self.index.detach(self)
+        fault("dm.tpc_finish.after")
+
+    def tpc_abort(self, txn) -> None:
+        assert txn is self.transaction, "must not change transactions"
+        if self.phase is not Phase.FINISHED:  # after finish there is nothing to undo
+            self._abort()
+
+    def _abort(self) -> None:
+        if self.phase is not Phase.ABORTED:
+            self.index.forget(self.token)
+            self.phase = Phase.ABORTED
+        self.index.detach(self)
+
+
+class _Savepoint:
+    def __init__(self, dm: IndexDataManager, adds: dict, dels: set):
+        self.dm, self.adds, self.dels = dm, adds, dels
+
+    def rollback(self) -> None:
+        assert self.dm.phase is Phase.JOINED, "rollback during the commit"
+        self.dm.adds, self.dm.dels = dict(self.adds), set(self.dels)
+        self.dm._record()

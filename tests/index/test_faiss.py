@@ -1,0 +1,13 @@
+"""FAISS (the memory L1 and the VSA cleanup) against the conformance suite."""
+
+from telos.index import FaissIndex
+from tests.index.conformance import DIM, IndexConformance
+
+
+class TestFaissIndex(IndexConformance):
+    kind = FaissIndex
+
+    def make(self, tmp_path, metric, ids=(), vectors=()):
+        index = FaissIndex(DIM, metric)
+        index.add(ids, vectors)
+        return index
