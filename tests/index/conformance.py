@@ -1,15 +1,18 @@
 """One conformance suite for every vector index (``telos.index.base`` states the semantics).
 
-A test module instantiates it by subclassing ``IndexConformance`` and defining ``make``
+A test module instantiates it by subclassing ``MutableConformance`` or ``ReadOnlyConformance`` and defining ``make``
 (ZODB's storage test mixins work the same way)::
 
-    class TestNumpy(IndexConformance):
+    class TestNumpy(MutableConformance):
         def make(self, tmp_path, metric, ids=(), vectors=()):
             index = NumpyIndex(DIM, metric); index.add(ids, vectors); return index
 
-``make`` returns an index holding exactly ``ids`` -> ``vectors``. Tests of writing run only when
-the index says ``mutable``; ``metrics`` of the index class bound the parametrisation (a metric it
-does not declare is skipped). ``exact = False`` relaxes neighbour checks to the first hit (DiskANN).
+``make`` returns an index holding exactly ``ids`` -> ``vectors``. What an index class declares
+chooses its tests, so nothing is skipped: the metric parameter runs over the class's ``metrics``
+(``pytest_generate_tests`` below); a mutable index's test subclasses ``MutableConformance`` (the
+writing tests), a read-only one ``ReadOnlyConformance`` (writes are refused), and each checks
+that the class declares what its suite assumes.
+``exact = False`` relaxes neighbour checks to the first hit (DiskANN).
 """
 
 from __future__ import annotations
@@ -46,15 +49,10 @@ class IndexConformance:
         index.save(path)
         return type(index).load(path)
 
-    @pytest.fixture(params=METRICS)
-    def metric(self, request):
-        if request.param not in self.kind.metrics:
-            pytest.skip(f"{self.kind.__name__} does not declare metric {request.param}")
-        return request.param
-
-    def _mutable(self):
-        if not self.kind.mutable:
-            pytest.skip(f"{self.kind.__name__} is read-only")
+    @classmethod
+    def pytest_generate_tests(cls, metafunc):
+        if "metric" in metafunc.fixturenames:
+            metafunc.parametrize("metric", [m for m in METRICS if m in cls.kind.metrics])
 
     # -- reading --------------------------------------------------------------------------
     def test_count_ids_contains(self, tmp_path, metric):
@@ -123,9 +121,15 @@ class IndexConformance:
         assert again.ids().tolist() == sorted(ids.tolist())
         assert again.search(vecs[:4], 3) == before
 
+
+
+class ReadOnlyConformance(IndexConformance):
+    """The suite for an index built once and then only read (DiskANN)."""
+
+    def test_declares_read_only(self):
+        assert self.kind.mutable is False
+
     def test_read_only_refuses_writes(self, tmp_path, metric):
-        if self.kind.mutable:
-            pytest.skip("mutable")
         from telos.index.base import ReadOnlyIndexError
         ids, vecs = data()
         index = self.make(tmp_path, metric, ids, vecs)
@@ -134,9 +138,14 @@ class IndexConformance:
         with pytest.raises(ReadOnlyIndexError):
             index.remove([int(ids[0])])
 
-    # -- writing (mutable indexes) ----------------------------------------------------------
+
+class MutableConformance(IndexConformance):
+    """The suite for an index that can be written after it is made."""
+
+    def test_declares_mutable(self):
+        assert self.kind.mutable is True
+
     def test_removed_ids_are_never_returned(self, tmp_path, metric):
-        self._mutable()
         ids, vecs = data()
         index = self.make(tmp_path, metric, ids, vecs)
         gone = [int(i) for i in ids[:10]]
@@ -147,7 +156,6 @@ class IndexConformance:
         assert index.remove(gone) == 0
 
     def test_add_is_an_upsert(self, tmp_path, metric):
-        self._mutable()
         ids, vecs = data()
         index = self.make(tmp_path, metric, ids, vecs)
         index.add([int(ids[0])], vecs[1:2] * 3)
@@ -157,7 +165,6 @@ class IndexConformance:
             assert [h.id for h in index.search(q, 5)[0]] == brute(ids, vecs, q, metric, 5)[0]
 
     def test_add_after_remove_and_reload(self, tmp_path, metric):
-        self._mutable()
         ids, vecs = data()
         index = self.make(tmp_path, metric, ids[:20], vecs[:20])
         index.remove([int(ids[3])])

@@ -3,10 +3,10 @@
 import pytest
 
 from telos.index import DiskannIndex
-from tests.index.conformance import DIM, IndexConformance
+from tests.index.conformance import DIM, ReadOnlyConformance
 
 
-class TestDiskannIndex(IndexConformance):
+class TestDiskannIndex(ReadOnlyConformance):
     kind = DiskannIndex
     exact = False
 

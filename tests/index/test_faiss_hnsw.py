@@ -1,10 +1,10 @@
 """FAISS HNSW (the approximate VSA cleanup option) against the conformance suite."""
 
 from telos.index import FaissHNSWIndex
-from tests.index.conformance import DIM, IndexConformance
+from tests.index.conformance import DIM, MutableConformance
 
 
-class TestFaissHNSWIndex(IndexConformance):
+class TestFaissHNSWIndex(MutableConformance):
     kind = FaissHNSWIndex
     exact = False
 

@@ -1,10 +1,10 @@
 """The reference implementation against the conformance suite."""
 
 from telos.index import NumpyIndex
-from tests.index.conformance import DIM, IndexConformance
+from tests.index.conformance import DIM, MutableConformance
 
 
-class TestNumpyIndex(IndexConformance):
+class TestNumpyIndex(MutableConformance):
     kind = NumpyIndex
 
     def make(self, tmp_path, metric, ids=(), vectors=()):

@@ -13,7 +13,7 @@ from BTrees.LOBTree import LOBTree
 from telos.index import FaissIndex, NumpyIndex
 from telos.index.base import VectorIndex
 from telos.memory.txindex import TxVectorIndex
-from tests.index.conformance import DIM, IndexConformance
+from tests.index.conformance import DIM, MutableConformance
 
 
 class RootVectors:
@@ -87,7 +87,7 @@ class Transactional(VectorIndex):
         self.db.close()
 
 
-class TestTransactional(IndexConformance):
+class TestTransactional(MutableConformance):
     kind = Transactional
 
     @pytest.fixture(autouse=True)
