@@ -15,6 +15,8 @@
     │   ├── ConflictError                 another thought wrote the same objects first (retry)
     │   └── ImageUnavailableError         the storage cannot be opened (locked, no ZEO, ...)
     ├── ConfigError (ValueError)          a setting with a bad value (names the setting)
+    ├── VectorIndexError (ValueError)     telos.index: unknown metric, wrong dimension, bad ids
+    │   └── ReadOnlyIndexError            add/remove on an index built once (DiskANN)
     ├── MemoryStoreError                  fractal memory (issue 3)
     │   ├── IndexCorruptError             an index file that does not match the image
     │   └── EmbeddingError
@@ -150,6 +152,16 @@ class ImageUnavailableError(ImageError):
 
 class ConfigError(TelosError, ValueError):
     """A setting has a value that cannot be used; the message names the setting."""
+
+
+# --- vector indexes (telos.index) -------------------------------------------------------
+
+class VectorIndexError(TelosError, ValueError):
+    """A bad argument to an index: unknown metric, wrong dimension, ids and vectors that differ."""
+
+
+class ReadOnlyIndexError(VectorIndexError):
+    """``add``/``remove`` on an index built once (``mutable`` is False)."""
 
 
 # --- memory (issue 3) -------------------------------------------------------------------

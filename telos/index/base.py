@@ -31,20 +31,12 @@ from typing import ClassVar, Iterable
 
 import numpy as np
 
-from telos.errors import TelosError
+from telos.errors import ReadOnlyIndexError, VectorIndexError  # noqa: F401 - re-exported
 
 __all__ = ["Hit", "VectorIndex", "VectorIndexError", "ReadOnlyIndexError", "METRICS",
            "as_queries", "as_batch", "hits_from_arrays"]
 
 METRICS = ("l2", "ip")
-
-
-class VectorIndexError(TelosError, ValueError):
-    """A bad argument to an index: unknown metric, wrong dimension, ids and vectors that differ."""
-
-
-class ReadOnlyIndexError(VectorIndexError):
-    """``add``/``remove`` on an index built once (``mutable`` is False)."""
 
 
 @dataclass(frozen=True, slots=True)
