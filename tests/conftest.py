@@ -22,6 +22,7 @@ def telos_home(tmp_path, monkeypatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("TELOS_HOME", str(home))
     monkeypatch.delenv("TELOS_ZEO", raising=False)
+    monkeypatch.delenv("TELOS_STORAGE", raising=False)
     monkeypatch.setenv("KIVY_NO_ARGS", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return home

@@ -1,0 +1,225 @@
+"""Which storage holds the image, chosen by configuration; code above this module never knows.
+
+``TELOS_STORAGE`` (setting ``storage``) takes one of::
+
+    file:                FileStorage $TELOS_HOME/telos.fs (the default)
+    file:PATH            FileStorage at PATH
+    zeo:ADDRESS          a ZEO server (host:port or a unix socket path)
+    postgresql://...     RelStorage on PostgreSQL (a libpq URI), history-preserving
+    PATH.conf            a ZConfig file with one storage section (e.g. ``<relstorage>``)
+
+Unset, ``TELOS_ZEO`` (older setting) still selects ZEO. :func:`open_db` returns a ``ZODB.DB``;
+every storage it opens keeps history, so ``Image.at``, ``history`` and ``undo`` work on all.
+
+RelStorage trap: ``db.storage.lastTransaction()`` is the main storage instance's last *polled*
+tid, and commits go through per-connection instances, so it lags behind (and ``DB.open(before=)``
+then refuses "the future"). :func:`open_db` gives the main instance a fresh ``lastTransaction``
+(a private instance that polls first), so the image's ``at``/``refresh`` and the memory indexes'
+reconciliation by tid see every committed thought.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ZODB
+
+from telos import config
+from telos.errors import ConfigError, ImageUnavailableError
+
+log = logging.getLogger(__name__)
+
+KINDS = ("file", "zeo", "postgresql", "zconfig")
+
+
+@dataclass(frozen=True)
+class StorageSpec:
+    """A parsed ``TELOS_STORAGE``: its kind and target (a path, an address, a DSN or a file)."""
+    kind: str
+    target: Any = None
+
+    def describe(self) -> str:
+        if self.kind == "postgresql":
+            return redact(self.target)
+        if self.kind == "zconfig":
+            return f"zconfig:{self.target}"
+        return f"{self.kind}:{self.target}"
+
+    @property
+    def is_file(self) -> bool:
+        return self.kind == "file"
+
+    @property
+    def is_zeo(self) -> bool:
+        return self.kind == "zeo"
+
+    @property
+    def is_relstorage(self) -> bool:
+        return self.kind in ("postgresql", "zconfig")
+
+
+def redact(dsn: str) -> str:
+    """A DSN fit for logs: the password replaced by ``***``."""
+    from urllib.parse import urlsplit, urlunsplit
+    parts = urlsplit(dsn)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return dsn
+
+
+def parse(value: str, home: Path | None = None) -> StorageSpec:
+    """``file:[PATH]`` | ``zeo:ADDRESS`` | ``postgresql://...`` | a ZConfig file path."""
+    value = (value or "").strip()
+    if value in ("", "file", "file:"):
+        return StorageSpec("file", config.image_path(home).resolve())
+    if value.startswith("file:"):
+        return StorageSpec("file", Path(value[len("file:"):]).expanduser().resolve())
+    if value.startswith("zeo:"):
+        return StorageSpec("zeo", config.parse_zeo_address(value[len("zeo:"):]))
+    if value.startswith(("postgresql://", "postgres://")):
+        return StorageSpec("postgresql", value)
+    path = Path(value).expanduser()
+    if path.suffix in (".conf", ".cfg") or path.is_file():
+        if not path.is_file():
+            raise ConfigError(f"TELOS_STORAGE={value!r}: no such ZConfig file")
+        return StorageSpec("zconfig", path.resolve())
+    raise ConfigError(f"TELOS_STORAGE={value!r}: expected file:[PATH], zeo:ADDRESS, "
+                      "postgresql://USER@HOST:PORT/DB or the path of a ZConfig file")
+
+
+def configured(home: Path | None = None) -> StorageSpec:
+    """The storage this process is configured for: TELOS_STORAGE, else TELOS_ZEO, else the file."""
+    value = config.get("storage")
+    if value:
+        return parse(value, home)
+    zeo = config.get("zeo")
+    if zeo:
+        return StorageSpec("zeo", config.parse_zeo_address(zeo))
+    return StorageSpec("file", config.image_path(home).resolve())
+
+
+def keyword_dsn(dsn: str) -> str:
+    """libpq keyword form of a DSN. RelStorage appends ``application_name=...`` and replica
+    ``host=... port=...`` to the DSN string, which a ``postgresql://`` URI cannot take."""
+    if "://" not in dsn:
+        return dsn
+    from psycopg2.extensions import make_dsn, parse_dsn
+    try:
+        return make_dsn(**parse_dsn(dsn))
+    except Exception as exc:  # psycopg2.ProgrammingError: a malformed URI
+        raise ConfigError(f"TELOS_STORAGE: not a valid PostgreSQL DSN: {redact(dsn)} ({exc})") from exc
+
+
+def open_db(spec: StorageSpec, *, read_only: bool = False, zeo_timeout: float = 10.0,
+            replica_conf: str | Path | None = None) -> ZODB.DB:
+    """Open the database ``spec`` names; ImageUnavailableError when its server does not answer."""
+    if spec.is_file:
+        return _open_file(Path(spec.target), read_only)
+    if spec.is_zeo:
+        return _open_zeo(spec.target, read_only, zeo_timeout)
+    if spec.kind == "postgresql":
+        storage = open_relstorage(spec.target, read_only=read_only, replica_conf=replica_conf)
+    else:
+        storage = _open_zconfig(Path(spec.target))
+    try:
+        return ZODB.DB(storage)
+    except BaseException:
+        storage.close()
+        raise
+
+
+def _open_file(path: Path, read_only: bool) -> ZODB.DB:
+    from ZODB.FileStorage import FileStorage
+    import zc.lockfile
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        storage = FileStorage(str(path), read_only=read_only)
+    except zc.lockfile.LockError as exc:
+        raise ImageUnavailableError(
+            f"{path} is locked by another process (probably the service, through ZEO): "
+            "attach with TELOS_ZEO or `python3 master_forge.py shell`, which finds the running "
+            "ZEO server") from exc
+    return ZODB.DB(storage)
+
+
+def _open_zeo(address: Any, read_only: bool, timeout: float) -> ZODB.DB:
+    import ZEO
+    address = config.parse_zeo_address(address) if isinstance(address, str) else address
+    try:
+        return ZEO.DB(address, wait_timeout=timeout, read_only=read_only)
+    except Exception as exc:  # ZEO raises ClientDisconnected / socket errors
+        raise ImageUnavailableError(
+            f"no ZEO server answers at {address!r} ({type(exc).__name__}: {exc}); start it with "
+            "`python3 master_forge.py start` or unset TELOS_ZEO to open the file directly") from exc
+
+
+def open_relstorage(dsn: str, *, read_only: bool = False, replica_conf: str | Path | None = None):
+    """A history-preserving RelStorage on the PostgreSQL database ``dsn`` (schema created if new)."""
+    import psycopg2
+    from relstorage.adapters.postgresql import PostgreSQLAdapter
+    from relstorage.options import Options
+    from relstorage.storage import RelStorage
+    opts = dict(keep_history=True, read_only=read_only, create_schema=not read_only,
+                driver="psycopg2")
+    if replica_conf:
+        opts.update(replica_conf=str(replica_conf), revert_when_stale=False)
+    options = Options(**opts)
+    try:
+        adapter = PostgreSQLAdapter(dsn=keyword_dsn(dsn), options=options)
+        storage = RelStorage(adapter, options=options)
+    except psycopg2.Error as exc:
+        raise ImageUnavailableError(
+            f"PostgreSQL does not answer at {redact(dsn)} ({type(exc).__name__}: "
+            f"{str(exc).strip()}); for the local cluster: `python3 master_forge.py pg start`") from exc
+    _fresh_last_transaction(storage)
+    return storage
+
+
+def _open_zconfig(path: Path):
+    import ZODB.config
+    try:
+        storage = ZODB.config.storageFromFile(open(path))
+    except Exception as exc:  # ZConfig errors, driver errors: one sentence naming the file
+        raise ImageUnavailableError(f"cannot open the storage of {path}: {type(exc).__name__}: {exc}") from exc
+    if hasattr(storage, "poll_invalidations") and hasattr(storage, "new_instance"):
+        _fresh_last_transaction(storage)
+    return storage
+
+
+def _fresh_last_transaction(storage) -> None:
+    """Adapt the main RelStorage instance (per-connection instances are left as they are):
+
+    * ``lastTransaction`` polls the database first (see the module docstring);
+    * ``history(oid, size)``: ZODB's ``DB.history`` passes ``size`` positionally, where
+      RelStorage 4.3 expects ``version`` (so it always answered one revision), and the main
+      instance reads through a stale snapshot; both go through a freshly polled instance."""
+    probe: list = []
+    lock = threading.Lock()
+    stale = storage.lastTransaction   # the bound methods of the class
+    stale_history = storage.history
+
+    def polled():
+        if not probe:
+            probe.append(storage.new_instance())
+        probe[0].poll_invalidations()
+        return probe[0]
+
+    def last_transaction() -> bytes:
+        with lock:
+            if storage._closed:   # noqa: SLF001 -- RelStorage's own flag; closed: what it knew
+                return stale()
+            return max(polled().lastTransaction(), stale())
+
+    def history(oid, size=1, filter=None):   # noqa: A002 -- the IStorage signature
+        with lock:
+            if storage._closed:   # noqa: SLF001
+                return stale_history(oid, None, size, filter)
+            return polled().history(oid, None, size, filter)
+
+    storage.lastTransaction = last_transaction
+    storage.history = history
