@@ -110,7 +110,7 @@ def write_supervisord_conf(home: Path, repo_root: Path, venv_python: Path | str,
     py = py if py.is_absolute() else Path(os.path.abspath(py))
     for sub in ("run", "log"):
         (home / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(home, 0o700)   # the home is private to its user (the ipc socket relies on it)
+    os.chmod(home, config.home_mode(home))   # private to its user (the ipc socket relies on it; 0711 with a pg/ cluster)
     zeo_conf = write_zeo_conf(home)
     ident = "telos-" + hashlib.sha256(str(home).encode()).hexdigest()[:8]
     env = {"TELOS_HOME": str(home), "PYTHONPATH": str(repo), "KIVY_NO_ARGS": "1",
