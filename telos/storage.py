@@ -176,7 +176,7 @@ def open_relstorage(dsn: str, *, read_only: bool = False, replica_conf: str | Pa
         raise ImageUnavailableError(
             f"PostgreSQL does not answer at {redact(dsn)} ({type(exc).__name__}: "
             f"{str(exc).strip()}); for the local cluster: `python3 master_forge.py pg start`") from exc
-    _fresh_last_transaction(storage)
+    _adapt_main_instance(storage)
     return storage
 
 
@@ -187,21 +187,23 @@ def _open_zconfig(path: Path):
     except Exception as exc:  # ZConfig errors, driver errors: one sentence naming the file
         raise ImageUnavailableError(f"cannot open the storage of {path}: {type(exc).__name__}: {exc}") from exc
     if hasattr(storage, "poll_invalidations") and hasattr(storage, "new_instance"):
-        _fresh_last_transaction(storage)
+        _adapt_main_instance(storage)
     return storage
 
 
-def _fresh_last_transaction(storage) -> None:
+def _adapt_main_instance(storage) -> None:
     """Adapt the main RelStorage instance (per-connection instances are left as they are):
 
     * ``lastTransaction`` polls the database first (see the module docstring);
     * ``history(oid, size)``: ZODB's ``DB.history`` passes ``size`` positionally, where
       RelStorage 4.3 expects ``version`` (so it always answered one revision), and the main
-      instance reads through a stale snapshot; both go through a freshly polled instance."""
+      instance reads through a stale snapshot; both go through a freshly polled instance;
+    * ``iterator`` ends with a plain StopIteration (see :class:`_Iterator`)."""
     probe: list = []
     lock = threading.Lock()
     stale = storage.lastTransaction   # the bound methods of the class
     stale_history = storage.history
+    iterate = storage.iterator
 
     def polled():
         if not probe:
@@ -223,3 +225,25 @@ def _fresh_last_transaction(storage) -> None:
 
     storage.lastTransaction = last_transaction
     storage.history = history
+    storage.iterator = lambda start=None, stop=None: _Iterator(iterate(start, stop))
+
+
+class _Iterator:
+    """RelStorage's transaction iterator ends with ``ZODB.interfaces.StorageStopIteration``
+    (IndexError + StopIteration); ``yield from`` over it crashes CPython 3.11 (a segfault in
+    ``_PyGen_FetchStopIterationValue``). This one ends with a plain StopIteration."""
+
+    def __init__(self, it):
+        self._it = it
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        try:
+            return next(self._it)
+        except StopIteration:
+            raise StopIteration from None
+
+    def close(self) -> None:
+        self._it.close()
