@@ -1,0 +1,77 @@
+"""The service on RelStorage (no ZEO), and two service nodes (two homes, two bridges) on one image."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from telos.bridge.client import BridgeClient
+from tests.service.conftest import start_service
+from tests.service.scripted import expected
+
+pytestmark = pytest.mark.relstorage
+
+
+def test_service_on_relstorage_answers_commits_and_remembers(tmp_path, pg_database):
+    svc = start_service(tmp_path / "home", storage=pg_database)
+    try:
+        with BridgeClient(svc.endpoint, curve=None, timeout=60) as c:
+            st = c.status()
+            assert st.connection.startswith("postgresql://postgres@127.0.0.1:") and st.status_text == "ready"
+            call = c.ask("alpha 5 0", persona="BRICK")
+            assert [p.token for p in call] == expected("alpha", 5)
+            ack = c.set_slot("colour", "teal", name="Object", note="on postgres")
+            assert ack.thought_id
+            c.remember("the lighthouse keeper feeds three grey cats", source="test")
+            assert "cats" in c.search("who feeds the cats?", k=1).hits[0].text
+        from telos.image import open_image
+        import os
+        os.environ["TELOS_STORAGE"] = pg_database
+        try:
+            other = open_image(home=tmp_path / "reader")
+        finally:
+            del os.environ["TELOS_STORAGE"]
+        try:
+            assert other.prototypes["Object"].colour == "teal"
+            assert any(t.note == "on postgres" for t in other.thoughts(20))
+        finally:
+            other.close()
+    finally:
+        assert svc.stop() == 0, svc.log()[-3000:]
+
+
+def _until(check, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
+def test_two_nodes_on_one_image_see_each_others_thoughts_and_memories(tmp_path, pg_database):
+    a = start_service(tmp_path / "node-a", storage=pg_database, ready=False)
+    b = start_service(tmp_path / "node-b", storage=pg_database, ready=False)
+    try:
+        a.wait_ready()
+        b.wait_ready()
+        with BridgeClient(a.endpoint, curve=None, timeout=60) as ca, \
+                BridgeClient(b.endpoint, curve=None, timeout=60) as cb:
+            ca.set_slot("written_on", "a", name="Object", note="from node a")
+
+            def seen_on_b():
+                return any(s.name == "written_on" and s.value == "a"
+                           for s in cb.inspect(name="Object").slots)
+            assert _until(seen_on_b)
+            cb.set_slot("answered_by", "b", name="Object")
+            assert _until(lambda: any(s.name == "answered_by"
+                                      for s in ca.inspect(name="Object").slots))
+            rec = ca.remember("the lighthouse keeper feeds three grey cats", source="a").record_id
+            cb.remember("quarterly tax forms are due in april", source="b")
+            hits = cb.search("who feeds the cats?", k=2).hits    # node B's index catches up by tid
+            assert hits and hits[0].record_id == rec
+            assert "april" in ca.search("when are taxes due?", k=1).hits[0].text
+    finally:
+        codes = (a.stop(), b.stop())
+        assert codes == (0, 0), a.log()[-2000:] + b.log()[-2000:]
