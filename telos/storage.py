@@ -175,7 +175,7 @@ def open_relstorage(dsn: str, *, read_only: bool = False, replica_conf: str | Pa
     except psycopg2.Error as exc:
         raise ImageUnavailableError(
             f"PostgreSQL does not answer at {redact(dsn)} ({type(exc).__name__}: "
-            f"{str(exc).strip()}); for the local cluster: `python3 master_forge.py pg start`") from exc
+            f"{' '.join(str(exc).split())}); for the local cluster: `python3 master_forge.py pg start`") from exc
     _adapt_main_instance(storage)
     return storage
 
