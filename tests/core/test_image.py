@@ -160,13 +160,11 @@ def test_locked_file_gives_a_clear_error(image):
     assert "locked" in str(err.value)
 
 
-@pytest.mark.usefixtures("storage")
-def test_another_process_sees_a_thought_and_its_past(telos_home):
+@pytest.mark.relstorage   # a FileStorage is opened by one process at a time
+def test_another_process_sees_a_thought_and_its_past(telos_home, pg_database, monkeypatch):
     """Two stores on one image (two processes' view): a thought of one is seen by the other,
     ``at`` and ``refresh(wait_for=...)`` work with its id (RelStorage: no stale lastTransaction)."""
-    import os
-    if not os.environ.get("TELOS_STORAGE", "").startswith("postgresql"):
-        pytest.skip("a FileStorage is opened by one process at a time")
+    monkeypatch.setenv("TELOS_STORAGE", pg_database)
     a, b = open_image(), open_image()
     try:
         with a.thought("first"):
