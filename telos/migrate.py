@@ -174,3 +174,36 @@ def _load(storage, oid: bytes):
         return load_current(storage, oid)
     except POSKeyError:
         return None
+
+
+def mirror_path(home: Path) -> Path:
+    return Path(home) / "relstorage-mirror.fs"
+
+
+def mirror(source: storages.StorageSpec, path: Path,
+           say: Callable[[str], None] | None = None) -> Path:
+    """Bring the FileStorage ``path`` up to date with ``source`` (zodbconvert --incremental: only
+    the thoughts it does not have yet) and check it ends at the same tid. What backups of a
+    RelStorage image keep with repozo, which needs a file."""
+    say = say or (lambda msg: log.info("%s", msg))
+    destination = storages.StorageSpec("file", Path(path))
+    with tempfile.TemporaryDirectory(prefix="telos-mirror-") as tmp:
+        conf = Path(tmp) / "mirror.conf"
+        conf.write_text("%import relstorage\n"
+                        + _wrap("source", zconfig_section(source, read_only=True))
+                        + _wrap("destination", zconfig_section(destination, read_only=False)))
+        cp = subprocess.run([str(Path(sys.executable).with_name("zodbconvert")), str(conf),
+                             "--incremental"], capture_output=True, text=True)
+        if cp.returncode != 0:
+            raise MigrationError(f"zodbconvert (mirror to {path}) failed ({cp.returncode}): "
+                                 + " | ".join(cp.stderr.strip().splitlines()[-5:]))
+    src, dst = _open(source), _open(destination)
+    try:
+        if src.lastTransaction() > dst.lastTransaction():
+            raise MigrationError(f"the mirror {path} ends at {dst.lastTransaction().hex()}, "
+                                 f"before the image's {src.lastTransaction().hex()}")
+    finally:
+        src.close()
+        dst.close()
+    say(f"mirror {path} is at the image's last thought")
+    return Path(path)
