@@ -75,3 +75,24 @@ def test_two_nodes_on_one_image_see_each_others_thoughts_and_memories(tmp_path, 
     finally:
         codes = (a.stop(), b.stop())
         assert codes == (0, 0), a.log()[-2000:] + b.log()[-2000:]
+
+
+def test_supervisord_runs_a_relstorage_service_without_zeo(pg_database, cli):
+    import shutil
+    from tests.service.conftest import SCRIPTED, short_dir
+    home = short_dir("tsr")
+    env = {"TELOS_HOME": str(home), "TELOS_STORAGE": pg_database, "TELOS_RESPONDER": SCRIPTED}
+    try:
+        out = cli("start", env=env)
+        assert out.returncode == 0, out.stdout + out.stderr
+        conf = (home / "supervisord.conf").read_text()
+        assert "[program:zeo]" not in conf and "TELOS_STORAGE=" in conf
+        st = cli("status", "--json", env=env)
+        import json
+        programs = {p["name"]: p["state"] for p in json.loads(st.stdout)["programs"]}
+        assert set(programs) == {"service"}
+        out = cli("remember", "the harbour master counts seven boats", env=env)
+        assert "through the service" in out.stdout, out.stdout + out.stderr
+    finally:
+        cli("stop", env=env)
+        shutil.rmtree(home, ignore_errors=True)
