@@ -208,7 +208,15 @@ def _adapt_main_instance(storage) -> None:
     def polled():
         if not probe:
             probe.append(storage.new_instance())
-        probe[0].poll_invalidations()
+        try:
+            probe[0].poll_invalidations()
+        except Exception:  # a lost database: start again with a new instance next time
+            broken = probe.pop()
+            try:
+                broken.release()
+            except Exception:  # noqa: BLE001 -- it is broken already; the error that matters is raised
+                log.debug("releasing a broken RelStorage instance failed", exc_info=True)
+            raise
         return probe[0]
 
     def last_transaction() -> bytes:
@@ -247,3 +255,16 @@ class _Iterator:
 
     def close(self) -> None:
         self._it.close()
+
+
+def probe(db) -> str | None:
+    """None when the database answers, else one line saying why not (for the service's status).
+    FileStorage always answers; ZEO: the client is connected; RelStorage: PostgreSQL is polled."""
+    try:
+        connected = getattr(db.storage, "is_connected", None)
+        if callable(connected) and not connected():
+            return "the ZEO server is not connected"
+        db.lastTransaction()
+        return None
+    except Exception as exc:  # noqa: BLE001 -- any failure to reach it is the answer
+        return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"

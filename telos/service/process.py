@@ -85,6 +85,7 @@ class Service:
         self._responder: Any = None
         self._responder_lock = threading.Lock()
         self._warm_error = ""
+        self.database_problem: str | None = None   # why the database does not answer (status)
         self._maint: threading.Thread | None = None
 
     # --- helpers used by handlers and the status board ---------------------------------------
@@ -143,7 +144,23 @@ class Service:
     def state_text(self) -> str:
         text = {"serving": "ready", "starting": "starting", "stopping": "stopping",
                 "stopped": "stopped"}.get(self.state, self.state)
+        if self.database_problem:
+            text = f"{text} — database unreachable"
         return f"{text} — {self.activity}" if self.activity else text
+
+    def _check_database(self, session: Any) -> bool:
+        """Probe the database; a change (lost, back) is logged and told to every client."""
+        from telos import storage
+        problem = storage.probe(session.store.db)
+        if problem != self.database_problem:
+            if problem:
+                log.error("the database does not answer: %s", problem)
+            else:
+                log.warning("the database answers again")
+            self.database_problem = problem
+            if self.bridge:
+                self.bridge.broadcast(self.status.snapshot())
+        return problem is None
 
     def _progress(self, area: str):
         """A progress callback for long maintenance work: shown to every client."""
@@ -259,6 +276,8 @@ class Service:
             try:
                 if now - last_status >= STATUS_REFRESH_S:
                     last_status = now
+                    if not self._check_database(session):
+                        continue   # nothing else can work until it answers again
                     session.refresh()
                     self.status.refresh(session)
                 if self.status_push and now - last_push >= self.status_push and self.bridge:
