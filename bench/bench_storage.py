@@ -4,7 +4,8 @@
 
 Each writer (a thread with its own connection) commits N small thoughts to its own object (no
 conflicts: this measures the storage, not conflict retries). Printed per storage and writer
-count: commit p50/p99, commits/s, and each as a ratio to FileStorage in the same run. Then
+count: commit p50/p99, commits/s, and each as a ratio to FileStorage in the same run; RelStorage
+again with a streaming standby, asynchronous then synchronous (the cost of replication). Then
 "nodes": RelStorage throughput with two processes (two nodes on one database, 2 writers each)
 against one process with 2 writers. PostgreSQL runs as a private cluster (telos.pg) in a
 temporary home, with its defaults (synchronous_commit on: every commit is fsync'd).
@@ -108,6 +109,8 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="bench storage")
     ap.add_argument("--commits", type=int, default=400, help="commits per writer (default 400)")
     ap.add_argument("--quick", action="store_true", help="100 commits per writer")
+    ap.add_argument("--no-standby", action="store_true",
+                    help="skip RelStorage with an async and a synchronous standby")
     args = ap.parse_args(argv)
     n = 100 if args.quick else args.commits
     from telos import pg, storage
@@ -148,6 +151,20 @@ def main(argv: list[str]) -> int:
                 db = storage.open_db(storage.parse(pg.dsn(home, name)))
                 rows.append(("RelStorage", writers, run_writers(db, writers, n)))
                 db.close()
+            if not args.no_standby:   # the cost of replication: async, then synchronous
+                from telos import standby
+                standby.init(home)
+                for mode in ("async", "sync"):
+                    if mode == "sync":
+                        standby.set_synchronous(home, True)
+                        standby._wait_for(home, "sync")
+                    for writers in (1, 4):
+                        name = f"standby_{mode}{writers}"
+                        pg.create_database(home, name)
+                        db = storage.open_db(storage.parse(pg.dsn(home, name)))
+                        rows.append((f"+{mode} standby", writers, run_writers(db, writers, n)))
+                        db.close()
+                standby.set_synchronous(home, False)
             pg.create_database(home, "nodes1")
             pg.create_database(home, "nodes2")
             one = run_nodes(pg.dsn(home, "nodes1"), 1, 2, n)
@@ -158,6 +175,9 @@ def main(argv: list[str]) -> int:
             zeo.kill()
         try:
             if pg_home is not None:
+                from telos import standby
+                if pg.state_file(pg_home).exists():
+                    standby.stop(pg_home)
                 pg.stop(pg_home)
                 shutil.rmtree(pg_home, ignore_errors=True)
         finally:
@@ -165,11 +185,11 @@ def main(argv: list[str]) -> int:
 
     base = {w: r for (kind, w, r) in rows if kind == "FileStorage"}
     print(f"{n} small commits per writer; ratios to FileStorage with the same writers\n")
-    print(f"{'storage':<12} {'writers':>7} {'p50 ms':>8} {'p99 ms':>8} {'commits/s':>10} "
+    print(f"{'storage':<16} {'writers':>7} {'p50 ms':>8} {'p99 ms':>8} {'commits/s':>10} "
           f"{'p50 ×':>7} {'p99 ×':>7} {'rate ×':>7}")
     for kind, w, r in rows:
         b = base[w]
-        print(f"{kind:<12} {w:>7} {r['p50'] * 1e3:>8.2f} {r['p99'] * 1e3:>8.2f} {r['rate']:>10.0f} "
+        print(f"{kind:<16} {w:>7} {r['p50'] * 1e3:>8.2f} {r['p99'] * 1e3:>8.2f} {r['rate']:>10.0f} "
               f"{r['p50'] / b['p50']:>7.1f} {r['p99'] / b['p99']:>7.1f} {r['rate'] / b['rate']:>7.2f}")
     if any(kind == "RelStorage" for kind, _, _ in rows):
         print(f"\nRelStorage nodes: 1 process × 2 writers {one:.0f} commits/s; 2 processes × 2 "
