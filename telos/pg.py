@@ -165,10 +165,19 @@ def init(home: Path, port: int | None = None) -> dict:
     return state
 
 
+def primary_data(home: Path) -> Path:
+    """The primary's data directory: ``pg/data``, or the standby's after a failover (pg.json)."""
+    try:
+        return Path(json.loads(state_file(home).read_text())["data"])
+    except (OSError, ValueError, KeyError):
+        return data_dir(home)
+
+
 def is_running(home: Path) -> bool:
-    if not (data_dir(home) / "PG_VERSION").exists():
+    data = primary_data(home)
+    if not (data / "PG_VERSION").exists():
         return False
-    cp = run_tool([bin_path("pg_ctl"), "-D", str(data_dir(home)), "status"], check=False)
+    cp = run_tool([bin_path("pg_ctl"), "-D", str(data), "status"], check=False)
     return cp.returncode == 0
 
 
@@ -189,7 +198,7 @@ def stop(home: Path) -> bool:
     home = Path(home).resolve()
     if not is_running(home):
         return False
-    run_tool([bin_path("pg_ctl"), "-D", str(data_dir(home)), "-m", "fast", "-w", "stop"], timeout=90)
+    run_tool([bin_path("pg_ctl"), "-D", str(primary_data(home)), "-m", "fast", "-w", "stop"], timeout=90)
     return True
 
 

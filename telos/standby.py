@@ -158,6 +158,42 @@ def promote(home: Path) -> dict:
     return state
 
 
+def rebuild(home: Path) -> dict:
+    """After a promotion: the old primary becomes the new standby (a fresh base backup of the
+    new primary into its directory, the old contents discarded), and the roles swap in the home's
+    records and in ``replicas.conf`` (the new primary first)."""
+    import shutil
+    home = Path(home).resolve()
+    state = pg.read_state(home)
+    promoted = state.get("promoted")
+    if not promoted:
+        raise ConfigError("nothing to rebuild: the standby has not been promoted")
+    old_data, old_port = Path(state["data"]), state["port"]
+    pg.run_tool([pg.bin_path("pg_ctl"), "-D", str(old_data), "-m", "immediate", "-w", "stop"],
+                check=False)   # if it came back on its own, it must not take writes
+    shutil.rmtree(old_data)
+    sync = bool(state["standby"].get("sync"))
+    new_port = promoted["port"]
+    pg.run_tool([pg.bin_path("pg_basebackup"), "-D", str(old_data), "-R", "-X", "stream",
+                 "-h", state["socket_dir"], "-p", str(new_port), "-U", pg.SUPERUSER, "-c", "fast"],
+                timeout=600)
+    with open(old_data / "postgresql.auto.conf", "a") as fh:
+        fh.write(f"port = {old_port}\n"
+                 f"primary_conninfo = 'host={state['socket_dir']} port={new_port} "
+                 f"user={pg.SUPERUSER} application_name={APP_NAME}'\n")
+    pg.run_tool([pg.bin_path("pg_ctl"), "-D", str(old_data), "-l",
+                 str(pg.pg_dir(home) / f"postgres-{old_port}.log"), "-w", "-t", "60", "start"],
+                timeout=90)
+    state.update(port=new_port, data=promoted["data"])
+    state["standby"] = {"port": old_port, "data": str(old_data), "sync": sync}
+    del state["promoted"]
+    _save_state(home, state)
+    set_synchronous(home, sync)
+    _wait_for(home, "sync" if sync else "async")
+    _write_client_conf(home, state)
+    return state
+
+
 def primary_answers(home: Path, timeout: float = 1.0) -> bool:
     import psycopg2
     state = pg.read_state(home)

@@ -1,6 +1,7 @@
 """Failover drill: kill -9 the primary PostgreSQL mid-workload; the heartbeat promotes the
 synchronous standby; the writer keeps committing through replica-conf; no acknowledged thought
-is lost. Prints the drill's figures (run with -s to see them)."""
+is lost; then the old primary is rebuilt as the new standby. Prints the drill's figures (run
+with -s to see them)."""
 
 from __future__ import annotations
 
@@ -102,3 +103,17 @@ def test_kill_9_primary_promotes_standby_and_loses_no_acknowledged_thought(prima
           f"{promoted[0] - killed_at[0]:.2f} s and first new commit {first_after[0] - killed_at[0]:.2f} s "
           f"after the primary's SIGKILL")
     assert lost == []
+
+    # the old primary comes back as the new standby; clients now try the new primary first
+    state = standby.rebuild(home)
+    assert Path(state["data"]).name == "standby" and state["standby"]["sync"] is True
+    st = standby.status(home)
+    assert st["primary"] == "up" and st["standby_running"]
+    assert st["replication"][0]["sync"] == "sync" and st["replication"][0]["state"] == "streaming"
+    assert standby.replicas_file(home).read_text().splitlines()[0] == f"127.0.0.1:{state['port']}"
+    image = open_image()
+    try:
+        with image.thought("after the rebuild"):
+            image.prototypes["Log"].n = -1
+    finally:
+        image.close()

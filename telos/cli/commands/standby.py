@@ -1,4 +1,4 @@
-"""``standby init|status|promote|watch|stop``: a streaming standby of this home's PostgreSQL (telos.standby)."""
+"""``standby init|status|promote|watch|rebuild|stop``: a streaming standby of this home's PostgreSQL (telos.standby)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ def run(args) -> int:
     if args.action == "promote":
         state = standby.promote(home)
         print(f"promoted  the standby on port {state['promoted']['port']} takes writes")
+        return 0
+    if args.action == "rebuild":
+        state = standby.rebuild(home)
+        print(f"rebuilt   the old primary streams from the new one (port {state['port']}) as "
+              f"the standby on port {state['standby']['port']}")
         return 0
     if args.action == "watch":
         at = standby.watch(home, interval=args.interval, misses=args.misses)
@@ -45,8 +50,9 @@ def register(sub) -> None:
                                    "pg/standby, started on its own port, and storage.conf (use it as "
                                    "TELOS_STORAGE: clients fail over through replica-conf). promote: "
                                    "the standby takes writes. watch: heartbeat the primary and promote "
-                                   "after --misses failures in a row.")
-    p.add_argument("action", choices=("init", "status", "promote", "watch", "stop"))
+                                   "after --misses failures in a row. rebuild: after a promotion, "
+                                   "the old primary becomes the new standby (fresh base backup).")
+    p.add_argument("action", choices=("init", "status", "promote", "watch", "rebuild", "stop"))
     p.add_argument("--sync", action="store_true",
                    help="init: synchronous replication (a commit waits for the standby)")
     p.add_argument("--interval", type=float, default=1.0, help="watch: seconds between heartbeats")
