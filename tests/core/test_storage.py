@@ -41,7 +41,7 @@ def test_unreachable_postgresql_is_one_clear_error(telos_home, monkeypatch):
 
 
 @pytest.mark.relstorage
-def test_pg_commands_init_start_status_stop(cli, pg_cluster):
+def test_pg_and_standby_commands(cli, pg_cluster):
     home = Path(tempfile.mkdtemp(prefix="tpc", dir="/tmp"))   # pytest's tmp root is 0700: postgres can't reach it
     env = {"TELOS_HOME": str(home)}
     try:
@@ -60,7 +60,15 @@ def test_pg_commands_init_start_status_stop(cli, pg_cluster):
         out = cli("awaken", env={**env, "TELOS_STORAGE": dsn})
         assert out.returncode == 0 and "postgresql://" in out.stdout, out.stderr
         assert stat.S_IMODE(home.stat().st_mode) == 0o711              # the CLI keeps it so
+        out = cli("standby", "init", "--sync", env=env)
+        assert out.returncode == 0 and f"TELOS_STORAGE={home}/storage.conf" in out.stdout, out.stderr
+        out = cli("standby", "status", env=env)
+        assert "telos_standby: streaming, sync" in out.stdout, out.stdout + out.stderr
+        out = cli("awaken", env={**env, "TELOS_STORAGE": f"{home}/storage.conf"})
+        assert out.returncode == 0 and "zconfig:" in out.stdout, out.stderr
+        assert cli("standby", "stop", env=env).stdout.strip() == "stopped"
         assert cli("pg", "stop", env=env).stdout.strip() == "stopped"
     finally:
+        cli("standby", "stop", env=env)
         cli("pg", "stop", env=env)
         shutil.rmtree(home, ignore_errors=True)
