@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,15 +123,24 @@ def open_db(spec: StorageSpec, *, read_only: bool = False, zeo_timeout: float = 
         return _open_file(Path(spec.target), read_only)
     if spec.is_zeo:
         return _open_zeo(spec.target, read_only, zeo_timeout)
-    if spec.kind == "postgresql":
-        storage = open_relstorage(spec.target, read_only=read_only, replica_conf=replica_conf)
-    else:
-        storage = _open_zconfig(Path(spec.target))
-    try:
-        return ZODB.DB(storage)
-    except BaseException:
-        storage.close()
-        raise
+    from ZODB.POSException import ConflictError
+    for attempt in range(5):
+        if spec.kind == "postgresql":
+            storage = open_relstorage(spec.target, read_only=read_only, replica_conf=replica_conf)
+        else:
+            storage = _open_zconfig(Path(spec.target))
+        try:
+            return ZODB.DB(storage)
+        except ConflictError:
+            # nodes opening a new database at once: each tries to create the root object
+            storage.close()
+            if attempt == 4:
+                raise
+            log.info("another process created the database root first; opening again")
+        except BaseException:
+            storage.close()
+            raise
+    raise AssertionError("unreachable")
 
 
 def _open_file(path: Path, read_only: bool) -> ZODB.DB:
@@ -167,23 +177,39 @@ def open_relstorage(dsn: str, *, read_only: bool = False, replica_conf: str | Pa
     opts = dict(keep_history=True, read_only=read_only, create_schema=not read_only,
                 driver="psycopg2")
     if replica_conf:
-        opts.update(replica_conf=str(replica_conf), revert_when_stale=False)
+        opts.update(replica_conf=str(replica_conf))
     options = Options(**opts)
-    try:
-        adapter = PostgreSQLAdapter(dsn=keyword_dsn(dsn), options=options)
-        storage = RelStorage(adapter, options=options)
-    except psycopg2.Error as exc:
-        raise ImageUnavailableError(
-            f"PostgreSQL does not answer at {redact(dsn)} ({type(exc).__name__}: "
-            f"{' '.join(str(exc).split())}); for the local cluster: `python3 master_forge.py pg start`") from exc
+    for attempt in range(5):
+        try:
+            adapter = PostgreSQLAdapter(dsn=keyword_dsn(dsn), options=options)
+            storage = RelStorage(adapter, options=options)
+            break
+        except psycopg2.OperationalError as exc:
+            raise ImageUnavailableError(
+                f"PostgreSQL does not answer at {redact(dsn)} ({type(exc).__name__}: "
+                f"{_one_line(exc)}); for the local cluster: `python3 master_forge.py pg start`") from exc
+        except psycopg2.Error as exc:
+            # processes creating the schema of a new database at once: all but one fail
+            # (UniqueViolation); opening again finds the schema the winner made
+            if attempt == 4:
+                raise ImageUnavailableError(f"PostgreSQL refused to open the image at "
+                                            f"{redact(dsn)}: {type(exc).__name__}: {_one_line(exc)}") from exc
+            log.info("creating the RelStorage schema raced with another process (%s); again",
+                     type(exc).__name__)
+            time.sleep(0.2 * (attempt + 1))
     _adapt_main_instance(storage)
     return storage
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def _open_zconfig(path: Path):
     import ZODB.config
     try:
-        storage = ZODB.config.storageFromFile(open(path))
+        with open(path) as fh:
+            storage = ZODB.config.storageFromFile(fh)
     except Exception as exc:  # ZConfig errors, driver errors: one sentence naming the file
         raise ImageUnavailableError(f"cannot open the storage of {path}: {type(exc).__name__}: {exc}") from exc
     if hasattr(storage, "poll_invalidations") and hasattr(storage, "new_instance"):

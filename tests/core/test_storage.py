@@ -72,3 +72,23 @@ def test_pg_and_standby_commands(cli, pg_cluster):
         cli("standby", "stop", env=env)
         cli("pg", "stop", env=env)
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.mark.relstorage
+def test_processes_opening_a_new_database_at_once_all_succeed(pg_database):
+    """Each opener of a new database creates its schema and its root object: the losers of
+    those races open again and find what the winner made (as two nodes starting together)."""
+    import threading
+    spec, errors = storage.parse(pg_database), []
+
+    def open_close():
+        try:
+            storage.open_db(spec).close()
+        except Exception as exc:  # noqa: BLE001 -- collected for the assertion
+            errors.append(repr(exc))
+    threads = [threading.Thread(target=open_close) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
