@@ -17,8 +17,8 @@ def test_service_on_relstorage_answers_commits_and_remembers(tmp_path, pg_databa
     svc = start_service(tmp_path / "home", storage=pg_database)
     try:
         with BridgeClient(svc.endpoint, curve=None, timeout=60) as c:
-            st = c.status()
-            assert st.connection.startswith("postgresql://postgres@127.0.0.1:") and st.status_text == "ready"
+            assert _until(lambda: c.status().status_text == "ready")
+            assert c.status().connection.startswith("postgresql://postgres@127.0.0.1:")
             call = c.ask("alpha 5 0", persona="BRICK")
             assert [p.token for p in call] == expected("alpha", 5)
             ack = c.set_slot("colour", "teal", name="Object", note="on postgres")
@@ -113,7 +113,7 @@ def test_a_lost_database_is_reported_in_status_and_the_service_recovers(tmp_path
     svc = start_service(tmp_path / "home", storage=pg.dsn(pg_home))
     try:
         with BridgeClient(svc.endpoint, curve=None, timeout=30) as c:
-            assert c.status().status_text == "ready"
+            assert _until(lambda: c.status().status_text == "ready")
             pg.stop(pg_home)
             st = _until(lambda: "database unreachable" in c.status().status_text and c.status(),
                         timeout=30)
