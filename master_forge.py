@@ -39,8 +39,8 @@ def home() -> Path:
     """TELOS_HOME (default ./var), private to this user: mode 0700 (see main() for the umask)."""
     h = Path(os.environ.get("TELOS_HOME") or ROOT / "var").expanduser().resolve()
     (h / "log").mkdir(mode=0o700, parents=True, exist_ok=True)
-    if h.stat().st_uid == os.getuid():
-        os.chmod(h, 0o700)
+    if h.stat().st_uid == os.getuid():   # 0711 while it holds a PostgreSQL cluster (telos.pg)
+        os.chmod(h, 0o711 if (h / "pg").is_dir() else 0o700)
     return h
 
 

@@ -58,6 +58,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("zeo", "TELOS_ZEO", None,
             "attach to this ZEO server (host:port or a unix socket path) instead of the file",
             C.address),
+    Setting("storage", "TELOS_STORAGE", None,
+            "where the image lives: file:[PATH] (default $TELOS_HOME/telos.fs), zeo:ADDRESS, a "
+            "postgresql://USER@HOST:PORT/DB DSN (RelStorage) or a ZConfig file; unset: TELOS_ZEO, "
+            "else the file", C.text),
     Setting("backups", "TELOS_BACKUPS", None,
             "backup destination; default backups/ for the default home, else HOME/backups", C.path),
     Setting("model_cache", "TELOS_MODEL_CACHE", str(Path.home() / ".cache" / "telos"),
@@ -269,11 +273,19 @@ def make_private(home: Path) -> Path:
     os.umask(PRIVATE_UMASK)
     home = Path(home)
     try:
-        if home.stat().st_uid == os.getuid() and home.stat().st_mode & 0o077:
-            os.chmod(home, 0o700)
+        mode = home_mode(home)
+        if home.stat().st_uid == os.getuid() and home.stat().st_mode & 0o777 != mode:
+            os.chmod(home, mode)
     except OSError as exc:
         raise ConfigError(f"TELOS_HOME={home} cannot be made private (chmod 0700): {exc}") from exc
     return home
+
+
+def home_mode(home: Path) -> int:
+    """0700; 0711 while the home holds a PostgreSQL cluster (``pg/``, run by the ``postgres``
+    user, who must traverse the home to reach it; others still cannot list it, and everything
+    inside stays private to its owner)."""
+    return 0o711 if (Path(home) / "pg").is_dir() else 0o700
 
 
 def is_default_home(home: Path | None = None) -> bool:

@@ -80,8 +80,10 @@ def _user() -> str:
 class Store:
     """One opened database and the services this process shares over it."""
 
-    def __init__(self, db: ZODB.DB, *, home: Path, path: Path | None, zeo: Any = None):
+    def __init__(self, db: ZODB.DB, *, home: Path, path: Path | None, zeo: Any = None,
+                 spec: Any = None):
         self.db = db
+        self.spec = spec        # telos.storage.StorageSpec: what TELOS_STORAGE chose
         self.home = home
         self.path = path
         self.zeo = zeo
@@ -108,47 +110,27 @@ class Store:
         self.db.close()
 
 
-def _open_db(path: Path | None, zeo: Any, read_only: bool, zeo_timeout: float) -> tuple[ZODB.DB, Path | None]:
-    if zeo is not None:
-        import ZEO
-        address = config.parse_zeo_address(zeo) if isinstance(zeo, str) else zeo
-        try:
-            db = ZEO.DB(address, wait_timeout=zeo_timeout, read_only=read_only)
-        except Exception as exc:  # ZEO raises ClientDisconnected / socket errors
-            raise ImageUnavailableError(
-                f"no ZEO server answers at {zeo!r} ({type(exc).__name__}: {exc}); start it with "
-                "`python3 master_forge.py start` or unset TELOS_ZEO to open the file directly") from exc
-        return db, None
-    from ZODB.FileStorage import FileStorage
-    import zc.lockfile
-    assert path is not None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        storage = FileStorage(str(path), read_only=read_only)
-    except zc.lockfile.LockError as exc:
-        raise ImageUnavailableError(
-            f"{path} is locked by another process (probably the service, through ZEO): "
-            "attach with TELOS_ZEO or `python3 master_forge.py shell`, which finds the running "
-            "ZEO server") from exc
-    return ZODB.DB(storage), path
-
-
 def open_image(path: str | Path | None = None, *, zeo: Any = None, home: str | Path | None = None,
                read_only: bool = False, awaken: bool = True, zeo_timeout: float = 10.0) -> "Image":
     """Open the living image.
 
-    With no arguments: ``TELOS_ZEO`` if set, else the FileStorage ``$TELOS_HOME/telos.fs``.
+    With no arguments: the storage ``TELOS_STORAGE`` names (:mod:`telos.storage`), else
+    ``TELOS_ZEO`` if set, else the FileStorage ``$TELOS_HOME/telos.fs``.
     ``path`` opens that FileStorage; ``zeo`` ("host:port", a socket path or an address tuple)
     attaches to a ZEO server. The genesis prototypes are awakened (idempotently) unless
     ``awaken=False`` or the storage is read-only.
     """
+    from telos import storage
     home_path = Path(home).resolve() if home is not None else config.telos_home()
-    if path is None and zeo is None:
-        zeo = config.get("zeo") or None
-        if zeo is None:
-            path = config.image_path(home_path)
-    db, fs_path = _open_db(Path(path).resolve() if path is not None else None, zeo, read_only, zeo_timeout)
-    store = Store(db, home=home_path, path=fs_path, zeo=zeo)
+    if zeo is not None:
+        spec = storage.StorageSpec("zeo", zeo)
+    elif path is not None:
+        spec = storage.StorageSpec("file", Path(path).resolve())
+    else:
+        spec = storage.configured(home_path)
+    db = storage.open_db(spec, read_only=read_only, zeo_timeout=zeo_timeout)
+    store = Store(db, home=home_path, path=spec.target if spec.is_file else None,
+                  zeo=zeo if zeo is not None else (spec.target if spec.is_zeo else None), spec=spec)
     image = Image(store, owns_store=True)
     if awaken and not read_only:
         from telos import genesis
@@ -418,7 +400,7 @@ class Image(History):
         self.close()
 
     def __repr__(self) -> str:
-        where = f"zeo {self.store.zeo}" if self.store.is_zeo else str(self.store.path)
+        where = self.store.spec.describe() if self.store.spec is not None else str(self.store.path)
         view = f" at {tid_repr(self.before)}" if self.before else ""
         return f"<Image {where}{view}>"
 

@@ -91,7 +91,8 @@ class ServiceLink:
 
 
 def banner(image: Image, ns: dict) -> str:
-    where = f"ZEO {image.store.zeo}" if image.store.is_zeo else str(image.store.path)
+    where = f"ZEO {image.store.zeo}" if image.store.is_zeo else (
+        str(image.store.path) if image.store.path else image.store.spec.describe())
     protos = sorted(k for k, v in ns.items() if isinstance(v, UvmObject))
     return (f"TelOS shell — attached to {where}\n"
             f"  image, root, prototypes, transaction, commit(note), abort(), UvmObject, mirror,\n"

@@ -23,6 +23,7 @@ def telos_home(tmp_path, monkeypatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("TELOS_HOME", str(home))
     monkeypatch.delenv("TELOS_ZEO", raising=False)
+    monkeypatch.delenv("TELOS_STORAGE", raising=False)
     monkeypatch.setenv("KIVY_NO_ARGS", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return home
@@ -95,3 +96,47 @@ def free_port() -> int:
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+# --- RelStorage on a real PostgreSQL (marker `relstorage`; run with -m relstorage) -------------
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A private PostgreSQL cluster for the session (telos.pg), in a short /tmp home of its own:
+    the test homes under pytest's 0700 tmp root are out of the postgres user's reach."""
+    import shutil
+    import tempfile
+    from telos import pg
+    if not pg.available():
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed: "
+                    "apt-get install postgresql-15")
+    home = Path(tempfile.mkdtemp(prefix="tpg", dir="/tmp"))
+    pg.init(home)
+    pg.start(home)
+    try:
+        yield home
+    finally:
+        pg.stop(home)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_database(pg_cluster, request):
+    """A fresh database in the session cluster; yields its DSN, dropped afterwards."""
+    import re
+    from telos import pg
+    name = "t_" + re.sub(r"\W", "_", request.node.name)[:40].lower() + "_" + os.urandom(3).hex()
+    pg.create_database(pg_cluster, name)
+    yield pg.dsn(pg_cluster, name)
+    pg.drop_database(pg_cluster, name)
+
+
+@pytest.fixture(params=["file", pytest.param("relstorage", marks=pytest.mark.relstorage)])
+def storage(request, monkeypatch):
+    """Run a test on FileStorage and (marker ``relstorage``) on RelStorage/PostgreSQL: sets
+    TELOS_STORAGE for it. Use it with ``pytestmark = pytest.mark.usefixtures("storage")``."""
+    if request.param == "relstorage":
+        dsn = request.getfixturevalue("pg_database")
+        monkeypatch.setenv("TELOS_STORAGE", dsn)
+        return dsn
+    return "file:"

@@ -51,7 +51,7 @@ def test_the_readme_has_the_examples_it_promises():
 def running_home():
     home = Path(tempfile.mkdtemp(prefix="tr", dir="/tmp"))
     env = {k: v for k, v in os.environ.items()
-           if k not in ("TELOS_RESPONDER", "TELOS_ZEO", "TELOS_BRIDGE", "OLLAMA_HOST",
+           if k not in ("TELOS_RESPONDER", "TELOS_ZEO", "TELOS_STORAGE", "TELOS_BRIDGE", "OLLAMA_HOST",
                         "TELOS_LLM_BACKEND", "PYTHONPATH", "DISPLAY", "WAYLAND_DISPLAY")}
     env.update({"TELOS_HOME": str(home), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
     started = subprocess.run([FORGE, "master_forge.py", "start"], cwd=REPO, env=env,

@@ -62,7 +62,12 @@ class Backups:
         return load_keys(self.image.store.home, create=create)
 
     def source_path(self) -> Path:
-        """The FileStorage file: the image's own, or (through ZEO) the home's ``telos.fs``."""
+        """The FileStorage file: the image's own, or (through ZEO) the home's ``telos.fs``; on
+        RelStorage a FileStorage mirror in the home, brought up to date first (telos.migrate)."""
+        spec = getattr(self.image.store, "spec", None)
+        if spec is not None and spec.is_relstorage:
+            from telos import migrate
+            return migrate.mirror(spec, migrate.mirror_path(self.image.store.home))
         return Path(self.image.store.path or config.image_path(self.image.store.home))
 
     def _snapshots(self) -> dict[str, Snapshot]:
@@ -122,10 +127,13 @@ class Backups:
             why = ""
         self.image.transaction_manager.abort()
         dest, keys = self.destination(), self.keys(create=True)
-        settings = {"settings": config.snapshot(),
-                    "policy": pol, "image": str(self.source_path())}
+        source = self.source_path()
+        settings = {"settings": config.snapshot(), "policy": pol, "image": str(source)}
+        if settings["settings"].get("storage"):   # a DSN's password stays out of the manifest
+            from telos.storage import redact
+            settings["settings"]["storage"] = redact(settings["settings"]["storage"])
         staging = self.image.store.home / "tmp" / "backup" if pol["encrypt"] else None
-        result = make_backup(self.source_path(), dest, keys, full=full, encrypt=bool(pol["encrypt"]),
+        result = make_backup(source, dest, keys, full=full, encrypt=bool(pol["encrypt"]),
                              staging_root=staging, snapshots=self._snapshots(), settings=settings,
                              status=status, new_key=new_key)
         now = _now().isoformat()

@@ -1,4 +1,5 @@
-"""How a command reaches the live image: TELOS_ZEO, else a running ZEO for this home, else the file."""
+"""How a command reaches the live image: TELOS_STORAGE when it names zeo: or PostgreSQL, else
+TELOS_ZEO, else a running ZEO for this home, else the file."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ log = logging.getLogger(__name__)
 
 def running_zeo(home: Path | None = None) -> str | None:
     """The address of a live ZEO server for this home, if one answers."""
+    from telos import storage
+    if config.get("storage") and not storage.configured(home).is_file:
+        return None          # TELOS_STORAGE names another storage (zeo:, PostgreSQL): that one
     explicit = config.get("zeo")
     if explicit:
         return explicit

@@ -55,8 +55,14 @@ class Service:
                  endpoint: str | None = None, workers: int = 4, zeo_wait: float = 120.0,
                  grace: float = 10.0, status_push: float = 5.0) -> None:
         self.home = Path(home) if home else config.telos_home()
+        from telos import storage
+        # RelStorage (TELOS_STORAGE=postgresql://...): every node opens the database itself, no ZEO
+        self.db_server = None if (file or zeo) else storage.configured(self.home)
+        if self.db_server is not None and not self.db_server.is_relstorage:
+            self.db_server = None
         self.file = file
-        self.zeo = None if file else (zeo or config.get("zeo") or str(config.zeo_socket(self.home)))
+        self.zeo = None if (file or self.db_server) else (
+            zeo or config.get("zeo") or str(config.zeo_socket(self.home)))
         self.endpoint = endpoint or endpoints.bridge_endpoint(self.home)
         self.workers = workers
         self.zeo_wait = zeo_wait
@@ -75,6 +81,7 @@ class Service:
         self._responder: Any = None
         self._responder_lock = threading.Lock()
         self._warm_error = ""
+        self.database_problem: str | None = None   # why the database does not answer (status)
         self._maint: threading.Thread | None = None
 
     # --- helpers used by handlers and the status board ---------------------------------------
@@ -126,12 +133,30 @@ class Service:
     def connection_text(self) -> str:
         if self.image is None:
             return f"waiting for zeo:{self.zeo}" if self.zeo else "opening"
+        if self.db_server:
+            return self.db_server.describe()
         return f"zeo:{self.zeo}" if self.zeo else f"file:{self.image.store.path}"
 
     def state_text(self) -> str:
         text = {"serving": "ready", "starting": "starting", "stopping": "stopping",
                 "stopped": "stopped"}.get(self.state, self.state)
+        if self.database_problem:
+            text = f"{text} — database unreachable"
         return f"{text} — {self.activity}" if self.activity else text
+
+    def _check_database(self, session: Any) -> bool:
+        """Probe the database; a change (lost, back) is logged and told to every client."""
+        from telos import storage
+        problem = storage.probe(session.store.db)
+        if problem != self.database_problem:
+            if problem:
+                log.error("the database does not answer: %s", problem)
+            else:
+                log.warning("the database answers again")
+            self.database_problem = problem
+            if self.bridge:
+                self.bridge.broadcast(self.status.snapshot())
+        return problem is None
 
     def _progress(self, area: str):
         """A progress callback for long maintenance work: shown to every client."""
@@ -150,20 +175,23 @@ class Service:
         from telos.image import open_image
         if self.file:
             return open_image(home=self.home)
+        where = self.db_server.describe() if self.db_server else f"ZEO at {self.zeo}"
         deadline = time.monotonic() + self.zeo_wait
         attempt = 0
         while True:
             if self._stop.is_set():
-                raise ServiceError(f"stopped ({self._stop_reason}) while waiting for ZEO at {self.zeo}")
+                raise ServiceError(f"stopped ({self._stop_reason}) while waiting for {where}")
             attempt += 1
             try:
+                if self.db_server:
+                    return open_image(home=self.home)
                 return open_image(zeo=self.zeo, home=self.home, zeo_timeout=1.0)
             except ImageUnavailableError as exc:   # not up yet, or went away
                 if time.monotonic() >= deadline:
-                    raise ServiceError(f"no ZEO server at {self.zeo} after {self.zeo_wait:g} s: {exc}; "
-                                       "is the zeo program running? (python3 master_forge.py status)") from exc
+                    raise ServiceError(f"no database server at {where} after {self.zeo_wait:g} s: "
+                                       f"{exc}; is it running? (python3 master_forge.py status)") from exc
                 if attempt == 1 or attempt % 10 == 0:
-                    log.info("waiting for ZEO at %s (attempt %d)", self.zeo, attempt)
+                    log.info("waiting for %s (attempt %d)", where, attempt)
                 self._stop.wait(0.5)
 
     def _curve(self) -> Curve | None:
@@ -239,6 +267,8 @@ class Service:
             try:
                 if now - last_status >= STATUS_REFRESH_S:
                     last_status = now
+                    if not self._check_database(session):
+                        continue   # nothing else can work until it answers again
                     session.refresh()
                     self.status.refresh(session)
                 if self.status_push and now - last_push >= self.status_push and self.bridge:

@@ -79,7 +79,8 @@ class StatusBoard:
 
     def health(self) -> dict:
         s = self.service
-        return {"ok": s.state == "serving", "state": s.state, "pid": os.getpid(),
+        return {"ok": s.state == "serving" and not s.database_problem, "state": s.state,
+                "database": s.database_problem or "ok", "pid": os.getpid(),
                 "bridge": s.bridge.bound if s.bridge else None, "connection": s.connection_text(),
                 "in_flight": s.bridge.in_flight() if s.bridge else 0,
                 "model": s.model_state().text(),

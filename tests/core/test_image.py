@@ -22,6 +22,7 @@ def _content(path):
         fs.close()
 
 
+@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
 def test_awakening_is_idempotent(telos_home):
     image = open_image()
     first = {n: p._id for n, p in image.prototypes.items()}
@@ -55,6 +56,7 @@ def test_failed_thought_leaves_the_image_unchanged(telos_home):
     assert _content(path) == before                   # byte for byte, every object
 
 
+@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
 def test_nested_thought_is_a_savepoint(image):
     with image.thought("outer"):
         obj = image.register("Thing", UvmObject(a=1))
@@ -67,6 +69,7 @@ def test_nested_thought_is_a_savepoint(image):
     assert (obj.a, obj.b) == (1, 3)
 
 
+@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
 def test_thought_records_note_and_user(image):
     with image.thought("named thought", user="alice"):
         image.register("Thing", UvmObject())
@@ -75,6 +78,7 @@ def test_thought_records_note_and_user(image):
     assert latest.id == image.last_thought
 
 
+@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
 def test_at_gives_a_read_only_past(image):
     with image.thought("v1"):
         thing = image.register("Thing", UvmObject(v=1))
@@ -94,6 +98,7 @@ def test_at_gives_a_read_only_past(image):
     assert image.at(latest.time).prototypes["Thing"].v == 2
 
 
+@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
 def test_history_lists_past_states_with_their_thoughts(image):
     with image.thought("create"):
         thing = image.register("Thing", UvmObject(v=1))
@@ -105,6 +110,7 @@ def test_history_lists_past_states_with_their_thoughts(image):
     assert [r.note for r in revs] == ["set 3", "set 2", "create"]
 
 
+@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
 def test_undo_reverts_one_thought(image):
     with image.thought("create"):
         a = image.register("A", UvmObject(v=1))
@@ -118,6 +124,7 @@ def test_undo_reverts_one_thought(image):
     assert (a.v, b.v) == (1, 2)
 
 
+@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
 def test_undo_refused_when_a_later_thought_depends_on_it(image):
     with image.thought("create"):
         a = image.register("A", UvmObject(v=1))
@@ -132,6 +139,7 @@ def test_undo_refused_when_a_later_thought_depends_on_it(image):
     assert a.v == 3
 
 
+@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
 def test_sessions_are_isolated_until_commit(image):
     other = image.session()
     with image.thought("create"):
@@ -150,3 +158,25 @@ def test_locked_file_gives_a_clear_error(image):
     with pytest.raises(ImageUnavailableError) as err:
         open_image()
     assert "locked" in str(err.value)
+
+
+@pytest.mark.relstorage   # a FileStorage is opened by one process at a time
+def test_another_process_sees_a_thought_and_its_past(telos_home, pg_database, monkeypatch):
+    """Two stores on one image (two processes' view): a thought of one is seen by the other,
+    ``at`` and ``refresh(wait_for=...)`` work with its id (RelStorage: no stale lastTransaction)."""
+    monkeypatch.setenv("TELOS_STORAGE", pg_database)
+    a, b = open_image(), open_image()
+    try:
+        with a.thought("first"):
+            a.register("Shared", UvmObject(v=1))
+        first = a.last_thought
+        with a.thought("second"):
+            a.prototypes["Shared"].v = 2
+        b.refresh(wait_for=a.last_thought, timeout=5)
+        assert b.prototypes["Shared"].v == 2
+        assert b.at(first).prototypes["Shared"].v == 1
+        assert [r.state["v"] for r in b.history(b.prototypes["Shared"])] == [2, 1]
+        assert b.thoughts(1)[0].id == a.last_thought
+    finally:
+        a.close()
+        b.close()

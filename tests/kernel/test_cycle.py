@@ -18,6 +18,7 @@ def snapshot(image):
     return (image.connection.db().lastTransaction(), mirror(rect).methods(), mirror(rect).data())
 
 
+@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
 def test_good_reply_installs_with_provenance_and_answers(kimage, standin):
     standin.script(fenced(GOOD))
     rect = kimage.prototypes["Rectangle"]
@@ -103,6 +104,7 @@ def test_remove_outside_temp_dir_is_refused_and_file_survives(kimage, standin, t
     assert snapshot(kimage) == before
 
 
+@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
 def test_error_is_fed_back_and_the_retry_installs(kimage, standin):
     with kimage.thought("more attempts"):
         kimage.config.kernel_max_attempts = 2
@@ -113,6 +115,7 @@ def test_error_is_fed_back_and_the_retry_installs(kimage, standin):
     assert mirror(kimage.prototypes["Rectangle"]).provenance("area")["attempts"] == 2
 
 
+@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
 def test_a_failing_call_inside_an_outer_thought_rolls_back_only_the_savepoint(kimage, standin):
     standin.script(fenced("def area(self):\n    return 1 / 0"))
     rect = kimage.prototypes["Rectangle"]

@@ -10,6 +10,7 @@ import pytest
 from .verify import check_m1
 
 
+@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
 def test_remember_search_real_model(mem_image, corpus, embedder):
     """With the real model: a paraphrase query finds the matching docstring."""
     from telos.memory import attach
@@ -21,6 +22,7 @@ def test_remember_search_real_model(mem_image, corpus, embedder):
     assert mem.stats()["records"] == 50
 
 
+@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
 def test_recall_at_10_layered_vs_brute_force(mem_image, corpus):
     texts, vecs, _ = corpus
     mem = mem_image.memory

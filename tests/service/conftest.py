@@ -82,11 +82,17 @@ class ServiceProc:
 
 
 def start_service(home: Path, *, zeo: str | None = None, endpoint: str | None = None,
-                  args: tuple[str, ...] = (), ready: bool = True, **env: str) -> ServiceProc:
+                  args: tuple[str, ...] = (), ready: bool = True, storage: str | None = None,
+                  **env: str) -> ServiceProc:
+    """``zeo``: attach to that ZEO server; ``storage``: TELOS_STORAGE (e.g. a postgresql:// DSN:
+    the service opens it itself); neither: ``--file``."""
     home.mkdir(parents=True, exist_ok=True)
     endpoint = endpoint or f"ipc://{short_dir()}/bridge.sock"
     argv = ["--endpoint", endpoint, *args]
-    argv += ["--zeo", zeo] if zeo else ["--file"]
+    if storage:
+        env["TELOS_STORAGE"] = storage
+    else:
+        argv += ["--zeo", zeo] if zeo else ["--file"]
     svc = ServiceProc(home, endpoint, argv, service_env(home, **env))
     if ready:
         svc.wait_ready()

@@ -9,7 +9,8 @@ def run(args) -> int:
     image = open_for_cli()
     try:
         protos = sorted(image.prototypes)
-        where = f"ZEO {image.store.zeo}" if image.store.is_zeo else str(image.store.path)
+        where = f"ZEO {image.store.zeo}" if image.store.is_zeo else (
+            str(image.store.path) if image.store.path else image.store.spec.describe())
         print(f"image awake at {where}: {len(protos)} prototypes ({', '.join(protos)})")
     finally:
         image.close()
