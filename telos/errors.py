@@ -14,6 +14,9 @@
     │   ├── UndoError                     a thought that cannot be undone, and why
     │   ├── ConflictError                 another thought wrote the same objects first (retry)
     │   └── ImageUnavailableError         the storage cannot be opened (locked, no ZEO, ...)
+    ├── StorageError                      past one machine (issue 13)
+    │   ├── PostgresError                 a PostgreSQL tool failed (its output in the message)
+    │   └── MigrationError                zodbconvert failed, or the copy differs from its source
     ├── ConfigError (ValueError)          a setting with a bad value (names the setting)
     ├── VectorIndexError (ValueError)     telos.index: unknown metric, wrong dimension, bad ids
     │   └── ReadOnlyIndexError            add/remove on an index built once (DiskANN)
@@ -152,6 +155,20 @@ class ImageUnavailableError(ImageError):
 
 class ConfigError(TelosError, ValueError):
     """A setting has a value that cannot be used; the message names the setting."""
+
+
+# --- storage past one machine (issue 13) -------------------------------------------------
+
+class StorageError(TelosError):
+    """The local PostgreSQL cluster, its standby, or a migration between storages failed."""
+
+
+class PostgresError(StorageError):
+    """A PostgreSQL tool failed (its output is in the message)."""
+
+
+class MigrationError(StorageError):
+    """zodbconvert failed, or the copy differs from its source (the message says where)."""
 
 
 # --- vector indexes (telos.index) -------------------------------------------------------

@@ -21,16 +21,12 @@ from pathlib import Path
 from typing import Callable
 
 from telos import storage as storages
-from telos.errors import ConfigError, TelosError
+from telos.errors import ConfigError, MigrationError  # noqa: F401 - migrate.MigrationError is public
 
 log = logging.getLogger(__name__)
 
 SAMPLE = 200          # random objects compared beyond those of the newest thoughts
 NEWEST = 20           # thoughts whose every object is compared
-
-
-class MigrationError(TelosError):
-    """zodbconvert failed, or the copy differs from its source (the message says where)."""
 
 
 @dataclass

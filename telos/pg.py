@@ -27,17 +27,13 @@ import subprocess
 from pathlib import Path
 
 from telos import config
-from telos.errors import ConfigError, TelosError
+from telos.errors import ConfigError, PostgresError  # noqa: F401 - pg.PostgresError is public
 
 log = logging.getLogger(__name__)
 
 DATABASE = "telos"
 SUPERUSER = "postgres"
 OS_USER = "postgres"      # who runs the cluster when we are root
-
-
-class PostgresError(TelosError):
-    """A PostgreSQL tool failed (its output is in the message)."""
 
 
 def bin_path(name: str) -> str:
