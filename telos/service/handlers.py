@@ -22,6 +22,7 @@ from telos.service.sessions import commit_thought
 
 if TYPE_CHECKING:
     from telos.service.process import Service
+    from telos.memory.facade import Hit
 
 log = logging.getLogger(__name__)
 
@@ -148,9 +149,8 @@ def build_registry(service: "Service") -> HandlerRegistry:
         record, tid = thought(ctx, lambda: memory.remember(r.text, source=r.source),
                               f"bridge: remember ({r.source})")
         authz.record(ctx.peer, "REMEMBER", f"memory ({r.source})", f"thought {tid}")
-        rid = record if isinstance(record, (int, str)) else _field(record, "record_id", "id", "_id")
         return P.Ack(request_id=ctx.request_id, of="REMEMBER", thought_id=tid,
-                     record_id=None if rid is None else str(rid)[: P.MAX_ID * 2])
+                     record_id=str(record)[: P.MAX_ID * 2])
 
     @reg.handler("USER_QUERY_REQUEST")
     def user_query(ctx):
@@ -217,33 +217,21 @@ def _def_name(source: str) -> str:
 
 
 def _memory(session: Any) -> Any:
+    """The session's memory facade (``telos.memory.facade.Memory``), or UNAVAILABLE when no
+    memory area is registered in this process."""
     try:
-        memory = session.memory
+        return session.area("memory")
     except (ImportError, AttributeError) as exc:
         raise RequestRefused(f"fractal memory is not available in this service: {exc}",
                              code=P.UNAVAILABLE) from exc
-    if not (hasattr(memory, "search") and hasattr(memory, "remember")):
-        raise RequestRefused("fractal memory is not available in this service", code=P.UNAVAILABLE)
-    return memory
 
 
-def _field(obj: Any, *names: str) -> Any:
-    for n in names:
-        if isinstance(obj, dict) and n in obj:
-            return obj[n]
-        v = getattr(obj, n, None)
-        if v is not None:
-            return v
-    return None
-
-
-def _hit(h: Any) -> P.MemoryHit:
-    record = _field(h, "record") or h
-    created = _field(record, "created", "time")
+def _hit(h: "Hit") -> P.MemoryHit:
+    """One ``telos.memory.facade.Hit`` (its record a ``ContextFractal``) on the wire."""
+    record = h.record
+    created = getattr(record, "created", None)
+    source = getattr(record, "source", None)
     return P.MemoryHit(
-        record_id=str(_field(h, "record_id", "id") or _field(record, "record_id", "id", "_id") or "")[:128],
-        text=str(_field(h, "text") or _field(record, "text") or "")[: P.MAX_TEXT],
-        score=float(_field(h, "score", "similarity", "distance") or 0.0),
-        tier=str(_field(h, "tier", "layer") or "")[: P.MAX_SHORT],
-        source=str(_field(record, "source") or "")[: P.MAX_SHORT],
+        record_id=str(h.id)[:128], text=h.text[: P.MAX_TEXT], score=float(h.distance),
+        tier=h.tier[: P.MAX_SHORT], source="" if source is None else str(source)[: P.MAX_SHORT],
         created=float(created) if isinstance(created, (int, float)) else None)
