@@ -65,7 +65,7 @@ class RequestScope:
             source = self._sources[-1] if self._sources else None
         if source is not None:
             return source.progress()
-        return Progress("working", f"working ({time.monotonic() - self.started:.0f} s)")
+        return Progress("working", "working")     # readers add the elapsed time themselves
 
 
 _current: contextvars.ContextVar[RequestScope | None] = contextvars.ContextVar(
