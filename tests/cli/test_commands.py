@@ -56,7 +56,8 @@ def _status(healthy: bool) -> dict:
             "bridge": "ipc:///h/run/bridge.sock",
             "service": ({"bridge_ok": True, "bridge_ping_ms": 3,
                          "health": {"ok": True, "state": "serving", "in_flight": 1, "uptime": 61.0,
-                                    "model": "phi3:3.8b"}} if healthy
+                                    "model": "phi3:3.8b",
+                                    "connection": "postgresql://postgres@db:5432/telos"}} if healthy
                         else {"bridge_ok": False, "bridge_error": "no socket"})}
 
 
@@ -67,6 +68,7 @@ def test_status_exits_0_when_the_service_answers(monkeypatch, capsys):
     assert "supervisord running" in out and "service    RUNNING" in out
     assert "answers (3 ms)" in out and "state serving, 1 in flight, up 61 s" in out
     assert "model       phi3:3.8b" in out and "master_forge.py start" not in out
+    assert "storage     postgresql://postgres@db:5432/telos" in out
 
 
 def test_status_exits_3_and_says_how_to_start_when_nothing_runs(monkeypatch, capsys):

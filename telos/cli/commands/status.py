@@ -24,6 +24,8 @@ def run(args) -> int:
     if h:
         print(f"health      {'ok' if h.get('ok') else 'NOT ok'}: state {h.get('state')}, "
               f"{h.get('in_flight', 0)} in flight, up {h.get('uptime', 0):.0f} s")
+        if h.get("connection"):
+            print(f"storage     {h['connection']}")
         if h.get("model"):
             print(f"model       {h['model']}")
     if not st["supervisord"]:
