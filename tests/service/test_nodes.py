@@ -141,3 +141,35 @@ def _try_set(c):
         return c.set_slot("after_outage", True, name="Object")
     except RemoteError:   # the first request after the outage may still meet a dead connection
         return None
+
+
+def test_killed_database_connections_are_survived_without_a_restart(tmp_path, pg_cluster,
+                                                                     pg_database):
+    """The network between service and database drops every connection (PostgreSQL terminates
+    the service's backends, as a failed link or a restarted proxy would): the service's next
+    requests get through on new connections, with no restart and nothing lost."""
+    from urllib.parse import urlsplit
+    from telos import pg
+    db = urlsplit(pg_database).path.lstrip("/")
+    svc = start_service(tmp_path / "home", storage=pg_database)
+    try:
+        with BridgeClient(svc.endpoint, curve=None, timeout=30) as c:
+            assert _until(lambda: c.status().status_text == "ready")
+            before = c.set_slot("before_cut", 1, name="Object").thought_id
+            conn = pg.connect(pg_cluster)
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                "WHERE datname = %s AND pid <> pg_backend_pid()", (db,))
+                    killed = sum(1 for (ok,) in cur.fetchall() if ok)
+            finally:
+                conn.close()
+            assert killed >= 1, "the service held no database connection to cut"
+            ack = _until(lambda: _try_set(c), timeout=30)
+            assert ack and ack.thought_id and ack.thought_id != before
+            view = c.inspect(name="Object")
+            assert {s.name: s.value for s in view.slots}.get("before_cut") == 1
+            assert _until(lambda: c.status().status_text == "ready", timeout=30)
+    finally:
+        code = svc.stop()
+    assert code == 0, svc.log()[-3000:]
