@@ -141,7 +141,27 @@ def status(home: Path) -> dict:
     if sb:
         out["standby_running"] = pg.run_tool([pg.bin_path("pg_ctl"), "-D", sb["data"], "status"],
                                              check=False).returncode == 0
+    if state.get("promoted"):   # the standby took over: it is the primary until `standby rebuild`
+        out["promoted"] = dict(state["promoted"], takes_writes=_takes_writes(home, state["promoted"]))
     return out
+
+
+def _takes_writes(home: Path, promoted: dict) -> bool:
+    """The promoted server answers and is out of recovery (it accepts writes)."""
+    import psycopg2
+    try:
+        conn = psycopg2.connect(host=pg.read_state(home)["socket_dir"], port=promoted["port"],
+                                user=pg.SUPERUSER, dbname="postgres", connect_timeout=2)
+    except psycopg2.Error:
+        return False
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT NOT pg_is_in_recovery()")
+            return bool(cur.fetchone()[0])
+    except psycopg2.Error:
+        return False
+    finally:
+        conn.close()
 
 
 def promote(home: Path) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -173,3 +174,111 @@ def test_killed_database_connections_are_survived_without_a_restart(tmp_path, pg
     finally:
         code = svc.stop()
     assert code == 0, svc.log()[-3000:]
+
+
+@pytest.mark.slow
+def test_supervised_heartbeat_promotes_the_standby_and_the_service_keeps_serving(cli):
+    """The operator's failover: `standby init --sync`, `start` on storage.conf — supervisord runs
+    the service and the heartbeat. kill -9 the primary mid-workload: the supervised watch
+    promotes the standby, the service keeps answering and committing through replica-conf, no
+    acknowledged thought is lost, and `status` still reads ready."""
+    import json
+    import os
+    import shutil
+    import signal
+    import threading
+    from telos import pg, standby
+    from telos.errors import BridgeError
+    from tests.service.conftest import SCRIPTED, short_dir
+    if not pg.available():
+        pytest.skip("PostgreSQL server binaries are not installed: apt-get install postgresql-15")
+    home = short_dir("tfs")
+    env = {"TELOS_HOME": str(home), "TELOS_RESPONDER": SCRIPTED}
+    try:
+        assert cli("pg", "init", env=env).returncode == 0
+        assert cli("pg", "start", env=env).returncode == 0
+        out = cli("standby", "init", "--sync", env=env)
+        assert out.returncode == 0, out.stdout + out.stderr
+        env["TELOS_STORAGE"] = str(standby.storage_conf(home))
+        out = cli("start", env=env)
+        assert out.returncode == 0, out.stdout + out.stderr
+        programs = {p["name"]: p["state"]
+                    for p in json.loads(cli("status", "--json", env=env).stdout)["programs"]}
+        assert set(programs) == {"service", "standby-watch"}, programs   # the service answers
+        assert programs["standby-watch"] in ("STARTING", "RUNNING"), programs
+        acked: list[int] = []
+        failed: list[str] = []
+        stop = threading.Event()
+
+        def writer():
+            with BridgeClient(home=home, curve=None, timeout=30) as c:
+                i = 0
+                while not stop.is_set():
+                    i += 1
+                    try:
+                        c.set_slot("beat", i, name="Object", note=f"beat {i}")
+                    except BridgeError as exc:      # the commit in flight at the moment of death
+                        failed.append(str(exc))
+                        time.sleep(0.1)
+                        continue
+                    acked.append(i)
+
+        t = threading.Thread(target=writer)
+        t.start()
+        try:
+            assert _until(lambda: len(acked) >= 20, timeout=30)
+            at_kill = len(acked)
+            pid = int((pg.data_dir(home) / "postmaster.pid").read_text().split()[0])
+            for victim in [pid, *_children(pid)]:    # the machine dies: postmaster and backends
+                os.kill(victim, signal.SIGKILL)
+            assert _until(lambda: "promoted" in pg.read_state(home), timeout=60), \
+                "the supervised heartbeat did not promote the standby"
+            at_promotion = len(acked)
+            assert _until(lambda: len(acked) >= at_promotion + 20, timeout=90), \
+                (len(acked), failed[-3:])
+        finally:
+            stop.set()
+            t.join(60)
+        st = standby.status(home)
+        assert st["promoted"]["takes_writes"] and st["primary"].startswith("down"), st
+        with BridgeClient(home=home, curve=None, timeout=30) as c:
+            assert _until(lambda: c.status().status_text == "ready", timeout=30)
+            view = {s.name: s.value for s in c.inspect(name="Object").slots}
+            assert view["beat"] == acked[-1]
+        from telos.image import open_image
+        os.environ["TELOS_STORAGE"] = env["TELOS_STORAGE"]
+        try:
+            image = open_image(home=home / "reader")
+        finally:
+            del os.environ["TELOS_STORAGE"]
+        try:
+            notes = {th.note for th in image.thoughts(len(acked) + 200)}
+        finally:
+            image.close()
+        lost = [i for i in acked if not any(n.endswith(f"beat {i}") for n in notes)]
+        print(f"\nservice failover drill: {len(acked)} acknowledged ({at_kill} before the kill, "
+              f"{at_promotion} by the promotion), {len(lost)} lost, {len(failed)} refused in flight")
+        assert lost == []
+    finally:
+        cli("stop", env=env)
+        try:
+            standby.stop(home)
+            pg.stop(home)
+        except Exception:  # noqa: BLE001 - the killed primary's pid file may outlive it
+            pass
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == pid:
+                out.append(int(entry))
+    return out

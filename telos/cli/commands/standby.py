@@ -39,6 +39,11 @@ def run(args) -> int:
     sb = st.get("standby")
     if sb:
         print(f"standby   port {sb['port']}: {'running' if st.get('standby_running') else 'stopped'}")
+    pr = st.get("promoted")
+    if pr:
+        print(f"promoted  port {pr['port']}: "
+              f"{'takes writes' if pr['takes_writes'] else 'NOT answering'} (the primary until "
+              f"`standby rebuild` makes the old one its standby)")
     for r in st["replication"]:
         print(f"  stream  {r['name']}: {r['state']}, {r['sync']}, {r['lag_bytes']} bytes behind")
     return 0
