@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from telos.backup.catalog import chain_problems, load_sets
 from telos.backup.engine import make_backup
 from telos.backup.restore import restore
