@@ -15,43 +15,13 @@ from telos.backup.catalog import (
 )
 from telos.backup.keys import load_keys
 from telos.backup.layout import SetRef
-from telos.backup.manifest import sha256_bytes, sign
+from telos.backup.manifest import sign
 from telos.errors import BackupCorruptError, BackupKeyError
 
 
-class Dest:
-    """A destination written set by set: each manifest names the previous one's sha256."""
-
-    def __init__(self, path, keys):
-        self.path, self.keys = path, keys
-        self.prev: str | None = None
-        self.seq = 0
-        self.end = 0
-
-    def add(self, chain: str, stamp: str, kind: str = "incremental", *, head: bool = True,
-            prev: str | None = "auto", keys=None) -> SetRef:
-        self.seq += 1
-        start, self.end = (0 if kind == "full" else self.end), self.end + 100
-        body = {"seq": self.seq, "kind": kind, "tid": None,
-                "prev": self.prev if prev == "auto" else prev,
-                "repozo": {"start": start, "end": self.end}, "files": {}}
-        data = sign(body, keys or self.keys)
-        d = self.path / "chains" / chain / "sets" / stamp
-        d.mkdir(parents=True)
-        (d / "manifest.json").write_bytes(data)
-        self.prev = sha256_bytes(data)
-        if head:
-            self.head()
-        return SetRef(d)
-
-    def head(self, seq=None, sha=None):
-        (self.path / "HEAD.json").write_bytes(sign(
-            {"seq": seq or self.seq, "sha256": sha or self.prev, "set": "x"}, self.keys))
-
-
 @pytest.fixture
-def d(dest, keys):
-    return Dest(dest, keys)
+def d(handmade):
+    return handmade
 
 
 def _chain_ab(d):
