@@ -178,7 +178,7 @@ def test_sigkill_during_commit_keeps_index_consistent(telos_home, point):
 
 def test_the_image_cleanup_index_is_the_conformant_transactional_index(image):
     """Production cleanup is a TxVectorIndex over telos.index.FaissIndex ('ip'): the kind and
-    wrapper the conformance suite checks (tests/index/test_faiss.py, tests/index/test_txindex.py)."""
+    wrapper the conformance suite checks (tests/index/test_faiss_index.py, tests/index/test_txindex.py)."""
     from telos.index import FaissIndex
     from telos.memory.txindex import TxVectorIndex
     from telos.vsa import algebra
