@@ -1,4 +1,4 @@
-"""The image: awakening, thoughts, sessions (its past: test_image_history.py)."""
+"""The image: thoughts, sessions (awakening: test_genesis.py; its past: test_image_history.py)."""
 
 from __future__ import annotations
 
@@ -20,19 +20,6 @@ def _content(path):
         return out
     finally:
         fs.close()
-
-
-@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
-def test_awakening_is_idempotent(telos_home):
-    image = open_image()
-    first = {n: p._id for n, p in image.prototypes.items()}
-    n_thoughts = len(image.thoughts())
-    image.close()
-    image = open_image()
-    assert {n: p._id for n, p in image.prototypes.items()} == first
-    assert len(image.thoughts()) == n_thoughts        # nothing committed the second time
-    assert {"Object", "Config"} <= set(first)
-    image.close()
 
 
 def test_failed_thought_leaves_the_image_unchanged(telos_home):
