@@ -1,5 +1,6 @@
 """telos/backup/facade.py (``image.backups``): status age and warning, the progress callback,
-BackupManager history, run_due; and the backup commands end to end (retention: test_retention.py)."""
+BackupManager history, run_due; and the backup commands end to end (retention:
+test_retention.py)."""
 
 from __future__ import annotations
 

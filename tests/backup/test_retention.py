@@ -63,7 +63,7 @@ def test_broken_sets_do_not_count_as_chains(handmade, keys):
     assert (handmade.path / "chains" / "2026-01-03-00-00-00").exists()
 
 
-# -- on real repozo sets (moved from test_status_retention_cli.py, now test_facade.py) --------------------------------
+# -- on real repozo sets (moved from test_status_retention_cli.py, now test_facade.py) ---------
 
 def test_retention_keeps_remaining_chains_restorable(workload, dest, keys, tmp_path):
     tids = []

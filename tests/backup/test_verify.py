@@ -31,7 +31,8 @@ def drilled(monkeypatch):
 
     monkeypatch.setattr(V, "drill", drill)
     monkeypatch.setattr(V, "check_file", check_file)
-    monkeypatch.setattr(V.repozo, "verify_repo", lambda path: seen["repos"].append(path.parent.name))
+    monkeypatch.setattr(V.repozo, "verify_repo",
+                        lambda path: seen["repos"].append(path.parent.name))
     return seen
 
 

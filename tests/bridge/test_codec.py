@@ -1,5 +1,5 @@
-"""telos/bridge/codec.py (through the protocol facade): round trips, strictness, bounds, and the ERROR
-codes bad frames map to."""
+"""telos/bridge/codec.py (through the protocol facade): round trips, strictness, bounds, and the
+ERROR codes bad frames map to."""
 
 import json
 

@@ -1,4 +1,5 @@
-"""telos/bridge/endpoints.py: where the bridge listens, when CURVE is required, metrics on loopback."""
+"""telos/bridge/endpoints.py: where the bridge listens, when CURVE is required, metrics on
+loopback."""
 
 from __future__ import annotations
 

@@ -97,7 +97,8 @@ def test_the_command_table_is_what_the_modules_register():
     import pkgutil
 
     from telos.cli import commands
-    modules = {m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_")}
+    modules = {m.name for m in pkgutil.iter_modules(commands.__path__)
+               if not m.name.startswith("_")}
     assert set(COMMANDS) == modules
 
 
