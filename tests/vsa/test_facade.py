@@ -1,4 +1,5 @@
-"""The VSA area inside a real image: persistence, the transactional cleanup index, faults."""
+"""telos/vsa/facade.py (``image.vsa``) inside a real image: persistence, the transactional cleanup
+index, faults."""
 
 import os
 import subprocess
