@@ -63,7 +63,8 @@ def test_model_state(service):
     assert service.model_state().stage == "starting" and service.responder_name() == ""
     service._responder = types.SimpleNamespace(name="scripted")
     assert service.model_state() == Progress("ready", "scripted")
-    backend = types.SimpleNamespace(readiness=lambda: Progress("loading", "loading phi3", None, 0.5))
+    backend = types.SimpleNamespace(
+        readiness=lambda: Progress("loading", "loading phi3", None, 0.5))
     service._responder = types.SimpleNamespace(name="ollama", backend=backend)
     assert service.model_state().text() == "loading phi3: 50 %"
     service._warm_error = "the language model cannot start: no ollama"
