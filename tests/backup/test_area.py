@@ -1,35 +1,15 @@
-"""telos/backup/area.py and telos/backup/genesis.py on a real image: the BackupManager and its
-policy created once (missing slots added to an older one), and the status board's line about
-the newest backup, read from the manager's slots alone."""
+"""telos/backup/area.py on a real image: the status board's line about the newest backup, read
+from the BackupManager's slots alone (its genesis: test_genesis.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from telos.backup import genesis
 from telos.backup.area import AREA
-from telos.reflect import mirror
 
 
 def _manager(image):
     return image.prototypes["BackupManager"]
-
-
-def test_the_manager_has_the_policy_and_an_empty_history(image):
-    data = mirror(_manager(image)).data()
-    for key, value in {**genesis.POLICY, **genesis.STATE}.items():
-        assert data[key] == value
-    assert "image.backups" in data["description"]
-
-
-def test_awakening_adds_missing_policy_slots_and_keeps_set_ones(image):
-    with image.thought("an older manager"):
-        mirror(_manager(image)).remove_slot("keep_chains")
-        _manager(image).max_age = 60
-    with image.thought("awaken again"):
-        genesis.awaken(image)
-    assert _manager(image).keep_chains == genesis.POLICY["keep_chains"]
-    assert _manager(image).max_age == 60
 
 
 def test_stats_before_any_backup(image):
