@@ -120,7 +120,14 @@ def as_queries(queries, dim: int) -> np.ndarray:
 def as_batch(ids, vectors, dim: int) -> tuple[np.ndarray, np.ndarray]:
     """(int64 ids, float32 [n, dim] vectors), checked; a repeated id keeps its last vector."""
     ids = np.asarray(ids, np.int64).reshape(-1)
-    vecs = np.asarray(vectors, np.float32).reshape(-1, dim) if len(ids) else np.zeros((0, dim), np.float32)
+    if len(ids):
+        raw = np.asarray(vectors, np.float32)
+        # rows of dim, or one flat run of them; never another shape reinterpreted as such
+        if not ((raw.ndim == 2 and raw.shape[1] == dim) or (raw.ndim == 1 and raw.size % dim == 0)):
+            raise VectorIndexError(f"vectors of shape {raw.shape} for a {dim}-d index")
+        vecs = raw.reshape(-1, dim)
+    else:
+        vecs = np.zeros((0, dim), np.float32)
     if len(ids) != len(vecs):
         raise VectorIndexError(f"{len(ids)} ids for {len(vecs)} vectors")
     as_list = ids.tolist()

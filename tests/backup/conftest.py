@@ -65,6 +65,45 @@ def dest(tmp_path) -> Path:
     return d
 
 
+class HandMadeDest:
+    """A destination written set by set: each manifest names the previous one's sha256."""
+
+    def __init__(self, path, keys):
+        self.path, self.keys = path, keys
+        self.prev: str | None = None
+        self.seq = 0
+        self.end = 0
+
+    def add(self, chain: str, stamp: str, kind: str = "incremental", *, head: bool = True,
+            prev: str | None = "auto", keys=None, **extra):
+        self.seq += 1
+        start, self.end = (0 if kind == "full" else self.end), self.end + 100
+        body = {"seq": self.seq, "kind": kind, "tid": None,
+                "prev": self.prev if prev == "auto" else prev,
+                "repozo": {"start": start, "end": self.end}, "files": {}, **extra}
+        from telos.backup.manifest import sha256_bytes, sign
+        data = sign(body, keys or self.keys)
+        d = self.path / "chains" / chain / "sets" / stamp
+        d.mkdir(parents=True)
+        (d / "manifest.json").write_bytes(data)
+        self.prev = sha256_bytes(data)
+        if head:
+            self.head()
+        from telos.backup.layout import SetRef
+        return SetRef(d)
+
+    def head(self, seq=None, sha=None):
+        from telos.backup.manifest import sign
+        (self.path / "HEAD.json").write_bytes(sign(
+            {"seq": seq or self.seq, "sha256": sha or self.prev, "set": "x"}, self.keys))
+
+
+@pytest.fixture
+def handmade(dest, keys) -> HandMadeDest:
+    """A destination built from signed manifests alone (no repozo files)."""
+    return HandMadeDest(dest, keys)
+
+
 def flip_byte(path: Path, offset: int | None = None) -> None:
     data = bytearray(path.read_bytes())
     pos = len(data) // 2 if offset is None else offset

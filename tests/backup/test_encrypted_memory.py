@@ -3,8 +3,6 @@ index snapshot (real FAISS TxVectorIndex): restored when it matches, dropped whe
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -1,122 +1,33 @@
-"""The bridge contract: round trips, strictness, bounds, and the ERROR codes bad frames map to."""
+"""telos/bridge/protocol.py is the one import point: it re-exports every public name of
+messages and codec (the models and codes: test_messages.py; frames: test_codec.py)."""
 
-import json
+from __future__ import annotations
+
+from types import ModuleType
 
 import pytest
-from hypothesis import given, settings, strategies as st
 
-from telos.bridge import protocol as p
-from telos.errors import ProtocolError
+from telos.bridge import codec, messages, protocol
 
 
-def _examples():
-    view = p.ObjectView(object_id="ab" * 16, name="Point",
-                        slots=[p.SlotView(name="x", value_type="int", value_repr="1", value=1)],
-                        parents=[p.ParentView(slot="parent", object_id="cd" * 16, name="Object")],
-                        methods=[p.MethodView(selector="norm", source="def norm(self):\n    return 1\n",
-                                              provenance={"author": "test", "time": 1.5})])
-    return [
-        p.UserQueryRequest(query_text="hello", persona="BRICK"),
-        p.StatusRequest(), p.ListPrototypes(), p.Ping(), p.ShutdownRequest(reason="test"),
-        p.InspectObject(name="Point"), p.InspectObject(object_id="ab" * 16),
-        p.SetSlot(name="Point", slot="x", value={"a": [1, 2.5, None, True, "s"]}),
-        p.DefineMethod(name="Point", source="def f(self):\n    return 2\n"),
-        p.SendMessage(object_id="ab" * 16, selector="f", args=[1, "x"], kwargs={"k": [1]}),
-        p.SearchMemory(query="cats", k=3), p.Remember(text="the sky is blue"),
-        p.VsaQuery(query="currency of the country whose capital is Paris"),
-        p.VsaAnswer(request_id="r", value="Euro", kind="symbol", score=0.9,
-                    steps=[p.VsaStep(op="cleanup", detail="Paris", score=0.8)]),
-        p.PersonaResponsePartial(request_id="r", persona_id="BRICK", token="he", seq=3),
-        p.RequestProgress(request_id="r", stage="queued", detail="queued: 1 request ahead",
-                          position=2, fraction=None, elapsed=1.5),
-        p.PersonaResponseComplete(request_id="r", persona_id="BRICK", full_text="hello"),
-        p.SystemStatusUpdate(status_text="ok", vram_usage=12.5, model_stage="converting",
-                             model_state="converting the embedded model: 40 %",
-                             models=[p.ModelInfo(name="m", persona="BRICK", loaded=True, vram_mb=3.0)],
-                             memory={"contexts": 3}, index=p.IndexState(state="idle"), last_backup=1.0),
-        p.PrototypeList(request_id="r", prototypes=[p.PrototypeSummary(name="P", object_id="x")]),
-        p.ObjectDescription(request_id="r", object=view),
-        p.SendResult(request_id="r", value=[1, 2], value_repr="[1, 2]", value_type="list"),
-        p.SearchResults(request_id="r", hits=[p.MemoryHit(record_id="1", text="t", score=0.5)]),
-        p.Ack(request_id="r", of="SET_SLOT", object=view), p.Pong(request_id="r"),
-        p.Error(request_id="r", code="not_found", message="no", hint="try LIST_PROTOTYPES"),
-    ]
+def _own_public_names(module) -> set[str]:
+    """Public names defined in ``module`` (constants have no __module__ and count as its own)."""
+    return {n for n, v in vars(module).items()
+            if not n.startswith("_") and not isinstance(v, ModuleType)
+            and getattr(v, "__module__", module.__name__) == module.__name__}
 
 
-def test_every_command_has_an_example_and_round_trips():
-    examples = _examples()
-    assert {m.command for m in examples} == set(p.COMMANDS)
-    for m in examples:
-        frame = p.encode(m)
-        assert isinstance(frame, bytes)
-        assert json.loads(frame)["protocol"] == p.PROTOCOL_VERSION
-        assert p.decode(frame) == m
+@pytest.mark.parametrize("module, sample", [(messages, {"Ping", "ERROR_CODES", "new_request_id"}),
+                                            (codec, {"encode", "decode", "error_reply"})],
+                         ids=["messages", "codec"])
+def test_protocol_re_exports_every_public_name(module, sample):
+    names = _own_public_names(module)
+    assert sample <= names
+    missing = sorted(n for n in names if getattr(protocol, n, None) is not getattr(module, n))
+    assert missing == []
 
 
-def test_requests_carry_ids_and_replies_are_refused_as_requests():
-    a, b = p.StatusRequest(), p.StatusRequest()
-    assert a.request_id != b.request_id
-    with pytest.raises(ProtocolError) as e:
-        p.decode_request(p.encode(p.Pong(request_id="abc")))
-    assert e.value.code == p.NOT_A_REQUEST and e.value.request_id == "abc"
-
-
-@pytest.mark.parametrize("frame, code, rid", [
-    (b"{", p.BAD_JSON, None),
-    (b"\xff\xfe\x00", p.BAD_JSON, None),
-    (b"[" * 50_000, p.BAD_JSON, None),
-    (b"[1, 2]", p.INVALID_MESSAGE, None),
-    (b'{"request_id": "q1"}', p.INVALID_MESSAGE, "q1"),
-    (b'{"command": "FROB", "request_id": "q2"}', p.UNKNOWN_COMMAND, "q2"),
-    (b'{"command": "PING", "request_id": "q3", "protocol": 1}', p.UNSUPPORTED_PROTOCOL, "q3"),
-    (b'{"command": "PING", "request_id": "q4", "extra": 1}', p.INVALID_MESSAGE, "q4"),
-    (b'{"command": "SEARCH_MEMORY", "request_id": "q5", "query": "x", "k": "3"}', p.INVALID_MESSAGE, "q5"),
-    (b'{"command": "SEARCH_MEMORY", "request_id": "q6", "query": "x", "k": 1000}', p.INVALID_MESSAGE, "q6"),
-    (b'{"command": "INSPECT_OBJECT", "request_id": "q7"}', p.INVALID_MESSAGE, "q7"),
-    (b'{"command": "INSPECT_OBJECT", "request_id": "bad id!", "name": "X"}', p.INVALID_MESSAGE, None),
-])
-def test_bad_frames_map_to_codes(frame, code, rid):
-    with pytest.raises(ProtocolError) as e:
-        p.decode(frame)
-    assert e.value.code == code
-    assert e.value.request_id == rid
-
-
-def test_size_bounds():
-    big = json.dumps({"command": "REMEMBER", "request_id": "big", "text": "x" * (p.MAX_FRAME_BYTES + 1)})
-    with pytest.raises(ProtocolError) as e:
-        p.decode(big.encode())
-    assert e.value.code == p.TOO_LARGE and e.value.request_id == "big"
-    with pytest.raises(ProtocolError):
-        p.decode(json.dumps({"command": "REMEMBER", "request_id": "a", "text": "x" * (p.MAX_TEXT + 1)}))
-    with pytest.raises(ProtocolError) as e:
-        p.encode(p.PersonaResponseComplete(request_id="r", persona_id="B", full_text="\U0001F600" * 400_000))
-    assert e.value.code == p.TOO_LARGE
-
-
-def test_error_reply_is_always_valid():
-    e = p.error_reply("not a valid id!", "no_such_code", "m" * 10_000, "h" * 10_000)
-    assert e.request_id is None and e.code == p.INTERNAL
-    assert p.decode(p.encode(e)) == e
-
-
-json_values = st.recursive(st.none() | st.booleans() | st.integers(-2**53, 2**53)
-                           | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
-                           lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(max_size=8), kids, max_size=4),
-                           max_leaves=20)
-
-
-@settings(max_examples=150, deadline=None)
-@given(value=json_values, slot=st.text(min_size=1, max_size=40), note=st.text(max_size=50))
-def test_set_slot_round_trips_any_json_literal(value, slot, note):
-    m = p.SetSlot(name="Thing", slot=slot, value=value, note=note)
-    assert p.decode(p.encode(m)) == m
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=300))
-def test_random_bytes_never_escape_as_anything_but_protocol_error(data):
-    try:
-        p.decode(data)
-    except ProtocolError as e:
-        assert e.code in p.ERROR_CODES
+def test_constants_are_re_exported_by_identity():
+    for name in ("PROTOCOL_VERSION", "MAX_FRAME_BYTES", "ERROR_CODES", "COMMANDS",
+                 "REQUEST_COMMANDS", "FINAL_REPLIES", "READ_COMMANDS"):
+        assert getattr(protocol, name) is getattr(messages, name)

@@ -1,4 +1,5 @@
-"""telos.cli.commands: what the small commands print and return (run in-process, no service)."""
+"""telos.cli.commands: what the small commands print and return (run in-process, no service), and
+for every command its --help and its argument errors (thin wrappers: one table, not a file each)."""
 
 from __future__ import annotations
 
@@ -82,3 +83,90 @@ def test_status_json_is_the_whole_state(monkeypatch, capsys):
     monkeypatch.setattr("telos.service.control.status", lambda home: _status(False))
     assert run(["status", "--json"]) == 3
     assert json.loads(capsys.readouterr().out) == _status(False)
+
+
+# --- every command: --help and argument errors (thin wrappers: one table, not a file each) ---
+
+def _subparsers(parser):
+    import argparse
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+
+COMMANDS = sorted(_subparsers(build_parser()))
+
+
+def test_the_command_table_is_what_the_modules_register():
+    import pkgutil
+
+    from telos.cli import commands
+    modules = {m.name for m in pkgutil.iter_modules(commands.__path__)
+               if not m.name.startswith("_")}
+    assert set(COMMANDS) == modules
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_naming_each_option(command, capsys):
+    parser = build_parser()
+    with pytest.raises(SystemExit) as info:
+        parser.parse_args([command, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: master_forge.py {command}")
+    sub = _subparsers(parser)[command]
+    for action in sub._actions:
+        for option in action.option_strings:
+            assert option in out, f"{command} --help does not show {option}"
+    assert sub.get_default("func") is not None, f"{command} has no handler"
+
+
+def _has_subcommands(parser) -> bool:
+    import argparse
+    return any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS
+                                     if _has_subcommands(_subparsers(build_parser())[c])])
+def test_every_subcommand_has_help(command, capsys):
+    parser = build_parser()
+    subs = _subparsers(_subparsers(parser)[command])
+    assert subs
+    for name in subs:
+        with pytest.raises(SystemExit) as info:
+            parser.parse_args([command, name, "--help"])
+        assert info.value.code == 0
+        assert capsys.readouterr().out.startswith(f"usage: master_forge.py {command} {name}")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["frobnicate"], "invalid choice: 'frobnicate'"),
+    (["ask", "--max-tokens", "many", "hi"], "argument --max-tokens: invalid int value: 'many'"),
+    (["ask", "--backend", "gpt", "hi"], "argument --backend: invalid choice: 'gpt'"),
+    (["ask", "--temperature", "warm", "hi"], "invalid float value: 'warm'"),
+    (["bench"], "the following arguments are required: name"),
+    (["curate", "--threshold", "high"], "argument --threshold: invalid float value: 'high'"),
+    (["curate", "--min-size", "1.5"], "argument --min-size: invalid int value: '1.5'"),
+    (["migrate"], "the following arguments are required: --to"),
+    (["pg"], "the following arguments are required: action"),
+    (["pg", "launch"], "argument action: invalid choice: 'launch'"),
+    (["pg", "start", "--port", "http"], "argument --port: invalid int value: 'http'"),
+    (["search"], "the following arguments are required: query"),
+    (["search", "-k", "lots", "cats"], "argument -k: invalid int value: 'lots'"),
+    (["serve", "--workers", "four"], "argument --workers: invalid int value: 'four'"),
+    (["standby", "explode"], "argument action: invalid choice: 'explode'"),
+    (["standby", "watch", "--misses", "x"], "argument --misses: invalid int value: 'x'"),
+    (["start", "--wait", "soon"], "argument --wait: invalid float value: 'soon'"),
+    (["run", "--wait", "soon"], "argument --wait: invalid float value: 'soon'"),
+    (["ui", "--view", "map"], "argument --view: invalid choice: 'map'"),
+    (["verify", "--drill", "some"], "argument --drill: invalid choice: 'some'"),
+    (["status", "--verbose"], "unrecognized arguments: --verbose"),
+    (["backup", "--incremental"], "unrecognized arguments: --incremental"),
+    (["keys", "new"], "the following arguments are required"),
+    (["keys", "new", "x", "--role", "admin"], "invalid choice: 'admin'"),
+    (["vsa", "teleport"], "invalid choice: 'teleport'"),
+])
+def test_argument_errors_exit_2_and_name_the_argument(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args(argv)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: master_forge.py") and message in err

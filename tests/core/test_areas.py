@@ -128,3 +128,51 @@ def test_backups_capture_every_areas_snapshot(image, probe, tmp_path):
     assert manifest["memory"] == manifest["snapshots"]["memory"]
     roles = {info["role"] for info in manifest["files"].values()}
     assert {"probe", "memory", "data"} <= roles
+
+
+# -- the registry alone (no built-ins loaded) ---------------------------------------------------
+
+def _named(name, **attrs):
+    return type("A", (Area,), {"name": name, **attrs})()
+
+
+def _bad_name(name):
+    return type("A", (Area,), {"name": name})()
+
+
+def test_an_empty_registry_keeps_registration_order_and_unregisters():
+    reg = AreaRegistry(builtin=())
+    first, second = _named("zeta"), _named("alpha")
+    assert reg.register(first) is first
+    reg.register(second)
+    assert reg.names() == ["zeta", "alpha"]
+    assert list(reg) == [first, second]
+    assert reg.get("alpha") is second and reg.get("missing") is None
+    reg.unregister("zeta")
+    reg.unregister("zeta")          # unregistering twice is harmless
+    assert reg.names() == ["alpha"]
+
+
+def test_registering_the_same_area_twice_is_harmless():
+    reg = AreaRegistry(builtin=())
+    area = _named("once")
+    reg.register(area)
+    reg.register(area)
+    assert reg.names() == ["once"]
+
+
+@pytest.mark.parametrize("name", ["", "_private", "1st", None, 5])
+def test_the_registry_refuses_names_that_are_not_public_identifiers(name):
+    with pytest.raises(ConfigError, match="is not a public identifier"):
+        AreaRegistry(builtin=()).register(_bad_name(name))
+
+
+@pytest.mark.parametrize("every", [0, -1, "5", False])
+def test_the_registry_refuses_a_bad_maintain_every(every):
+    with pytest.raises(ConfigError, match="maintain_every must be None or seconds > 0"):
+        AreaRegistry(builtin=()).register(_named("slow", maintain_every=every))
+
+
+def test_a_hook_that_is_not_callable_is_named():
+    with pytest.raises(ConfigError, match="lacks the hooks stats"):
+        AreaRegistry(builtin=()).register(_named("half", stats=None))

@@ -1,11 +1,11 @@
-"""The image: awakening, thoughts, time travel, history, undo, sessions."""
+"""The image: thoughts, sessions (awakening: test_genesis.py; its past: test_image_history.py)."""
 
 from __future__ import annotations
 
 import pytest
 from ZODB.FileStorage import FileStorage
 
-from telos import ReadOnlyImageError, UndoError, UvmObject, mirror, open_image
+from telos import UvmObject, mirror, open_image
 from telos.errors import ImageUnavailableError
 
 
@@ -20,19 +20,6 @@ def _content(path):
         return out
     finally:
         fs.close()
-
-
-@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
-def test_awakening_is_idempotent(telos_home):
-    image = open_image()
-    first = {n: p._id for n, p in image.prototypes.items()}
-    n_thoughts = len(image.thoughts())
-    image.close()
-    image = open_image()
-    assert {n: p._id for n, p in image.prototypes.items()} == first
-    assert len(image.thoughts()) == n_thoughts        # nothing committed the second time
-    assert {"Object", "Config"} <= set(first)
-    image.close()
 
 
 def test_failed_thought_leaves_the_image_unchanged(telos_home):
@@ -76,67 +63,6 @@ def test_thought_records_note_and_user(image):
     latest = image.thoughts(1)[0]
     assert (latest.note, latest.user) == ("named thought", "alice")
     assert latest.id == image.last_thought
-
-
-@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
-def test_at_gives_a_read_only_past(image):
-    with image.thought("v1"):
-        thing = image.register("Thing", UvmObject(v=1))
-    t1 = image.last_thought
-    with image.thought("v2"):
-        thing.v = 2
-        image.register("Later", UvmObject())
-    past = image.at(t1)
-    assert past.prototypes["Thing"].v == 1 and "Later" not in past.prototypes
-    with pytest.raises(ReadOnlyImageError):
-        past.prototypes["Thing"].v = 5
-    with pytest.raises(ReadOnlyImageError):
-        with past.thought("nope"):
-            pass
-    assert thing.v == 2
-    latest = image.thoughts(1)[0]
-    assert image.at(latest.time).prototypes["Thing"].v == 2
-
-
-@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
-def test_history_lists_past_states_with_their_thoughts(image):
-    with image.thought("create"):
-        thing = image.register("Thing", UvmObject(v=1))
-    for v in (2, 3):
-        with image.thought(f"set {v}"):
-            thing.v = v
-    revs = image.history(thing)
-    assert [r.state["v"] for r in revs] == [3, 2, 1]
-    assert [r.note for r in revs] == ["set 3", "set 2", "create"]
-
-
-@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
-def test_undo_reverts_one_thought(image):
-    with image.thought("create"):
-        a = image.register("A", UvmObject(v=1))
-        b = image.register("B", UvmObject(v=1))
-    with image.thought("change a"):
-        a.v = 2
-    change_a = image.last_thought
-    with image.thought("change b"):
-        b.v = 2
-    image.undo(change_a)
-    assert (a.v, b.v) == (1, 2)
-
-
-@pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage
-def test_undo_refused_when_a_later_thought_depends_on_it(image):
-    with image.thought("create"):
-        a = image.register("A", UvmObject(v=1))
-    with image.thought("first"):
-        a.v = 2
-    first = image.last_thought
-    with image.thought("second"):
-        a.v = 3
-    with pytest.raises(UndoError) as err:
-        image.undo(first)
-    assert "later thought" in str(err.value)
-    assert a.v == 3
 
 
 @pytest.mark.usefixtures("storage")   # FileStorage, and RelStorage under -m relstorage

@@ -1,7 +1,9 @@
-"""Fixtures of the memory tests: one real model per session, a real text corpus (stdlib docs)."""
+"""Fixtures of the memory tests: one real model per session, a real text corpus (stdlib docs), and
+a stand-in embedder (hashed unit vectors) for tests that need no model."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
 
@@ -76,3 +78,29 @@ def mem_image(telos_home, table_embedder):
     im._areas["memory"] = attach(im, embedder=table_embedder)
     yield im
     im.close()
+
+
+class StandInEmbedder:
+    """Deterministic unit vectors from a hash of the text: the same text, the same vector."""
+    dim = 384
+
+    def __init__(self):
+        self.calls = 0
+
+    def encode(self, texts):
+        self.calls += 1
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for row, text in enumerate(texts):
+            seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
+            v = np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+            out[row] = v / np.linalg.norm(v)
+        return out
+
+
+@pytest.fixture
+def standin_embedder(image):
+    """The image store's memory engine made with a StandInEmbedder (no model is loaded)."""
+    from telos.memory.area import engine_for
+    fake = StandInEmbedder()
+    engine_for(image.store, embedder=fake)        # the store's engine, before anyone attaches
+    return fake

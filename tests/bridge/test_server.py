@@ -1,4 +1,5 @@
-"""The bridge server and client in one process, with handlers written for the test."""
+"""telos/bridge/server.py: the bridge server in one process with handlers written for the test, seen
+through a real client (the client alone, without a server: test_client.py)."""
 
 from __future__ import annotations
 

@@ -1,13 +1,8 @@
-"""Status age and warning, progress callback, BackupManager history, retention, and the CLI."""
+"""telos/backup/facade.py (``image.backups``): status age and warning, the progress callback,
+BackupManager history, run_due; and the backup commands end to end (retention:
+test_retention.py)."""
 
 from __future__ import annotations
-
-import pytest
-
-from telos.backup.catalog import chain_problems, load_sets
-from telos.backup.engine import make_backup
-from telos.backup.restore import restore
-from telos.backup.retention import prune
 
 
 def test_status_age_warning_history_and_progress(image, key_env):
@@ -28,23 +23,6 @@ def test_status_age_warning_history_and_progress(image, key_env):
         mgr.max_age = 0
     assert "old (policy allows" in image.backups.status()["warning"]
     assert image.backups.due() == "incremental" or image.backups.due() is None
-
-
-def test_retention_keeps_remaining_chains_restorable(workload, dest, keys, tmp_path):
-    tids = []
-    for k in range(3):
-        tids.append(workload.commit(2))
-        make_backup(workload.path, dest, keys, full=True)
-        tids.append(workload.commit(2))
-        make_backup(workload.path, dest, keys)
-    assert prune(dest, keys, keep_chains=2) and len({s.chain for s in load_sets(dest, keys)}) == 2
-    sets = load_sets(dest, keys)
-    assert [s.seq for s in sets] == [3, 4, 5, 6]
-    assert chain_problems(dest, sets, keys) == []          # the anchor keeps the chain whole
-    r = make_backup(workload.path, dest, keys) if workload.commit(1) else None
-    assert r.set.manifest["prev"] == sets[-1].sha256
-    res = restore(dest, keys, tmp_path / "o" / "telos.fs", at=sets[0].when())
-    assert res.set.seq == 3
 
 
 def test_cli_backup_list_verify_restore(cli, telos_home, key_env, tmp_path):

@@ -1,4 +1,4 @@
-"""The one settings table (telos.config): converters, sources and precedence, genesis seeding,
+"""The one settings table (telos.config): sources and precedence, genesis seeding,
 the `config` command, and a grep test that nothing reads its variables behind its back."""
 
 from __future__ import annotations
@@ -12,57 +12,10 @@ import pytest
 
 from telos import config
 from telos.errors import ConfigError
-from telos.settings import converters as C
 from telos.uvm import UvmObject
 
 REPO = Path(__file__).resolve().parent.parent
 DECLARED_ENV = {s.env for s in config.SETTINGS if s.env}
-
-
-# -- converters ---------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("conv, raw, expected", [
-    (C.integer(minimum=1), "64", 64),
-    (C.integer(minimum=1), 3, 3),
-    (C.integer(), " -2 ", -2),
-    (C.number(above=0), "8", 8.0),
-    (C.number(above=0), 0.5, 0.5),
-    (C.boolean, "ON", True),
-    (C.boolean, "0", False),
-    (C.boolean, True, True),
-    (C.choice("auto", "on", "off"), "Auto", "auto"),
-    (C.path, "~/x", Path.home() / "x"),
-    (C.address, "127.0.0.1:8100", "127.0.0.1:8100"),
-    (C.address, "/run/zeo.sock", "/run/zeo.sock"),
-    (C.address_or_off, "OFF", "off"),
-    (C.address_or_off, ":0", ":0"),
-    (C.endpoint, "tcp://127.0.0.1:5555", "tcp://127.0.0.1:5555"),
-    (C.factory, "tests.service.scripted:factory", "tests.service.scripted:factory"),
-    (C.whole_or_text, "7", 7),
-    (C.whole_or_text, "alpha", "alpha"),
-])
-def test_converters_accept_environment_text_and_slot_values(conv, raw, expected):
-    assert conv(raw) == expected
-
-
-@pytest.mark.parametrize("conv, raw, expected", [
-    (C.integer(minimum=1), "lots", "expected a whole number"),
-    (C.integer(minimum=1), "0", "must be at least 1"),
-    (C.integer(minimum=1), True, "expected a whole number"),
-    (C.number(above=0), "0", "must be greater than 0"),
-    (C.number(above=0), "nan", "finite"),
-    (C.boolean, "maybe", "expected one of 1/true/yes/on or 0/false/no/off"),
-    (C.choice("auto", "ollama", "embedded"), "gpt", "expected one of auto, ollama, embedded"),
-    (C.address, "localhost", "expected host:port or a socket path"),
-    (C.address, "host:http", "expected host:port or a socket path"),
-    (C.address_or_off, "on", "or off"),
-    (C.endpoint, "udp://x:1", "expected ipc://PATH or tcp://HOST:PORT"),
-    (C.factory, "module_without_factory", "expected package.module:factory"),
-    (C.text, 5, "expected text"),
-])
-def test_converters_say_what_they_expected(conv, raw, expected):
-    with pytest.raises(ValueError, match=expected):
-        conv(raw)
 
 
 # -- the table ----------------------------------------------------------------------------------

@@ -1,17 +1,15 @@
-"""Keys (environment, key file created 0600, clear errors) and signed manifests."""
+"""telos/backup/keys.py: keys from the environment, the key file created 0600, clear errors."""
 
 from __future__ import annotations
 
 import base64
-import json
 import os
 import stat
 
 import pytest
 
 from telos.backup.keys import create_key_file, key_file, load_keys, parse_key
-from telos.backup.manifest import read_signed, sign
-from telos.errors import BackupCorruptError, BackupKeyError
+from telos.errors import BackupKeyError
 
 
 def test_key_from_env_hex_and_base64(monkeypatch, telos_home):
@@ -65,20 +63,3 @@ def test_key_file_setting(monkeypatch, tmp_path, telos_home):
     k = load_keys(telos_home, create=True)
     assert k.source == str(tmp_path / "elsewhere.key")
     assert not (telos_home / "keys" / "backup.key").exists()
-
-
-def test_manifest_sign_verify_edit_and_wrong_key(tmp_path, monkeypatch, telos_home):
-    monkeypatch.setenv("TELOS_BACKUP_KEY", "11" * 32)
-    keys = load_keys(telos_home)
-    path = tmp_path / "manifest.json"
-    path.write_bytes(sign({"seq": 1, "tid": "00" * 8, "files": {}}, keys))
-    body, sha = read_signed(path, keys)
-    assert body["seq"] == 1 and len(sha) == 64
-    edited = json.loads(path.read_bytes())
-    edited["tid"] = "ff" * 8
-    path.write_text(json.dumps(edited))
-    with pytest.raises(BackupCorruptError, match="fails its MAC check"):
-        read_signed(path, keys)
-    monkeypatch.setenv("TELOS_BACKUP_KEY", "22" * 32)
-    with pytest.raises(BackupKeyError, match="wrong key"):
-        read_signed(path, load_keys(telos_home))

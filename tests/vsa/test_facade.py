@@ -1,4 +1,5 @@
-"""The VSA area inside a real image: persistence, the transactional cleanup index, faults."""
+"""telos/vsa/facade.py (``image.vsa``) inside a real image: persistence, the transactional cleanup
+index, faults."""
 
 import os
 import subprocess
@@ -178,7 +179,7 @@ def test_sigkill_during_commit_keeps_index_consistent(telos_home, point):
 
 def test_the_image_cleanup_index_is_the_conformant_transactional_index(image):
     """Production cleanup is a TxVectorIndex over telos.index.FaissIndex ('ip'): the kind and
-    wrapper the conformance suite checks (tests/index/test_faiss.py, tests/index/test_txindex.py)."""
+    wrapper the conformance suite checks (tests/index/test_faiss_index.py, tests/index/test_txindex.py)."""
     from telos.index import FaissIndex
     from telos.memory.txindex import TxVectorIndex
     from telos.vsa import algebra

@@ -1,4 +1,4 @@
-"""Where the bridge listens, when CURVE is required, and the key files."""
+"""telos/bridge/keys.py: the CURVE key files, created once and secret; the allow-list with roles."""
 
 from __future__ import annotations
 
@@ -7,43 +7,8 @@ import stat
 
 import pytest
 
-from telos.bridge import endpoints, keys
+from telos.bridge import keys
 from telos.errors import BridgeError, ConfigError
-
-
-@pytest.mark.parametrize("endpoint, loop", [
-    ("ipc:///tmp/x.sock", True), ("tcp://127.0.0.1:5555", True), ("tcp://localhost:1", True),
-    ("tcp://[::1]:5555", True), ("tcp://0.0.0.0:5555", False), ("tcp://*:5555", False),
-    ("tcp://10.1.2.3:5555", False), ("tcp://example.org:1", False)])
-def test_loopback_and_curve_on_every_tcp_endpoint(endpoint, loop):
-    assert endpoints.is_loopback(endpoint) is loop
-    # any local user can reach a loopback port: CURVE on every tcp endpoint, never on ipc
-    assert endpoints.curve_required(endpoint) is endpoint.startswith("tcp://")
-
-
-def test_curve_off_is_refused_for_tcp_even_on_loopback(monkeypatch):
-    monkeypatch.setenv("TELOS_BRIDGE_CURVE", "off")
-    assert endpoints.curve_required("ipc:///tmp/a") is False
-    for tcp in ("tcp://0.0.0.0:1", "tcp://127.0.0.1:1"):
-        with pytest.raises(ConfigError, match="every tcp endpoint needs CURVE"):
-            endpoints.curve_required(tcp)
-    monkeypatch.setenv("TELOS_BRIDGE_CURVE", "on")
-    assert endpoints.curve_required("tcp://127.0.0.1:1") is True
-    assert endpoints.curve_required("ipc:///tmp/a") is True
-
-
-def test_default_endpoint_and_bad_values(telos_home, monkeypatch):
-    assert endpoints.bridge_endpoint() == f"ipc://{telos_home}/run/bridge.sock"
-    for bad in ("udp://x:1", "tcp://hostonly", "nonsense"):
-        monkeypatch.setenv("TELOS_BRIDGE", bad)
-        with pytest.raises(ConfigError):
-            endpoints.bridge_endpoint()
-    with pytest.raises(ConfigError):
-        endpoints.default_endpoint(telos_home / ("d" * 120))
-    monkeypatch.setenv("TELOS_METRICS", "0.0.0.0:9000")
-    with pytest.raises(ConfigError):
-        endpoints.metrics_address()
-    assert endpoints.client_endpoint("tcp://0.0.0.0:7") == "tcp://127.0.0.1:7"
 
 
 def test_keys_are_created_once_and_secret(telos_home):
