@@ -196,34 +196,29 @@ def test_def_name_without_a_def_is_refused():
     assert err.value.code == P.BAD_REQUEST
 
 
-def test_memory_that_is_missing_or_incomplete_is_unavailable():
+def test_memory_that_is_missing_is_unavailable():
     class NoMemory:
-        @property
-        def memory(self):
+        def area(self, name):
+            assert name == "memory"
             raise ImportError("no torch")
-    for session in (NoMemory(), types.SimpleNamespace(memory=object())):
-        with pytest.raises(RequestRefused, match="fractal memory is not available") as err:
-            handlers._memory(session)
-        assert err.value.code == P.UNAVAILABLE
-    memory = types.SimpleNamespace(search=None, remember=None)
-    assert handlers._memory(types.SimpleNamespace(memory=memory)) is memory
+    with pytest.raises(RequestRefused, match="fractal memory is not available") as err:
+        handlers._memory(NoMemory())
+    assert err.value.code == P.UNAVAILABLE
+    memory = object()
+    assert handlers._memory(types.SimpleNamespace(area=lambda name: memory)) is memory
 
 
-def test_field_reads_dicts_then_attributes_and_skips_none():
-    assert handlers._field({"a": 1}, "a") == 1
-    assert handlers._field(types.SimpleNamespace(a=None, b=2), "a", "b") == 2
-    assert handlers._field({}, "a") is None
-
-
-def test_hit_from_an_object_with_a_record():
+def test_hit_carries_the_record_its_distance_and_tier():
+    from telos.memory.facade import Hit
     record = types.SimpleNamespace(id=7, text="the sky", source="chat", created=5)
-    hit = handlers._hit(types.SimpleNamespace(record=record, score=0.75, tier="L1"))
+    hit = handlers._hit(Hit(id=7, text="the sky", distance=0.75, tier="L1", record=record))
     assert hit == P.MemoryHit(record_id="7", text="the sky", score=0.75, tier="L1",
                               source="chat", created=5.0)
 
 
-def test_hit_from_a_dict_with_other_names_and_bounds():
-    hit = handlers._hit({"id": "x" * 300, "text": "t", "similarity": 0.5, "layer": "L2",
-                         "time": "not a number"})
-    assert hit.record_id == "x" * 128 and hit.score == 0.5 and hit.tier == "L2"
-    assert hit.created is None and hit.source == ""
+def test_hit_bounds_its_fields_and_tolerates_a_record_without_time_or_source():
+    from telos.memory.facade import Hit
+    hit = handlers._hit(Hit(id=12, text="t" * (P.MAX_TEXT + 10), distance=1.5, tier="L2",
+                            record=types.SimpleNamespace(created="not a number")))
+    assert hit.record_id == "12" and hit.score == 1.5 and hit.tier == "L2"
+    assert len(hit.text) == P.MAX_TEXT and hit.created is None and hit.source == ""
