@@ -89,7 +89,8 @@ class Kernel:
                 raise GenerationError("install", f"the installed method raised "
                                       f"{type(exc).__name__}: {exc}", selector=selector) from exc
             log.info("kernel: installed %s.%s (%s, attempt %s)", _label(holder), selector,
-                     prov["model"], prov["attempts"])
+                     prov.get("model") or f"copied from {prov.get('copied_from')}",
+                     prov["attempts"])
             t_commit = time.perf_counter()
         t["commit"] += time.perf_counter() - t0
         t["commit_only"] = time.perf_counter() - t_commit
