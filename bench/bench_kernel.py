@@ -108,10 +108,10 @@ def main(argv: list[str]) -> int:
     ev.add_argument("--backend", choices=("embedded", "ollama"), default="embedded",
                     help="language model for --eval (ollama: OLLAMA_HOST or the default host; "
                          "refused at once when no server answers)")
-    ev.add_argument("--levers", default="all", metavar="SET",
-                    help="levers for --eval: all (default), off (today's kernel before them), or "
-                         "all-but-NAME (NAME: constrained, receiver_prompt, analogy, candidates, "
-                         "examples)")
+    ev.add_argument("--levers", default="default", metavar="SET",
+                    help="levers for --eval: default (the kernel's: all but candidates), all, "
+                         "off (the kernel before them), or all-but-NAME (NAME: constrained, "
+                         "receiver_prompt, analogy, candidates, examples)")
     ev.add_argument("--ablation", action="store_true",
                     help="run the requests once per lever set: all on, each lever off, all off; "
                          "print one table")
@@ -122,7 +122,7 @@ def main(argv: list[str]) -> int:
     if args.eval:
         return _sibling("kernel_eval_run").main(args, _sibling("kernel_eval"))
     if (args.only or args.limit or args.verbose or args.json or args.backend != "embedded"
-            or args.ablation or args.levers != "all"):
+            or args.ablation or args.levers != "default"):
         parser.error("--only, --limit, --verbose, --json, --backend, --levers and --ablation "
                      "go with --eval")
     import torch

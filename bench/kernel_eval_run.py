@@ -29,6 +29,7 @@ MISS_KINDS = ("wrong value", "None", "refused at generation", "refused at extrac
               "refused at policy", "refused at trial", "refused at install", "exception at call")
 BASELINE_ROW = "all levers off (the kernel before them)"
 ALL_ON_ROW = "all levers on"
+DEFAULT_ROW = "the kernel's default (all but candidates)"
 
 
 class EvalRefused(Exception):
@@ -50,7 +51,7 @@ def select(requests, only: str | None, limit: int | None, categories) -> list:
 
 def lever_sets(spec: str, ablation: bool) -> list[tuple[str, object]]:
     """(row label, Levers) to run: one set from ``--levers``, or the ablation's rows."""
-    from telos.kernel.levers import NAMES, Levers
+    from telos.kernel.levers import DEFAULT, NAMES, Levers
     if ablation:
         return ([(ALL_ON_ROW, Levers())]
                 + [(f"without {name}", Levers().without(name)) for name in NAMES
@@ -58,6 +59,8 @@ def lever_sets(spec: str, ablation: bool) -> list[tuple[str, object]]:
                 + [(BASELINE_ROW, Levers.off())])
     if spec == "all":
         return [(ALL_ON_ROW, Levers())]
+    if spec == "default":
+        return [(DEFAULT_ROW, DEFAULT)]
     if spec == "off":
         return [(BASELINE_ROW, Levers.off())]
     if spec.startswith("all-but-"):
@@ -65,7 +68,7 @@ def lever_sets(spec: str, ablation: bool) -> list[tuple[str, object]]:
             return [(f"without {spec[8:]}", Levers().without(spec[8:]))]
         except ValueError as exc:
             raise EvalRefused(f"--levers {spec}: {exc}") from exc
-    raise EvalRefused(f"--levers {spec!r}: use all, off or all-but-NAME")
+    raise EvalRefused(f"--levers {spec!r}: use default, all, off or all-but-NAME")
 
 
 def prepare_backend(name: str, threads: int | None = None) -> str:

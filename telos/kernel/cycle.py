@@ -22,7 +22,7 @@ from telos import config
 from telos.errors import GenerationError, LLMError
 from telos.kernel import (analogy, candidates, examples, extract, patterns, policy,
                           prompt as prompting, receiver_prompt)
-from telos.kernel.levers import Levers
+from telos.kernel.levers import DEFAULT
 from telos.kernel.sandbox import Limits, run_trial
 from telos.reflect import mirror
 from telos.uvm import Message, UvmObject, _label, lookup, object_repr
@@ -36,7 +36,7 @@ class Kernel:
     """The generative kernel of one image session (``image.kernel``)."""
 
     def __init__(self, image, *, orchestrator=None, limits: Limits = Limits(),
-                 levers: Levers = Levers()):
+                 levers: Levers = DEFAULT):
         self.image = image
         self.levers = levers
         self._orchestrator = orchestrator

@@ -1,8 +1,12 @@
 """The kernel's levers: each way of raising its success rate, switchable on its own so
 ``bench kernel --eval --ablation`` can measure what each one is worth.
 
-``Kernel(image, levers=Levers(...))`` or ``image.kernel.levers = Levers.off()`` (today's kernel
-before these levers). All are on by default.
+``Kernel(image, levers=Levers(...))`` or ``image.kernel.levers = Levers.off()`` (the kernel
+before these levers). ``Levers()`` is every lever on; the kernel's default is :data:`DEFAULT`,
+every lever but ``candidates``: measured on the evaluation set with the embedded SmolLM2-135M,
+three candidates and a vote were no better than the greedy one (20 vs 21 of 53) at three times
+the time per request (median 6.0 s vs 1.9 s) — switch it on for a model whose samples agree
+more often than they err.
 """
 
 from __future__ import annotations
@@ -44,3 +48,7 @@ class Levers:
     def label(self) -> str:
         on = [f.name for f in fields(self) if f.name in NAMES and getattr(self, f.name)]
         return ", ".join(on) if on else "none"
+
+
+#: what ``image.kernel`` uses unless told otherwise (see the module docstring)
+DEFAULT = Levers(candidates=False)

@@ -22,6 +22,12 @@ def test_levers_switch_one_at_a_time():
         Levers().without("magic")
 
 
+def test_the_kernel_default_is_every_lever_but_candidates():
+    from telos.kernel.cycle import Kernel
+    from telos.kernel.levers import DEFAULT
+    assert Kernel(image=None).levers == DEFAULT == Levers().without("candidates")
+
+
 @pytest.mark.parametrize("text,end", [
     ("```python\ndef f(self):\n    return 1\n```\nMore prose", "```python\ndef f(self):\n    return 1\n"),
     ("def f(self):\n    x = 1\n\n    return x\nprint(f())", "def f(self):\n    x = 1\n\n    return x\n"),
