@@ -104,6 +104,22 @@ def reads_inputs(source: str) -> bool:
                for stmt in fn.body for n in ast.walk(stmt))
 
 
+def copies_inputs(source: str, values: list) -> bool:
+    """Whether a method reads neither ``self`` nor its arguments yet writes one of their
+    values as a literal (``width = 3``, ``return 120``): the prompt's values copied into the
+    method, right only for this one receiver. A constant method (``return "shape"``) is not."""
+    if reads_inputs(source):
+        return False
+    wanted = {repr(v) for v in values
+              if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    return any(isinstance(n, ast.Constant) and not isinstance(n.value, bool)
+               and repr(n.value) in wanted for n in ast.walk(tree))
+
+
 def vote(cands: list[Candidate]) -> Candidate | None:
     """The earliest clean candidate whose value most clean candidates share. Candidates that
     return ``None`` or read neither ``self`` nor their arguments count only when no clean

@@ -225,6 +225,13 @@ class Kernel:
                 t["checks"] += time.perf_counter() - t0
             c.trial = self._try(receiver, message, c.source, slots, methods, t)
             c.value = c.trial.value
+            if lv.receiver_prompt and candidates.copies_inputs(
+                    c.source, list(slots.values()) + list(message.args)
+                    + list(message.kwargs.values())):
+                raise GenerationError("trial", "the method reads neither self nor its "
+                                      "arguments: compute the value from the object's slots "
+                                      "instead of writing their values into the method",
+                                      selector=selector)
         except GenerationError as exc:
             exc.attempts = record["attempt"]
             c.exc = exc

@@ -150,3 +150,10 @@ def test_model_missing_gives_actionable_message(kimage, standin):
         kimage.prototypes["Rectangle"].area()
     assert "model mistral:7b not pulled — run `ollama pull mistral:7b`" in info.value.reason
     assert isinstance(info.value.__cause__, ModelNotFound)
+
+
+def test_a_method_that_copies_the_receivers_values_is_refused_at_trial(kimage, standin):
+    standin.script(fenced("def area(self):\n    width = 3\n    height = 4\n    return width * height"))
+    with pytest.raises(GenerationError) as info:
+        kimage.prototypes["Rectangle"].area()
+    assert info.value.step == "trial" and "reads neither self nor its arguments" in info.value.reason

@@ -77,6 +77,14 @@ def test_vote_prefers_values_over_none_and_constants_over_nothing():
     assert candidates.vote([_c(0, 1, error="trial: boom")]) is None
 
 
+def test_a_method_that_writes_the_receivers_values_in_is_told_apart_from_a_constant():
+    assert candidates.copies_inputs("def a(self):\n    w = 3\n    h = 4\n    return w * h",
+                                    [3, 4])
+    assert candidates.copies_inputs("def t(self):\n    return 120", [120, 10])
+    assert not candidates.copies_inputs("def k(self):\n    return 'shape'", [3, "x"])
+    assert not candidates.copies_inputs("def a(self):\n    return self.w * 3", [3])
+
+
 def test_candidate_options_first_greedy_then_sampled():
     g, s = candidates.options(True, 0), candidates.options(True, 2, 0.5)
     assert g["temperature"] == 0 and g["stop_after_def"] and "\n```" in g["stop"]
