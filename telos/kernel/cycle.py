@@ -22,7 +22,9 @@ from telos import config
 from telos.errors import GenerationError, LLMError
 from telos.kernel import (analogy, candidates, examples, extract, patterns, policy,
                           prompt as prompting, receiver_prompt)
-from telos.kernel.levers import DEFAULT
+from telos.kernel.levers import DEFAULT, Levers
+from telos.kernel.receiver import visible_data as _visible_data
+from telos.kernel.receiver import visible_methods as _visible_methods
 from telos.kernel.sandbox import Limits, run_trial
 from telos.reflect import mirror
 from telos.uvm import Message, UvmObject, _label, lookup, object_repr
@@ -102,7 +104,7 @@ class Kernel:
         source. A regeneration that breaks an example raises GenerationError at step
         ``examples`` with one sentence naming the example; the image is unchanged."""
         from telos.kernel.examples import ExampleBroken
-        if selector not in obj._methods:
+        if selector not in mirror(obj).methods():
             raise GenerationError("prompt", f"{_label(obj)} has no local method {selector!r} "
                                   "to regenerate", selector=selector)
         stored = examples.stored(obj, selector)
@@ -281,27 +283,6 @@ def _jsonable(value):
         return json.loads(json.dumps(value))
     except (TypeError, ValueError):
         return repr(value)
-
-
-def _visible_data(receiver: UvmObject) -> dict:
-    from telos.uvm import DATA, slot_names
-    out = {}
-    for name in slot_names(receiver):
-        found = lookup(receiver, name)
-        if found is not None and found[0] == DATA:
-            out[name] = found[2]
-    return out
-
-
-def _visible_methods(receiver: UvmObject) -> dict:
-    """name → (source, trusted) of every method the receiver answers."""
-    from telos.uvm import METHOD, slot_names
-    out = {}
-    for name in slot_names(receiver):
-        found = lookup(receiver, name)
-        if found is not None and found[0] == METHOD:
-            out[name] = (found[2].source, found[2].trusted)
-    return out
 
 
 def _self_attributes(source: str) -> set[str]:

@@ -44,7 +44,8 @@ def make(slots: dict, message, value) -> dict:
 
 def stored(obj, name: str) -> list[dict]:
     """The examples stored with ``obj``'s local method ``name`` (copies; [] when none)."""
-    mdef = obj._methods.get(name)
+    from telos.reflect import mirror
+    mdef = mirror(obj).methods().get(name)
     if mdef is None:
         return []
     return json.loads(json.dumps(list(mdef.provenance.get(KEY) or [])))
@@ -75,10 +76,10 @@ def call_text(label: str, name: str, ex: dict) -> str:
 def check(obj, name: str, source: str, examples: list[dict], *, limits: Limits = Limits(),
           label: str | None = None) -> None:
     """Run every example on ``source``; raise ExampleBroken at the first that differs."""
-    from telos.kernel.cycle import _visible_methods
+    from telos.kernel.receiver import visible_methods
     from telos.uvm import _label
     label = label or _label(obj)
-    methods = {k: v for k, v in _visible_methods(obj).items() if k != name}
+    methods = {k: v for k, v in visible_methods(obj).items() if k != name}
     for ex in examples:
         try:
             trial = run_trial(source, name, slots=ex.get("slots", {}), methods=methods,
@@ -98,8 +99,7 @@ def on_define(obj, name: str, source: str, provenance: dict, trusted: bool) -> d
     """The hook :mod:`telos.reflect` calls before it installs a definition: re-run the old
     method's stored examples on the new source; return the provenance to install with (the
     old examples carried over, the new definition's own ones added)."""
-    old = obj._methods.get(name)
-    previous = stored(obj, name) if old is not None else []
+    previous = stored(obj, name)
     if not previous:
         return provenance
     if not trusted:

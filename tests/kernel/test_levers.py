@@ -10,7 +10,7 @@ import pytest
 from telos.kernel import analogy, candidates, receiver_prompt
 from telos.kernel.candidates import Candidate
 from telos.kernel.levers import NAMES, Levers
-from telos.llm.embedded import def_end
+from telos.llm.decoding import def_end
 from telos.uvm import MethodDef, UvmObject
 
 
