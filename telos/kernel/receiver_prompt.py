@@ -134,14 +134,14 @@ def receiver_parts(receiver: UvmObject, image=None) -> tuple[list[str], list[str
             continue
         where = "" if holder is receiver else f", from {_label(holder)}"
         if kind == DATA:
-            slots.append(f"{name} = {short(value)} ({type_name(value)}{where})")
+            slots.append(f"self.{name} = {short(value)} ({type_name(value)}{where})")
         elif kind == METHOD:
             methods.append(method_line(name, value.source))
     return slots, methods
 
 
 def example_turns(ex: Example) -> list[dict]:
-    slots = [f"{k} = {short(v)} ({type_name(v)})" for k, v in ex.slots.items()]
+    slots = [f"self.{k} = {short(v)} ({type_name(v)})" for k, v in ex.slots.items()]
     methods = [method_line(n, s) for n, s in ex.methods.items()]
     return [{"role": "user", "content": question(ex.proto, slots, methods, ex.selector, ex.args,
                                                  ex.kwargs)},
