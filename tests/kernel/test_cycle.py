@@ -29,6 +29,9 @@ def test_good_reply_installs_with_provenance_and_answers(kimage, standin):
     assert mirror(rect).source("area").strip() == GOOD
     # BRICK's keep_alive went with the request, and the prompt named the slots and the call
     assert standin.keep_alives == [("mistral:7b", "5m")]
+    # constrained output: Ollama gets the stop strings, not the embedded-only option
+    opts = standin.requests[-1]["body"]["options"]
+    assert "\n```" in opts["stop"] and "stop_after_def" not in opts
     prompt = last_question(standin.requests[-1]["body"])
     assert "width = 3" in prompt and "rectangle.area()" in prompt
     # committed: another session sees it, and a second call does not ask the model again
