@@ -108,11 +108,23 @@ def main(argv: list[str]) -> int:
     ev.add_argument("--backend", choices=("embedded", "ollama"), default="embedded",
                     help="language model for --eval (ollama: OLLAMA_HOST or the default host; "
                          "refused at once when no server answers)")
+    ev.add_argument("--levers", default="default", metavar="SET",
+                    help="levers for --eval: default (the kernel's: all but candidates), all, "
+                         "off (the kernel before them), or all-but-NAME (NAME: constrained, "
+                         "receiver_prompt, analogy, candidates, examples)")
+    ev.add_argument("--ablation", action="store_true",
+                    help="run the requests once per lever set: all on, each lever off, all off; "
+                         "print one table")
+    ev.add_argument("--threads", type=int, default=1, metavar="N",
+                    help="torch threads for the embedded model (default 1: on the busy 2-core "
+                         "machine 2 threads decoded 3x slower)")
     args = parser.parse_args(argv)
     if args.eval:
         return _sibling("kernel_eval_run").main(args, _sibling("kernel_eval"))
-    if args.only or args.limit or args.verbose or args.json or args.backend != "embedded":
-        parser.error("--only, --limit, --verbose, --json and --backend go with --eval")
+    if (args.only or args.limit or args.verbose or args.json or args.backend != "embedded"
+            or args.ablation or args.levers != "default"):
+        parser.error("--only, --limit, --verbose, --json, --backend, --levers and --ablation "
+                     "go with --eval")
     import torch
     torch.set_num_threads(1)
     n_tokens = 24 if args.quick else 64

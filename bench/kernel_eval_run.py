@@ -27,7 +27,9 @@ from collections import Counter
 
 MISS_KINDS = ("wrong value", "None", "refused at generation", "refused at extract",
               "refused at policy", "refused at trial", "refused at install", "exception at call")
-BASELINE_ROW = "all levers off (today's kernel)"
+BASELINE_ROW = "all levers off (the kernel before them)"
+ALL_ON_ROW = "all levers on"
+DEFAULT_ROW = "the kernel's default (all but candidates)"
 
 
 class EvalRefused(Exception):
@@ -47,17 +49,43 @@ def select(requests, only: str | None, limit: int | None, categories) -> list:
 
 # -- backends ----------------------------------------------------------------------------------
 
-def prepare_backend(name: str) -> str:
+def lever_sets(spec: str, ablation: bool) -> list[tuple[str, object]]:
+    """(row label, Levers) to run: one set from ``--levers``, or the ablation's rows."""
+    from telos.kernel.levers import DEFAULT, NAMES, Levers
+    if ablation:
+        return ([(ALL_ON_ROW, Levers())]
+                + [(f"without {name}", Levers().without(name)) for name in NAMES
+                   if name != "examples"]
+                + [(BASELINE_ROW, Levers.off())])
+    if spec == "all":
+        return [(ALL_ON_ROW, Levers())]
+    if spec == "default":
+        return [(DEFAULT_ROW, DEFAULT)]
+    if spec == "off":
+        return [(BASELINE_ROW, Levers.off())]
+    if spec.startswith("all-but-"):
+        try:
+            return [(f"without {spec[8:]}", Levers().without(spec[8:]))]
+        except ValueError as exc:
+            raise EvalRefused(f"--levers {spec}: {exc}") from exc
+    raise EvalRefused(f"--levers {spec!r}: use default, all, off or all-but-NAME")
+
+
+def prepare_backend(name: str, threads: int | None = None) -> str:
     """Make ``name`` the process's backend and check it answers; return a label for the report."""
     os.environ["TELOS_LLM_BACKEND"] = name
     if name == "ollama":
         return _prepare_ollama()
-    from telos.llm.embedded import MODEL_NAME, ensure_cache, load
+    from telos.llm.embedded import MODEL_NAME, engine, ensure_cache, load
+    if threads:
+        import torch
+        torch.set_num_threads(threads)
+        engine().threads = threads
     t0 = time.perf_counter()
     ensure_cache()
     load()
     print(f"embedded model ready in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-    return f"embedded {MODEL_NAME}"
+    return f"embedded {MODEL_NAME}, {threads or 'default'} torch thread(s)"
 
 
 def _prepare_ollama() -> str:
@@ -109,7 +137,7 @@ class _fresh_home:
 
 # -- one request -------------------------------------------------------------------------------
 
-def run_one(ev, req) -> dict:
+def run_one(ev, req, levers=None) -> dict:
     from telos import open_image
     from telos.errors import GenerationError
     result = {"key": req.key, "category": req.category, "call": req.call_text(),
@@ -120,6 +148,8 @@ def run_one(ev, req) -> dict:
             with im.thought("eval: kernel on"):
                 im.config.kernel_enabled = True
             receiver = ev.build(im, req)
+            if levers is not None:
+                im.kernel.levers = levers
             t0 = time.perf_counter()
             try:
                 value = getattr(receiver, req.selector)(*req.args, **req.kwargs)
@@ -203,10 +233,6 @@ def report(results: list[dict], label: str, categories, *, verbose: bool, out=No
     for kind in MISS_KINDS + tuple(k for k in s["misses"] if k not in MISS_KINDS):
         n = s["misses"].get(kind, 0)
         w(f"{kind:<23} {n:>3} {100 * n / s['requests']:10.1f} %")
-    w()
-    w(f"{'levers':<34} {'success':>8} {'median s':>9} {'p90 s':>7}")
-    w(f"{BASELINE_ROW:<34} {100 * s['success_rate']:7.1f}% {s['median_s']:9.2f} "
-      f"{s['p90_s']:7.2f}")
     if verbose:
         for r in results:
             w()
@@ -221,25 +247,53 @@ def report(results: list[dict], label: str, categories, *, verbose: bool, out=No
                 w(f"    | {line}")
 
 
+def lever_table(runs: list[tuple[str, list[dict]]], out=None) -> None:
+    """One row per lever set: success, median and p90 time per request, the change in
+    success against the first row (all levers on)."""
+    out = out or sys.stdout
+    w = lambda line="": print(line, file=out)  # noqa: E731
+    ref = summarize(runs[0][1])["success_rate"] if runs else 0.0
+    w(f"{'levers':<40} {'ok':>7} {'success':>8} {'vs all on':>10} {'median s':>9} {'p90 s':>7}")
+    for label, results in runs:
+        s = summarize(results)
+        w(f"{label:<40} {s['ok']:>3}/{s['requests']:<3} {100 * s['success_rate']:7.1f}% "
+          f"{100 * (s['success_rate'] - ref):+9.1f}  {s['median_s']:9.2f} {s['p90_s']:7.2f}")
+
+
 def main(args, ev) -> int:
     try:
         requests = select(ev.REQUESTS, args.only, args.limit, ev.CATEGORIES)
-        label = prepare_backend(args.backend)
+        sets = lever_sets(getattr(args, "levers", "all"), getattr(args, "ablation", False))
+        label = prepare_backend(args.backend, getattr(args, "threads", None))
     except EvalRefused as exc:
         print(f"bench kernel --eval: {exc}", file=sys.stderr)
         return 2
     _warm_memory()
-    results = []
-    t_all = time.perf_counter()
-    for i, req in enumerate(requests, 1):
-        r = run_one(ev, req)
-        results.append(r)
-        print(f"[{i:>2}/{len(requests)}] {r['call']:<48} {r['outcome']:<22} {r['seconds']:6.2f} s",
-              file=sys.stderr, flush=True)
-    print(f"{len(requests)} requests in {time.perf_counter() - t_all:.0f} s", file=sys.stderr)
-    report(results, label, ev.CATEGORIES, verbose=args.verbose)
+    runs = []
+    for row, levers in sets:
+        results = []
+        t_all = time.perf_counter()
+        print(f"-- {row}: {levers.label()}", file=sys.stderr, flush=True)
+        for i, req in enumerate(requests, 1):
+            r = run_one(ev, req, levers)
+            results.append(r)
+            print(f"[{i:>2}/{len(requests)}] {r['call']:<48} {r['outcome']:<22} "
+                  f"{r['seconds']:6.2f} s", file=sys.stderr, flush=True)
+        print(f"{len(requests)} requests in {time.perf_counter() - t_all:.0f} s "
+              f"({os.getloadavg()[0]:.2f} load)", file=sys.stderr)
+        runs.append((row, results))
+    for n, (row, results) in enumerate(runs):
+        if n:
+            print()
+        print(f"== {row}")
+        report(results, label, ev.CATEGORIES, verbose=args.verbose)
+    print()
+    print(f"levers, {len(requests)} requests each, load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
+    lever_table(runs)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"backend": label, "levers": BASELINE_ROW, "summary": summarize(results),
-                       "results": results}, f, indent=1)
+            json.dump({"backend": label, "runs": [
+                {"levers": row, "summary": summarize(results), "results": results}
+                for row, results in runs]}, f, indent=1)
     return 0

@@ -33,6 +33,18 @@ from telos.uvm import (
 )
 
 
+#: callables (obj, name, source, provenance, trusted) -> provenance, run by ``define`` before
+#: it installs; one may refuse by raising a SlotError. Installed from above (the kernel's
+#: stored examples, :mod:`telos.kernel.examples`): this layer does not import the kernel.
+_DEFINE_CHECKS: list = []
+
+
+def add_define_check(check) -> None:
+    """Run ``check`` on every later ``define`` (idempotent)."""
+    if check not in _DEFINE_CHECKS:
+        _DEFINE_CHECKS.append(check)
+
+
 @dataclass(frozen=True)
 class SlotInfo:
     name: str
@@ -203,6 +215,8 @@ class Mirror:
         prov = default_provenance()
         prov.update({k: v for k, v in (provenance or {}).items()
                      if k not in (EXECUTION_KEY, "trusted")})
+        for check in _DEFINE_CHECKS:     # e.g. the kernel's stored examples, re-run
+            prov = check(o, name, source, prov, trusted)
         prov[EXECUTION_KEY] = TRUSTED if trusted else RESTRICTED
         mdef = MethodDef(name, source, prov)
         o._methods[name] = mdef

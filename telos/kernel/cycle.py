@@ -20,21 +20,27 @@ from typing import Any
 
 from telos import config
 from telos.errors import GenerationError, LLMError
-from telos.kernel import extract, policy, prompt as prompting
+from telos.kernel import (analogy, candidates, examples, extract, patterns, policy,
+                          prompt as prompting, receiver_prompt)
+from telos.kernel.levers import DEFAULT, Levers
+from telos.kernel.receiver import visible_data as _visible_data
+from telos.kernel.receiver import visible_methods as _visible_methods
 from telos.kernel.sandbox import Limits, run_trial
 from telos.reflect import mirror
 from telos.uvm import Message, UvmObject, _label, lookup, object_repr
 
 log = logging.getLogger(__name__)
 
-GEN_OPTIONS = {"temperature": 0, "seed": 0, "num_predict": 200}
+GEN_OPTIONS = candidates.GREEDY
 
 
 class Kernel:
     """The generative kernel of one image session (``image.kernel``)."""
 
-    def __init__(self, image, *, orchestrator=None, limits: Limits = Limits()):
+    def __init__(self, image, *, orchestrator=None, limits: Limits = Limits(),
+                 levers: Levers = DEFAULT):
         self.image = image
+        self.levers = levers
         self._orchestrator = orchestrator
         self.limits = limits
         self.last_timings: dict[str, float] = {}
@@ -85,78 +91,188 @@ class Kernel:
                 raise GenerationError("install", f"the installed method raised "
                                       f"{type(exc).__name__}: {exc}", selector=selector) from exc
             log.info("kernel: installed %s.%s (%s, attempt %s)", _label(holder), selector,
-                     prov["model"], prov["attempts"])
+                     prov.get("model") or f"copied from {prov.get('copied_from')}",
+                     prov["attempts"])
             t_commit = time.perf_counter()
         t["commit"] += time.perf_counter() - t0
         t["commit_only"] = time.perf_counter() - t_commit
         return value
 
+    def regenerate(self, obj: UvmObject, selector: str) -> str:
+        """Write ``obj``'s local method ``selector`` again (the model, the levers, the sandbox)
+        and install it only if every stored example still gives its value; return the new
+        source. A regeneration that breaks an example raises GenerationError at step
+        ``examples`` with one sentence naming the example; the image is unchanged."""
+        from telos.kernel.examples import ExampleBroken
+        if selector not in mirror(obj).methods():
+            raise GenerationError("prompt", f"{_label(obj)} has no local method {selector!r} "
+                                  "to regenerate", selector=selector)
+        stored = examples.stored(obj, selector)
+        first = stored[0] if stored else {}
+        message = Message(selector, tuple(first.get("args", ())), first.get("kwargs", {}))
+        t = self.last_timings = {"prompt": 0.0, "generation": 0.0, "checks": 0.0,
+                                 "trial": 0.0, "commit": 0.0}
+        self.last_attempts = []
+        with self.image.thought(f"kernel: regenerate {_label(obj)}.{selector}", user="kernel"):
+            source, _trial, prov = self._synthesize(obj, message, t)
+            try:
+                mirror(obj).define(selector, source, provenance=prov)
+            except ExampleBroken as exc:
+                raise GenerationError("examples", str(exc), selector=selector,
+                                      attempts=len(self.last_attempts)) from exc
+        return source
+
     def _synthesize(self, receiver, message: Message, t: dict):
+        """(source, trial, provenance) of a method that passed its trial, else raise."""
+        lv = self.levers
         selector = message.selector
         orch = self.orchestrator
         persona = orch.code_persona()
-        feedback: list[str] = []
-        last: GenerationError | None = None
-        attempts = self._max_attempts()
         t0 = time.perf_counter()
-        similar = prompting.similar_methods(self.image, selector, receiver)
-        memories = prompting.relevant_memories(self.image, f"{_label(receiver)} {selector}")
         methods = _visible_methods(receiver)
         slots = _visible_data(receiver)
+        memories = prompting.relevant_memories(self.image, f"{_label(receiver)} {selector}")
+        similar, shots = [], []
+        if lv.analogy:
+            reused = self._reuse(receiver, message, slots, methods, t)
+            if reused is not None:
+                return reused
+            shots = analogy.examples(self.image, receiver, selector, message.args,
+                                     message.kwargs, slots, methods)
+            similar = [e.source for e in shots]
+        else:
+            similar = prompting.similar_methods(self.image, selector, receiver)
+        if lv.receiver_prompt and not shots:
+            shots = [analogy.from_pattern(p) for p in patterns.PATTERNS[:1]]
         t["prompt"] += time.perf_counter() - t0
-        for attempt in range(1, attempts + 1):
+        n = lv.n_candidates if lv.candidates else 1
+        feedback: list[str] = []
+        repairs: list[tuple[str, str]] = []
+        last: GenerationError | None = None
+        for rnd in range(1, self._max_attempts() + 1):
             t0 = time.perf_counter()
-            p = prompting.build(receiver, selector, message.args, message.kwargs,
-                                feedback=feedback, similar=similar, memories=memories)
+            if lv.receiver_prompt:
+                p = receiver_prompt.build(receiver, selector, message.args, message.kwargs,
+                                          image=self.image, examples=shots, repairs=repairs,
+                                          memories=memories, prefill=lv.constrained)
+            else:
+                p = prompting.build(receiver, selector, message.args, message.kwargs,
+                                    feedback=feedback, similar=similar, memories=memories)
+                if lv.constrained:
+                    p.messages.append({"role": "assistant",
+                                       "content": f"```python\n{p.signature}\n    "})
             t["prompt"] += time.perf_counter() - t0
+            cands: list[candidates.Candidate] = []
+            for i in range(n if rnd == 1 else 1):
+                c = self._candidate(receiver, message, p, persona, i, slots, methods, t)
+                cands.append(c)
+                if c.error and c.error.startswith("trial: an") and "argument" in c.error:
+                    break        # the call itself cannot be tried: more candidates won't help
+                if lv.candidates and candidates.settled(cands, n):
+                    break
+            winner = candidates.vote(cands)
+            if winner is not None:
+                prov = {
+                    "author": "kernel", "persona": persona.name, "model": orch.model_for(persona),
+                    "backend": orch.backend.name, "prompt_sha256": p.digest,
+                    "attempts": len(self.last_attempts),
+                    "trial": json.dumps({"args": _jsonable(message.args),
+                                         "value": winner.value})[:500],
+                    "message": repr(message)[:200],
+                    "candidates": len(cands), "levers": lv.label(),
+                    "analogies": [e.selector for e in shots][:4],
+                }
+                if lv.examples:
+                    prov[examples.KEY] = [examples.make(slots, message, winner.value)]
+                return winner.source, winner.trial, prov
+            last = cands[-1].exc
+            if last.step == "trial" and last.reason.startswith(("an argument",
+                                                                "a keyword argument")):
+                break
+            feedback.append(last.reason)
+            failed = next((c for c in cands if c.source), cands[-1])
+            repairs.append((failed.source or failed.reply, failed.exc.reason))
+            repairs = repairs[-2:]
+        assert last is not None
+        raise GenerationError(last.step, last.reason, selector=selector,
+                              attempts=len(self.last_attempts))
+
+    def _candidate(self, receiver, message, p, persona, index, slots, methods, t):
+        """Generate one candidate, extract, check and try it; never raises GenerationError
+        from steps 3–5 (the candidate carries it), only from generation."""
+        selector = message.selector
+        lv = self.levers
+        c = candidates.Candidate(index)
+        t0 = time.perf_counter()
+        try:
+            reply = self.orchestrator.chat(
+                persona, p.messages,
+                options=candidates.options(lv.constrained, index, lv.temperature)).wait()
+        except LLMError as exc:
+            raise GenerationError("generation", str(exc), selector=selector,
+                                  attempts=len(self.last_attempts) + 1) from exc
+        finally:
+            t["generation"] += time.perf_counter() - t0
+        if p.messages[-1]["role"] == "assistant":
+            reply = candidates.assemble(p.signature, reply)
+        c.reply = reply
+        record = {"attempt": len(self.last_attempts) + 1, "reply": reply}
+        self.last_attempts.append(record)
+        try:
             t0 = time.perf_counter()
             try:
-                reply = orch.chat(persona, p.messages, options=dict(GEN_OPTIONS)).wait()
-            except LLMError as exc:
-                raise GenerationError("generation", str(exc), selector=selector,
-                                      attempts=attempt) from exc
+                c.source = extract.extract_function(reply, selector)
+                policy.check(c.source, selector)
             finally:
-                t["generation"] += time.perf_counter() - t0
-            record = {"attempt": attempt, "reply": reply}
-            self.last_attempts.append(record)
+                t["checks"] += time.perf_counter() - t0
+            c.trial = self._try(receiver, message, c.source, slots, methods, t)
+            c.value = c.trial.value
+            if lv.receiver_prompt and candidates.copies_inputs(
+                    c.source, list(slots.values()) + list(message.args)
+                    + list(message.kwargs.values())):
+                raise GenerationError("trial", "the method reads neither self nor its "
+                                      "arguments: compute the value from the object's slots "
+                                      "instead of writing their values into the method",
+                                      selector=selector)
+        except GenerationError as exc:
+            exc.attempts = record["attempt"]
+            c.exc = exc
+            c.error = record["error"] = f"{exc.step}: {exc.reason}"
+            log.info("kernel: %s candidate %d rejected at %s: %s", selector,
+                     record["attempt"], exc.step, exc.reason)
+        return c
+
+    def _try(self, receiver, message, source, slots, methods, t):
+        t0 = time.perf_counter()
+        try:
+            installed_here = choose_holder(self.image, receiver, source) is receiver
+            return run_trial(source, message.selector, slots=slots, methods=methods,
+                             args=message.args, kwargs=message.kwargs, name=receiver._name,
+                             limits=self.limits, receiver_repr=object_repr(
+                                 receiver, (message.selector,) if installed_here else ()))
+        finally:
+            t["trial"] += time.perf_counter() - t0
+
+    def _reuse(self, receiver, message, slots, methods, t):
+        """A method of the same name on a sibling or another prototype, if its trial passes
+        on the receiver and returns a value: (source, trial, provenance), else None."""
+        for name, source in analogy.reusable(self.image, receiver, message.selector):
             try:
-                t0 = time.perf_counter()
-                try:
-                    source = extract.extract_function(reply, selector)
-                    policy.check(source, selector)
-                finally:
-                    t["checks"] += time.perf_counter() - t0
-                t0 = time.perf_counter()
-                try:
-                    installed_here = choose_holder(self.image, receiver, source) is receiver
-                    trial = run_trial(source, selector, slots=slots, methods=methods,
-                                      args=message.args, kwargs=message.kwargs,
-                                      name=receiver._name, limits=self.limits,
-                                      receiver_repr=object_repr(
-                                          receiver, (selector,) if installed_here else ()))
-                finally:
-                    t["trial"] += time.perf_counter() - t0
+                trial = self._try(receiver, message, source, slots, methods, t)
             except GenerationError as exc:
-                exc.attempts = attempt
-                record["error"] = f"{exc.step}: {exc.reason}"
-                log.info("kernel: %s attempt %d rejected at %s: %s", selector, attempt,
-                         exc.step, exc.reason)
-                last = exc
-                if exc.step == "trial" and exc.reason.startswith(
-                        ("an argument", "a keyword argument")):
-                    break        # the call itself cannot be tried: retrying will not help
-                feedback.append(exc.reason)
+                log.info("kernel: %s.%s does not fit %s: %s", name, message.selector,
+                         _label(receiver), exc.reason)
                 continue
-            prov = {
-                "author": "kernel", "persona": persona.name, "model": orch.model_for(persona),
-                "backend": orch.backend.name, "prompt_sha256": p.digest, "attempts": attempt,
-                "trial": json.dumps({"args": _jsonable(message.args), "value": trial.value})[:500],
-                "message": repr(message)[:200],
-            }
+            if trial.value is None:
+                continue
+            prov = {"author": "kernel", "copied_from": name, "attempts": 0,
+                    "trial": json.dumps({"args": _jsonable(message.args),
+                                         "value": trial.value})[:500],
+                    "message": repr(message)[:200], "levers": self.levers.label()}
+            if self.levers.examples:
+                prov[examples.KEY] = [examples.make(slots, message, trial.value)]
             return source, trial, prov
-        assert last is not None
-        raise GenerationError(last.step, last.reason, selector=selector, attempts=len(
-            self.last_attempts))
+        return None
 
     def close(self) -> None:
         """Nothing of our own to release (the backend belongs to the store)."""
@@ -167,27 +283,6 @@ def _jsonable(value):
         return json.loads(json.dumps(value))
     except (TypeError, ValueError):
         return repr(value)
-
-
-def _visible_data(receiver: UvmObject) -> dict:
-    from telos.uvm import DATA, slot_names
-    out = {}
-    for name in slot_names(receiver):
-        found = lookup(receiver, name)
-        if found is not None and found[0] == DATA:
-            out[name] = found[2]
-    return out
-
-
-def _visible_methods(receiver: UvmObject) -> dict:
-    """name → (source, trusted) of every method the receiver answers."""
-    from telos.uvm import METHOD, slot_names
-    out = {}
-    for name in slot_names(receiver):
-        found = lookup(receiver, name)
-        if found is not None and found[0] == METHOD:
-            out[name] = (found[2].source, found[2].trusted)
-    return out
 
 
 def _self_attributes(source: str) -> set[str]:

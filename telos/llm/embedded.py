@@ -32,10 +32,11 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Mapping, Sequence
 
 from telos import atomic, compute, config
 from telos.errors import GenerationCancelled, LLMError, LLMUnavailable, ModelNotFound
+from telos.llm.decoding import _token_loop
 from telos.llm.stream import Channel, TokenStream, new_stream
 from telos.quiet import quiet_transformers
 from telos.scope import Progress
@@ -383,54 +384,6 @@ def engine() -> Engine:
         return _ENGINE
 
 
-def _token_loop(tokenizer, model, messages: list, options: dict, cancelled) -> Iterator[str]:
-    """Greedy (or seeded sampling) decoding with a KV cache; stops at EOS, a stop string, the
-    token budget, or as soon as ``cancelled()`` — checked before every token."""
-    import torch
-
-    max_new = int(options.get("num_predict", 256))
-    temperature = float(options.get("temperature", 0.0))
-    stops = list(options.get("stop", []) or [])
-    gen = None
-    if temperature > 0:
-        gen = torch.Generator().manual_seed(int(options.get("seed", 0)))
-    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True,
-                                        return_tensors="pt", return_dict=True)["input_ids"]
-    eos = {tokenizer.eos_token_id} | set(_as_list(model.generation_config.eos_token_id))
-    with torch.inference_mode():
-        out_ids: list[int] = []
-        emitted = ""
-        past = None
-        step_input = ids
-        for _ in range(max_new):
-            compute.run_pending()           # a query to embed waits one token, not one answer
-            if cancelled():
-                return
-            out = model(input_ids=step_input, past_key_values=past, use_cache=True)
-            past = out.past_key_values
-            logits = out.logits[0, -1]
-            if gen is None:
-                nxt = int(torch.argmax(logits))
-            else:
-                probs = torch.softmax(logits / temperature, dim=-1)
-                nxt = int(torch.multinomial(probs, 1, generator=gen))
-            if nxt in eos:
-                return
-            out_ids.append(nxt)
-            text = tokenizer.decode(out_ids, skip_special_tokens=True)
-            step_input = torch.tensor([[nxt]])
-            if text.endswith("\ufffd"):     # an incomplete multi-byte character
-                continue
-            stop_at = _first_stop(text, stops)
-            if stop_at is not None:
-                if stop_at > len(emitted):
-                    yield text[len(emitted):stop_at]
-                return
-            if len(text) > len(emitted):
-                yield text[len(emitted):]
-                emitted = text
-
-
 class EmbeddedBackend:
     """SmolLM2-135M-Instruct in this process. One model; ``keep_alive`` is ignored."""
 
@@ -474,14 +427,3 @@ class EmbeddedBackend:
         return {"backend": self.name, "model": MODEL_NAME, "loaded": self.engine.ready,
                 "cache": str(cache_dir()), "cached": (cache_dir() / "COMPLETE").is_file(),
                 "state": r.stage, "detail": r.text(), "queue": self.engine.queue_length()}
-
-
-def _as_list(value) -> list:
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple, set)) else [value]
-
-
-def _first_stop(text: str, stops: list[str]) -> int | None:
-    hits = [text.find(s) for s in stops if s and s in text]
-    return min(hits) if hits else None

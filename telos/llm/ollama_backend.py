@@ -46,6 +46,10 @@ def normalize_host(host: str | None) -> str:
     return f"{parts.scheme}://{hostname}:{port}{parts.path.rstrip('/')}"
 
 
+#: options only the embedded backend understands (the kernel's ``stop_after_def``: Ollama
+#: gets the kernel's stop strings instead); not sent to the server
+EMBEDDED_ONLY = ("stop_after_def",)
+
 class OllamaBackend:
     name = "ollama"
 
@@ -82,9 +86,10 @@ class OllamaBackend:
             Progress("waiting", f"waiting for Ollama at {self.host} ({model})"))
 
     def _chat_pieces(self, model: str, messages: list, keep_alive, options) -> Iterator[str]:
+        options = {k: v for k, v in dict(options or {}).items() if k not in EMBEDDED_ONLY}
         try:
             stream = self._client.chat(model=model, messages=messages, stream=True,
-                                       keep_alive=keep_alive, options=dict(options or {}))
+                                       keep_alive=keep_alive, options=options)
             try:
                 for part in stream:
                     text = part.message.content if part.message else ""

@@ -41,6 +41,7 @@ class Turn:
                  on_complete: Callable[["Turn"], None] | None):
         self.query, self.persona, self.model = query, persona, model
         self.tokens: list[str] = []
+        self.notes: list = []           # what a grounded answer was given (grounding.Note)
         self.done = False
         self.error: BaseException | None = None
         self._orch = orchestrator
@@ -101,6 +102,8 @@ class Orchestrator:
         self.budget_bytes = int(budget_gb * GB)
         self.image = image
         self.remember = remember
+        #: answers draw on the image's memories and prototype docs (when there is an image)
+        self.grounded = image is not None
         self._last_used: dict[str, float] = {}
         self._lock = threading.Lock()
 
@@ -183,10 +186,22 @@ class Orchestrator:
 
     def ask(self, text: str, persona: str | None = None, *, history=(),
             on_complete: Callable[[Turn], None] | None = None,
-            options: dict | None = None) -> Turn:
+            options: dict | None = None, grounded: bool | None = None) -> Turn:
+        """Route, ground (``grounded``, default ``self.grounded``: the image's memories and
+        prototype docs as cited notes, :mod:`telos.llm.grounding`) and stream one answer."""
         spec = self.persona(persona, text)
-        return self.chat(spec, self.messages(spec, text, history), query=text,
-                         on_complete=on_complete, options=options)
+        msgs = self.messages(spec, text, history)
+        notes = []
+        if self.grounded if grounded is None else grounded:
+            from telos.llm import grounding
+            notes = grounding.gather(self.image, text)
+            if notes:
+                msgs.insert(len(msgs) - 1, grounding.notes_message(notes))
+        turn = self.chat(spec, msgs, query=text, on_complete=on_complete, options=options)
+        turn.notes = notes
+        if notes:
+            turn._source = _with_sources(turn._source, notes)
+        return turn
 
     def chat(self, persona: PersonaSpec, messages: list[dict], *, query: str = "",
              on_complete=None, options: dict | None = None) -> Turn:
@@ -216,6 +231,32 @@ class Orchestrator:
         except LLMError as exc:
             st["vram"] = {"error": str(exc)}
         return st
+
+
+class _with_sources:
+    """The answer's pieces, then its sources line (:func:`grounding.sources_line`); anything
+    else (``close``, ``progress``, ...) is the backend stream's own."""
+
+    def __init__(self, tokens, notes) -> None:
+        self._tokens, self._notes = tokens, notes
+        self._gen = self._pieces()
+
+    def _pieces(self) -> Iterator[str]:
+        from telos.llm import grounding
+        pieces = []
+        for piece in self._tokens:
+            pieces.append(piece)
+            yield piece
+        yield grounding.sources_line("".join(pieces), self._notes)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        return next(self._gen)
+
+    def __getattr__(self, name: str):
+        return getattr(self._tokens, name)
 
 
 def _memory_writer(image) -> Callable[[Turn], None] | None:

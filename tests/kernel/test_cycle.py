@@ -7,7 +7,7 @@ import pytest
 
 from telos import GenerationError, mirror
 from telos.errors import LLMUnavailable, ModelNotFound
-from tests.kernel.conftest import fenced
+from tests.kernel.conftest import fenced, last_question
 
 GOOD = "def area(self):\n    return self.width * self.height"
 
@@ -30,7 +30,10 @@ def test_good_reply_installs_with_provenance_and_answers(kimage, standin):
     assert mirror(rect).source("area").strip() == GOOD
     # BRICK's keep_alive went with the request, and the prompt named the slots and the call
     assert standin.keep_alives == [("mistral:7b", "5m")]
-    prompt = standin.requests[-1]["body"]["messages"][-1]["content"]
+    # constrained output: Ollama gets the stop strings, not the embedded-only option
+    opts = standin.requests[-1]["body"]["options"]
+    assert "\n```" in opts["stop"] and "stop_after_def" not in opts
+    prompt = last_question(standin.requests[-1]["body"])
     assert "width = 3" in prompt and "rectangle.area()" in prompt
     # committed: another session sees it, and a second call does not ask the model again
     other = kimage.session()
@@ -46,7 +49,7 @@ def test_real_arguments_reach_trial_and_call(kimage, standin):
     standin.script(fenced("def scaled_area(self, arg0):\n    return self.width * self.height * arg0"))
     rect = kimage.prototypes["Rectangle"]
     assert rect.scaled_area(10) == 120
-    assert "rectangle.scaled_area(10)" in standin.requests[-1]["body"]["messages"][-1]["content"]
+    assert "rectangle.scaled_area(10)" in last_question(standin.requests[-1]["body"])
 
 
 def test_method_on_derived_object_goes_to_the_prototype(kimage, standin):
@@ -110,7 +113,7 @@ def test_error_is_fed_back_and_the_retry_installs(kimage, standin):
         kimage.config.kernel_max_attempts = 2
     standin.script(fenced("def surface(self):\n    return 0"), fenced(GOOD))
     assert kimage.prototypes["Rectangle"].area() == 12
-    second = standin.requests[-1]["body"]["messages"][-1]["content"]
+    second = last_question(standin.requests[-1]["body"])
     assert "Attempt 1 was rejected" in second and "surface" in second
     assert mirror(kimage.prototypes["Rectangle"]).provenance("area")["attempts"] == 2
 
@@ -153,3 +156,10 @@ def test_model_missing_gives_actionable_message(kimage, standin):
         kimage.prototypes["Rectangle"].area()
     assert "model mistral:7b not pulled — run `ollama pull mistral:7b`" in info.value.reason
     assert isinstance(info.value.__cause__, ModelNotFound)
+
+
+def test_a_method_that_copies_the_receivers_values_is_refused_at_trial(kimage, standin):
+    standin.script(fenced("def area(self):\n    width = 3\n    height = 4\n    return width * height"))
+    with pytest.raises(GenerationError) as info:
+        kimage.prototypes["Rectangle"].area()
+    assert info.value.step == "trial" and "reads neither self nor its arguments" in info.value.reason

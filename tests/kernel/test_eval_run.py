@@ -11,7 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from tests.conftest import free_port
-from tests.kernel.conftest import fenced
+from tests.kernel.conftest import fenced, last_question
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
@@ -38,15 +38,16 @@ REPLIES = {   # selector -> what the stand-in answers for it
 
 
 def _reply(body: dict) -> str:
-    prompt = body["messages"][-1]["content"]
+    prompt = last_question(body)
     for selector, reply in REPLIES.items():
-        if f"Write the method {selector}," in prompt:
+        if f"Write the method {selector}," in prompt or f".{selector}()" in prompt:
             return reply
     raise AssertionError(f"unexpected prompt {prompt!r}")
 
 
 def _args(**kw) -> argparse.Namespace:
-    base = dict(only=None, limit=None, verbose=True, json=None, backend="ollama")
+    base = dict(only=None, limit=None, verbose=True, json=None, backend="ollama", levers="off",
+                ablation=False, threads=None)
     base.update(kw)
     return argparse.Namespace(**base)
 
@@ -66,7 +67,7 @@ def test_outcomes_are_classified_and_reported(standin, monkeypatch, tmp_path, ca
     out_json = tmp_path / "eval.json"
     assert RUN.main(_args(json=str(out_json)), _subset_eval()) == 0
     captured = capsys.readouterr()
-    outcomes = {r["key"]: r for r in json.loads(out_json.read_text())["results"]}
+    outcomes = {r["key"]: r for r in json.loads(out_json.read_text())["runs"][0]["results"]}
     assert outcomes["Rectangle.area"]["outcome"] == "ok"
     assert outcomes["Rectangle.perimeter"]["outcome"] == "wrong value"
     assert outcomes["Rectangle.perimeter"]["value"] == 7
@@ -75,10 +76,29 @@ def test_outcomes_are_classified_and_reported(standin, monkeypatch, tmp_path, ca
     assert outcomes["Person.initials"]["outcome"] == "None"
     # the report on stdout, one progress line per request on stderr
     assert "success 1/4 = 25.0 %" in captured.out
-    assert "all levers off (today's kernel)" in captured.out
+    assert "all levers off (the kernel before them)" in captured.out
     assert "    | def perimeter(self):" in captured.out               # --verbose: the source
     assert sum(line.startswith("[") for line in captured.err.splitlines()) == 4
     assert "success" not in captured.err
+
+
+def test_ablation_prints_one_row_per_lever_set(standin, monkeypatch, capsys):
+    standin.default_reply = _reply
+    monkeypatch.setenv("OLLAMA_HOST", standin.url)
+    monkeypatch.setenv("TELOS_LLM_BACKEND", "ollama")     # restored after the test
+    assert RUN.main(_args(ablation=True, verbose=False, limit=2), _subset_eval()) == 0
+    out = capsys.readouterr().out
+    table = out[out.index("levers  "):]
+    for row in ("all levers on", "without constrained", "without receiver_prompt",
+                "without analogy", "without candidates", "all levers off"):
+        assert row in table
+    # the stand-in writes area right and perimeter wrong whatever the levers: 1 of 2 each
+    assert table.count(" 1/2 ") == 6
+
+
+def test_unknown_lever_set_is_refused(monkeypatch, capsys):
+    assert RUN.main(_args(levers="all-but-magic"), _subset_eval()) == 2
+    assert "no lever 'magic'" in capsys.readouterr().err
 
 
 def test_only_and_limit_choose_the_subset(standin, monkeypatch, capsys):

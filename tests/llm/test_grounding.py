@@ -1,0 +1,94 @@
+"""Chat grounded in the image (telos.llm.grounding): the persona is given the image's memories
+and prototype documentation as numbered notes, and the answer cites them."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from telos.llm import grounding
+from telos.llm.ollama_backend import OllamaBackend
+from telos.llm.orchestrator import Orchestrator
+from telos.llm.personas import PERSONA_TABLE
+
+MEMORY = ("In TelOS a prototype is a UvmObject that other objects derive from: derive() makes a "
+          "child that delegates every slot it lacks to its parent.")
+
+
+class FakeMemory:
+    def __init__(self, hits):
+        self.hits, self.queries = hits, []
+
+    def search(self, query, k=10):
+        self.queries.append(query)
+        return self.hits[:k]
+
+
+def fake_image(hits=()):
+    root = SimpleNamespace(_data={"description": "the root prototype every object may derive "
+                                                 "from"})
+    return SimpleNamespace(memory=FakeMemory(list(hits)), prototypes={"Object": root})
+
+
+@pytest.fixture
+def grounded_orch(standin):
+    def make(hits):
+        image = fake_image(hits)
+        return Orchestrator(OllamaBackend(standin.url), PERSONA_TABLE, image=image), image
+    return make
+
+
+def test_the_answer_is_given_the_memory_and_cites_it(grounded_orch, standin):
+    orch, image = grounded_orch([SimpleNamespace(id=7, text=MEMORY)])
+    standin.script("A prototype is an object others derive from [m1].")
+    turn = orch.ask("What is a prototype?", "BABS")
+    text = turn.wait()
+    assert image.memory.queries == ["What is a prototype?"]
+    msgs = standin.requests[-1]["body"]["messages"]
+    assert msgs[0]["content"].startswith("You are BABS")              # the persona stays first
+    assert msgs[-1] == {"role": "user", "content": "What is a prototype?"}   # the question last
+    notes = msgs[-2]
+    assert notes["role"] == "system" and f"[m1] (memory #7) {MEMORY}" in notes["content"]
+    assert "[p1] (prototype Object) Object: the root prototype" in notes["content"]
+    assert text.startswith("A prototype is an object others derive from [m1].")
+    assert text.endswith("\n\nSources: [m1] memory #7")                # what it cited
+    assert [n.tag for n in turn.notes] == ["m1", "p1"]
+
+
+def test_an_answer_that_cites_nothing_still_shows_what_it_was_given(grounded_orch, standin):
+    orch, _ = grounded_orch([SimpleNamespace(id=3, text=MEMORY)])
+    standin.script("Something about clay models.")
+    text = orch.ask("What is a prototype?", "BABS").wait()
+    assert text.endswith("Sources: [m1] memory #3; [p1] prototype Object")
+
+
+def test_no_notes_no_change_and_grounding_can_be_switched_off(grounded_orch, standin):
+    orch, image = grounded_orch([])
+    standin.script("Rayleigh scattering.", "Rayleigh scattering.")
+    assert orch.ask("why is the sky blue?", "BABS").wait() == "Rayleigh scattering."
+    assert len(standin.requests[-1]["body"]["messages"]) == 2
+    orch, image = grounded_orch([SimpleNamespace(id=1, text=MEMORY)])
+    assert orch.ask("What is a prototype?", "BABS", grounded=False).wait() == \
+        "Rayleigh scattering."
+    assert image.memory.queries == []
+
+
+def test_a_memory_that_fails_is_no_grounding_not_an_error():
+    class Broken:
+        def search(self, query, k=10):
+            raise RuntimeError("index rebuilding")
+    image = SimpleNamespace(memory=Broken(), prototypes={})
+    assert grounding.gather(image, "What is a prototype?") == []
+
+
+@pytest.mark.slow
+def test_the_embedded_model_answers_about_telos_prototypes():
+    """With SmolLM2-135M: the note reaches the model and the answer carries its source."""
+    from telos.llm.embedded import EmbeddedBackend
+    image = fake_image([SimpleNamespace(id=7, text=MEMORY)])
+    orch = Orchestrator(EmbeddedBackend(), PERSONA_TABLE, image=image)
+    turn = orch.ask("What is a prototype?", "BABS", options={"num_predict": 60, "temperature": 0})
+    text = turn.wait()
+    assert "Sources: " in text and "[m1] memory #7" in text
+    assert any(w in text.lower() for w in ("object", "derive", "telos", "slot", "parent"))
