@@ -17,6 +17,9 @@ import logging
 import re
 from dataclasses import dataclass
 
+from telos.reflect import mirror
+from telos.uvm import UvmObject
+
 log = logging.getLogger(__name__)
 
 MAX_NOTE_CHARS = 300
@@ -46,13 +49,10 @@ def memories(image, query: str, k: int) -> list[Note]:
         log.info("no memories for grounding (%s: %s)", type(exc).__name__, exc)
         return []
     notes = []
-    for hit in hits or []:
-        text = getattr(hit, "text", None) or (hit.get("text") if isinstance(hit, dict) else None)
-        ident = getattr(hit, "id", None) if not isinstance(hit, dict) else hit.get("id")
-        if text:
-            notes.append(Note(f"m{len(notes) + 1}", "memory",
-                              f"memory #{ident}" if ident is not None else "memory",
-                              str(text)[:MAX_NOTE_CHARS]))
+    for hit in hits or []:           # telos.memory.facade.Hit
+        if hit.text:
+            notes.append(Note(f"m{len(notes) + 1}", "memory", f"memory #{hit.id}",
+                              str(hit.text)[:MAX_NOTE_CHARS]))
     return notes
 
 
@@ -66,8 +66,9 @@ def prototype_docs(image, query: str, k: int) -> list[Note]:
         return []
     scored = []
     for name, obj in protos.items():
-        data = getattr(obj, "_data", None)
-        doc = data.get("description") if isinstance(data, dict) else None   # its own, not inherited
+        if not isinstance(obj, UvmObject):
+            continue
+        doc = mirror(obj).get("description")     # its own slot, not an inherited one
         if not isinstance(doc, str) or not doc:
             continue
         overlap = len(want & (_words(doc) | _words(name)))

@@ -17,6 +17,8 @@ carries the persona's own ``keep_alive``.
 
 from __future__ import annotations
 
+import contextlib
+
 import logging
 import threading
 import time
@@ -194,7 +196,8 @@ class Orchestrator:
         notes = []
         if self.grounded if grounded is None else grounded:
             from telos.llm import grounding
-            notes = grounding.gather(self.image, text)
+            with _recalling(self.backend):
+                notes = grounding.gather(self.image, text)
             if notes:
                 msgs.insert(len(msgs) - 1, grounding.notes_message(notes))
         turn = self.chat(spec, msgs, query=text, on_complete=on_complete, options=options)
@@ -277,3 +280,34 @@ def _memory_writer(image) -> Callable[[Turn], None] | None:
         with image.thought(f"remember turn of {turn.persona.name}", user="orchestrator"):
             add(text, source=f"persona:{turn.persona.name}")
     return remember
+
+
+class _Recalling:
+    """The request's progress while grounding searches the memory. The memory's embedder shares
+    the one compute thread with the embedded model, so while that model is still converting or
+    loading, the search waits for it: say so (with its progress), not just "working"."""
+
+    def __init__(self, backend) -> None:
+        self.backend = backend
+
+    def progress(self):
+        from telos.scope import Progress
+        readiness = getattr(self.backend, "readiness", None)
+        p = readiness() if callable(readiness) else None
+        if p is not None and p.stage in ("converting", "loading"):
+            return p
+        return Progress("recalling", "recalling what the image remembers")
+
+
+@contextlib.contextmanager
+def _recalling(backend):
+    from telos import scope
+    current = scope.current()
+    source = _Recalling(backend)
+    if current is not None:
+        current.watch(source)
+    try:
+        yield source
+    finally:
+        if current is not None:
+            current.unwatch(source)

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from telos.llm import grounding
+from telos.uvm import UvmObject
 from telos.llm.ollama_backend import OllamaBackend
 from telos.llm.orchestrator import Orchestrator
 from telos.llm.personas import PERSONA_TABLE
@@ -26,8 +27,7 @@ class FakeMemory:
 
 
 def fake_image(hits=()):
-    root = SimpleNamespace(_data={"description": "the root prototype every object may derive "
-                                                 "from"})
+    root = UvmObject(description="the root prototype every object may derive from")
     return SimpleNamespace(memory=FakeMemory(list(hits)), prototypes={"Object": root})
 
 
@@ -92,3 +92,44 @@ def test_the_embedded_model_answers_about_telos_prototypes():
     text = turn.wait()
     assert "Sources: " in text and "[m1] memory #7" in text
     assert any(w in text.lower() for w in ("object", "derive", "telos", "slot", "parent"))
+
+
+def test_while_the_model_warms_grounding_says_what_the_request_waits_for():
+    """The memory's embedder shares the compute thread with the embedded model: while that is
+    converting, the grounding search waits for it, and the request's progress says so."""
+    import threading
+    from telos import scope
+    from telos.scope import Progress
+
+    class Warming:
+        name, model, stage = "embedded", "smollm2", "converting"
+
+        def loaded(self):
+            return []
+
+        def readiness(self):
+            return Progress(self.stage, "converting the embedded model", fraction=0.4)
+
+        def chat(self, messages, **kw):
+            return iter(["ok"])
+
+    seen = {}
+    release = threading.Event()
+
+    class SlowMemory(FakeMemory):
+        def search(self, query, k=10):
+            seen["during"] = scope.current().progress()
+            backend.stage = "ready"
+            seen["after"] = scope.current().progress()
+            release.set()
+            return []
+
+    backend = Warming()
+    image = SimpleNamespace(memory=SlowMemory([]), prototypes={})
+    orch = Orchestrator(backend, PERSONA_TABLE, image=image)
+    with scope.request_scope(scope.RequestScope("ask")) as sc:
+        orch.ask("what is a prototype?", grounded=True)
+        assert release.is_set()
+        assert sc.progress().stage == "working"          # grounding is over: nothing watched
+    assert (seen["during"].stage, seen["during"].fraction) == ("converting", 0.4)
+    assert seen["after"].stage == "recalling" and "remembers" in seen["after"].detail
