@@ -91,9 +91,11 @@ def test_the_newcomer_journey_on_real_components(journey_env):
             parts = iter(call)
             next(parts)
             next(parts)
-    # ... and the next plain ask (default CLI settings) answers, the same as before
+    # ... and the next plain ask (default CLI settings) answers — grounded now in what the image
+    # remembered of the first one (each answer is remembered; the notes it was given are cited)
     again = ok(forge(env, "ask", QUESTION))
-    assert again.stdout.strip() == answer
+    assert len(again.stdout.strip()) > 20 and "Sources:" in again.stdout, again.stdout
+    assert "memory #" in again.stdout.split("Sources:", 1)[1], again.stdout
     with BridgeClient(home=home, timeout=10) as c:
         deadline = time.monotonic() + 30
         while c.status().in_flight and time.monotonic() < deadline:
@@ -136,7 +138,7 @@ def test_the_newcomer_journey_on_real_components(journey_env):
     assert Path(ui.stdout.strip().splitlines()[-1]).is_file()
     report = json.loads(ui.stderr.split("ui answer: ", 1)[1].splitlines()[0])
     assert report["complete"] and report["streamed_tokens"] > 1, report
-    assert report["text"].strip() == answer
+    assert len(report["text"].strip()) > 20 and "Sources:" in report["text"], report
 
     # backup → verify → stop
     ok(forge(env, "backup"))
