@@ -8,13 +8,15 @@
 
 Writes are staged in Tantivy's writer; ``flush`` commits them (new segments + ``meta.json``,
 O(change)); ``search`` flushes first, so an index always answers for what was added. Text is
-analysed with Tantivy's English stemmer; the query is parsed leniently (a stray quote or colon
-never raises), double quotes make a phrase. The source key is one raw term per entry.
+analysed with Tantivy's English stemmer; a query is words (any may match, BM25 ranks) and
+``"quoted phrases"``, nothing else of Tantivy's query syntax (``plain_query``), so text such as
+``a - b`` or ``x:y`` is searched as written and never raises. The source key is one raw term per entry.
 Damaged or foreign directories raise ``VectorIndexError`` from ``load``.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -26,6 +28,19 @@ from telos.index.base import Hit, TextIndex, VectorIndexError
 
 HEAP_BYTES = 16 << 20
 _SKIP = (".tantivy-writer.lock", ".tantivy-meta.lock", ".managed.json")
+
+
+def plain_query(text: str) -> str:
+    """A user's words as a Tantivy query: ``"quoted phrases"`` stay phrases, everything else is
+    words (any of them may match); no other query syntax (``-x``, ``a:b``, ``AND``, ``^``)."""
+    parts = []
+    for phrase, rest in re.findall(r'"([^"]*)"|([^"]+)', str(text)):
+        words = [w.lower() for w in re.findall(r"\w+", phrase or rest)]
+        if phrase and len(words) > 1:
+            parts.append('"' + " ".join(words) + '"')
+        else:
+            parts += words
+    return " ".join(parts)
 
 
 def _schema():
@@ -118,7 +133,7 @@ class TantivyIndex(TextIndex):
             return []
         with self._lock:
             self.flush()
-            q, _errors = self._index.parse_query_lenient(str(query), ["text"])
+            q, _errors = self._index.parse_query_lenient(plain_query(query), ["text"])
             if source is not None:
                 q = tantivy.Query.boolean_query([
                     (tantivy.Occur.Must, q),

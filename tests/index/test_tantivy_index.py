@@ -39,9 +39,12 @@ def test_phrase_in_quotes_source_filter_and_k(index):
     assert len(index.search("the", 1)) == 1 and index.search("the", 0) == []
 
 
-def test_bad_syntax_never_raises(index):
+def test_query_syntax_is_words_and_phrases_only(index):
     for q in ('foo("', "a:b:", "((", '"', "   ", "*"):
         index.search(q, 5)
+    # "- flag" is not "must not contain flag", "text:x" is not a field query, AND is a word
+    assert index.search("raise ValueError - flag is unknown", 5)[0].id == 4
+    assert index.search("unknown AND text:flag", 5)[0].id == 4
 
 
 def test_upsert_and_remove(index):
