@@ -63,3 +63,15 @@ def test_the_bridge_hit_carries_the_tiers(mem_image, corpus):
     wire = _hit(mem.search(texts[2], k=1)[0])
     assert wire.tiers == ["L1", "lexical"] and wire.tier == "L1" and wire.source == "bridge"
     assert P.MemoryHit(record_id="1", text="t", score=0.1).tiers == []    # older services
+
+
+def test_the_backup_snapshot_carries_the_lexical_index(mem_image, corpus, tmp_path):
+    from telos.index import TantivyIndex
+    texts, _, _ = corpus
+    mem = mem_image.memory
+    ids = mem.remember_many(texts[:12])
+    info = mem.snapshot(tmp_path / "snap")
+    assert str(tmp_path / "snap" / "lexical" / "stamp.json") in info["files"]
+    copy = TantivyIndex.load(tmp_path / "snap" / "lexical" / "tantivy")
+    assert copy.ids().tolist() == ids
+    copy.close()
