@@ -6,6 +6,8 @@
     (faiss.write_index + fsync per commit);
 (2) remember_many throughput / raw embedding throughput of the same texts (real model);
 (3) search latency p50/p99 per tier and layered, recall@10 vs brute force (stdlib docstrings).
+``--retrieval`` runs instead (4) self-retrieval of vector, lexical and hybrid search and (5) the
+commit ratio with the lexical index attached (``bench/bench_retrieval.py``).
 All ratios are against baselines measured in this same run.
 """
 
@@ -137,8 +139,16 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="bench memory")
     ap.add_argument("--sizes", default="1000,100000,1000000")
     ap.add_argument("--texts", type=int, default=2000)
+    ap.add_argument("--retrieval", action="store_true",
+                    help="self-retrieval top-1/3/10 and latency of vector, lexical and hybrid search "
+                         "on --texts stdlib docstrings, and the commit ratio with the lexical index")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if args.retrieval:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_retrieval import bench_retrieval
+        bench_retrieval(args.texts)
+        return 0
     bench_commit([int(s) for s in args.sizes.split(",")])
     bench_ingest_and_search(args.texts)
     return 0

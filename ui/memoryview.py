@@ -1,4 +1,5 @@
-"""The memory panel: search the layered memory, show text, source, time, score and tier."""
+"""The memory panel: search the layered memory, show text, source, time, score and the tiers
+that found each hit."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class MemoryHitRow(RecycleDataViewBehavior, BoxLayout):
     when = StringProperty("")
     distance = StringProperty("")
     tier = StringProperty("")
+    tiers = StringProperty("")           # every tier that found the hit, e.g. "L1 + lexical"
     tier_color = ColorProperty((1, 1, 1, 1))
     row_color = ColorProperty((0.15, 0.17, 0.2, 1))
     text_height = NumericProperty(0)
@@ -39,6 +41,7 @@ def hit_record(hit: P.MemoryHit, prototypes, measure: TextMeasure, width: float)
     return prototypes["MemoryRow"].record(
         text=text, source=hit.source or "unknown source", when=when,
         distance=f"{hit.score:.3f}", tier=hit.tier or "?", text_height=text_height,
+        tiers=" + ".join(hit.tiers) if hit.tiers else (hit.tier or "?"),
         height=text_height + 2 * dp(9) + dp(5) + dp(20),
         tier_color=tier_colours.get(hit.tier.upper() if hit.tier else "", prototypes.theme.accent))
 
@@ -46,7 +49,8 @@ def hit_record(hit: P.MemoryHit, prototypes, measure: TextMeasure, width: float)
 class MemoryScreenBody(BoxLayout):
     link = ObjectProperty(None, allownone=True, rebind=True)
     prototypes = ObjectProperty(None, allownone=True)
-    message = StringProperty("Search the image's layered memory (L1 FAISS · L2 DiskANN).")
+    message = StringProperty("Search the image's memory: meanings (L1 FAISS · L2 DiskANN) and "
+                             "words (Tantivy), fused.")
     busy = StringProperty("")
     replies = NumericProperty(0)         # search replies received (results or errors)
 

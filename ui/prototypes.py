@@ -136,5 +136,5 @@ def build_prototypes(theme: Theme) -> PrototypeRegistry:
     reg.add(row.derive("HeaderRow", kind="header", key_color=theme.text_muted,
                        value_color=theme.text_muted, row_color=theme.background))
     reg.add(WidgetPrototype("MemoryRow", "MemoryHitRow", text="", source="", when="", distance="", text_height=0,
-                            tier="", tier_color=theme.accent, row_color=theme.surface))
+                            tier="", tiers="", tier_color=theme.accent, row_color=theme.surface))
     return reg

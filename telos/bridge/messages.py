@@ -332,6 +332,8 @@ class MemoryHit(BaseModel):
     tier: Short = ""
     source: Short = ""
     created: float | None = None
+    # every tier that found it ("L1", "L2", "lexical"); absent from older services
+    tiers: Annotated[list[Short], Field(max_length=8)] = []
 
 
 class SearchResults(_Message):

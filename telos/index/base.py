@@ -33,8 +33,8 @@ import numpy as np
 
 from telos.errors import ReadOnlyIndexError, VectorIndexError  # noqa: F401 - re-exported
 
-__all__ = ["Hit", "VectorIndex", "VectorIndexError", "ReadOnlyIndexError", "METRICS",
-           "as_queries", "as_batch", "hits_from_arrays"]
+__all__ = ["Hit", "Index", "VectorIndex", "TextIndex", "VectorIndexError", "ReadOnlyIndexError",
+           "METRICS", "as_queries", "as_batch", "hits_from_arrays"]
 
 METRICS = ("l2", "ip")
 
@@ -46,10 +46,52 @@ class Hit:
     distance: float
 
 
-class VectorIndex(abc.ABC):
-    """An (int64 id -> float32 vector of ``dim``) index answering k-nearest-neighbour queries."""
+class Index(abc.ABC):
+    """What every index of TelOS shares: int64 ids, ``remove``, ``count``, ``ids()``, ``in``,
+    ``save``/``load``, and results as :class:`Hit` (smaller distance is closer)."""
 
     mutable: ClassVar[bool] = True
+
+    @abc.abstractmethod
+    def remove(self, ids: Iterable[int]) -> int:
+        """Drop ``ids``; returns how many were present."""
+
+    @property
+    @abc.abstractmethod
+    def count(self) -> int:
+        """How many entries the index holds."""
+
+    @abc.abstractmethod
+    def ids(self) -> np.ndarray:
+        """Every id held, int64, ascending."""
+
+    @abc.abstractmethod
+    def save(self, path: Path) -> None:
+        """Write the whole index at ``path`` (a file or a directory), atomically."""
+
+    @classmethod
+    @abc.abstractmethod
+    def load(cls, path: Path) -> "Index":
+        """The index ``save`` wrote at ``path``."""
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __contains__(self, id: int) -> bool:
+        """O(count) by default; implementations keep a set or a sorted array."""
+        ids = self.ids()
+        pos = np.searchsorted(ids, int(id))
+        return bool(pos < len(ids) and ids[pos] == int(id))
+
+    def _writable(self) -> None:
+        if not self.mutable:
+            raise ReadOnlyIndexError(f"{type(self).__name__} is built once and read-only; "
+                                     "build a new one instead")
+
+
+class VectorIndex(Index):
+    """An (int64 id -> float32 vector of ``dim``) index answering k-nearest-neighbour queries."""
+
     metrics: ClassVar[tuple[str, ...]] = METRICS
     dim: int
     metric: str
@@ -67,44 +109,26 @@ class VectorIndex(abc.ABC):
         """Insert or replace the vectors of ``ids`` (``vectors``: [n, dim])."""
 
     @abc.abstractmethod
-    def remove(self, ids: Iterable[int]) -> int:
-        """Drop ``ids``; returns how many were present."""
-
-    @abc.abstractmethod
     def search(self, queries, k: int) -> list[list[Hit]]:
         """The ``k`` nearest entries of each query row (a 1-d query is one row)."""
 
-    @property
-    @abc.abstractmethod
-    def count(self) -> int:
-        """How many entries the index holds."""
+
+class TextIndex(Index):
+    """An (int64 id -> text, optional source key) index answering ranked word queries.
+
+    ``search(query, k, source=None)`` -> one list of ``Hit`` for the query string, best first;
+    ``distance`` is the negated relevance score (smaller is closer, as for vectors). A query
+    may hold ``"exact phrases"`` in quotes; ``source`` keeps only entries added with that
+    source key. Same upsert / removal / ``min(k, matches)`` rules as :class:`VectorIndex`.
+    """
 
     @abc.abstractmethod
-    def ids(self) -> np.ndarray:
-        """Every id held, int64, ascending."""
+    def add(self, ids: Iterable[int], texts: Iterable[str], sources=None) -> None:
+        """Insert or replace the texts of ``ids`` (``sources``: one key or None per id)."""
 
     @abc.abstractmethod
-    def save(self, path: Path) -> None:
-        """Write the whole index at ``path`` (a file, or a directory for DiskANN), atomically."""
-
-    @classmethod
-    @abc.abstractmethod
-    def load(cls, path: Path) -> "VectorIndex":
-        """The index ``save`` wrote at ``path``."""
-
-    def __len__(self) -> int:
-        return self.count
-
-    def __contains__(self, id: int) -> bool:
-        """O(count) by default; implementations keep a set or a sorted array."""
-        ids = self.ids()
-        pos = np.searchsorted(ids, int(id))
-        return bool(pos < len(ids) and ids[pos] == int(id))
-
-    def _writable(self) -> None:
-        if not self.mutable:
-            raise ReadOnlyIndexError(f"{type(self).__name__} is built once and read-only; "
-                                     "build a new one instead")
+    def search(self, query: str, k: int, source: str | None = None) -> list[Hit]:
+        """The ``k`` best entries for ``query``."""
 
 
 def as_queries(queries, dim: int) -> np.ndarray:

@@ -63,7 +63,15 @@ class Phase(enum.Enum):
 
 
 class IndexDataManager:
-    """Joins a thought that changes the index (see the module docstring)."""
+    """Joins a thought that changes the index (see the module docstring).
+
+    ``FAULTS`` names the fault points of each step (``telos.memory.faults``); a subclass for
+    another kind of index (``telos.memory.txtext``) names its own and builds its own delta.
+    """
+
+    FAULTS = {"begin": "dm.tpc_begin", "commit": "dm.commit", "vote": "dm.tpc_vote.before",
+              "voted": "dm.tpc_vote.after_fsync", "finish": "dm.tpc_finish.before",
+              "finished": "dm.tpc_finish.after"}
 
     def __init__(self, index, txn):
         self.index = index
@@ -116,30 +124,30 @@ class IndexDataManager:
     def tpc_begin(self, txn) -> None:
         assert txn is self.transaction, "must not change transactions"
         assert self.phase is Phase.JOINED, f"tpc_begin in phase {self.phase.value}"
-        fault("dm.tpc_begin")
+        fault(self.FAULTS["begin"])
         self.phase = Phase.BEGUN
 
     def commit(self, txn) -> None:
         assert txn is self.transaction, "must not change transactions"
         assert self.phase is Phase.BEGUN, f"commit in phase {self.phase.value}"
-        fault("dm.commit")
+        fault(self.FAULTS["commit"])
 
     def tpc_vote(self, txn) -> None:
         assert txn is self.transaction, "must not change transactions"
         assert self.phase is Phase.BEGUN, f"tpc_vote in phase {self.phase.value}"
-        fault("dm.tpc_vote.before")
+        fault(self.FAULTS["vote"])
         self.index.vote(self.delta())        # may raise: the thought is then aborted
         self.phase = Phase.VOTED
-        fault("dm.tpc_vote.after_fsync")
+        fault(self.FAULTS["voted"])
 
     def tpc_finish(self, txn) -> None:
         assert txn is self.transaction, "must not change transactions"
         assert self.phase is Phase.VOTED, f"tpc_finish in phase {self.phase.value}"
-        fault("dm.tpc_finish.before")
+        fault(self.FAULTS["finish"])
         self.phase = Phase.FINISHED
         self.index.finish(self.token)        # in memory + maybe a checkpoint thread; never raises
         self.index.detach(self)
-        fault("dm.tpc_finish.after")
+        fault(self.FAULTS["finished"])
 
     def tpc_abort(self, txn) -> None:
         assert txn is self.transaction, "must not change transactions"

@@ -1,4 +1,5 @@
-"""The per-process part of fractal memory: embedder, L1 index, L2 archive (one per store)."""
+"""The per-process part of fractal memory: embedder, L1 index, L2 archive, lexical index
+(one per store)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from pathlib import Path
 
 from telos.memory.embedder import DIM, shared_embedder
 from telos.memory.l2archive import L2Archive
-from telos.memory.records import BankSource
+from telos.memory.records import BankSource, BankTextSource
 from telos.memory.txindex import TxVectorIndex
+from telos.memory.txtext import TxTextIndex
 from telos.reflect import mirror
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,8 @@ class MemoryEngine:
         self.source = BankSource(locate, min_id=lambda: self.l2.max_id)
         self.l1 = TxVectorIndex(db, self.directory / "l1", name="memory", dim=DIM, metric="l2",
                                 source=self.source, checkpoint_bytes=checkpoint_bytes).open()
+        self.lexical = TxTextIndex(db, self.directory / "lexical", name="lexical",
+                                   source=BankTextSource(locate)).open()
         self._evict_archived()
         self._check_l1()
 
@@ -48,9 +52,14 @@ class MemoryEngine:
         try:
             bank = self.locate(conn)
             want = len(bank.contexts.keys(self.l2.max_id + 1)) if bank is not None else 0
+            records = len(bank.contexts) if bank is not None else 0
         finally:
             tm.abort()
             conn.close()
+        if records != len(self.lexical):
+            log.warning("the lexical index holds %d records but the image has %d -- rebuilding "
+                        "it from the image", len(self.lexical), records)
+            self.lexical.rebuild()
         if want != len(self.l1):
             log.warning("L1 holds %d vectors but the image has %d records above the archive "
                         "watermark %d -- rebuilding L1 from the image", len(self.l1), want,
@@ -79,5 +88,6 @@ class MemoryEngine:
         return meta
 
     def close(self) -> None:
+        self.lexical.close()
         self.l1.close()
         self.l2.close()

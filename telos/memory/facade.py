@@ -1,4 +1,5 @@
-"""``image.memory``: remember, search, stats, reindex, snapshot (one facade per session)."""
+"""``image.memory``: remember, search (hybrid: vectors and words), stats, reindex, snapshot
+(one facade per session)."""
 
 from __future__ import annotations
 
@@ -12,22 +13,32 @@ import numpy as np
 
 from telos import config
 from telos.errors import MemoryStoreError
-from telos.memory.records import ContextFractal
+from telos.memory.fusion import fuse
+from telos.memory.records import ContextFractal, source_key
 from telos.progress import Progress
 
 log = logging.getLogger(__name__)
 
 
+MODES = ("hybrid", "vector", "lexical")
+
+
 @dataclass
 class Hit:
+    """One memory found. ``distance``: smaller is closer within one search -- the vector
+    distance (mode ``vector``), the negated BM25 score (``lexical``) or the negated fused
+    score (``hybrid``). ``tier``: the vector tier that found it ("L1" FAISS, recent; "L2"
+    DiskANN archive), else "lexical"; ``tiers``: every tier that found it."""
     id: int
     text: str
     distance: float
-    tier: str            # "L1" (FAISS, recent) or "L2" (DiskANN archive)
+    tier: str
     record: Any
+    tiers: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
-        return {"id": self.id, "text": self.text, "distance": self.distance, "tier": self.tier}
+        return {"id": self.id, "text": self.text, "distance": self.distance, "tier": self.tier,
+                "tiers": list(self.tiers or (self.tier,))}
 
 
 class Memory:
@@ -66,6 +77,7 @@ class Memory:
             for i, text, vec, src in zip(new, texts, vecs, sources):
                 bank.contexts[i] = ContextFractal(i, text, vec, src)
             self.engine.l1.add(self.image.transaction_manager, new, vecs)
+            self.engine.lexical.add(self.image.transaction_manager, new, texts, sources)
         return new
 
     def forget(self, ids) -> int:
@@ -74,16 +86,64 @@ class Memory:
             bank = self.bank
             gone = [int(i) for i in ids if bank.contexts.pop(int(i), None) is not None]
             self.engine.l1.remove(self.image.transaction_manager, gone)
+            self.engine.lexical.remove(self.image.transaction_manager, gone)
         return len(gone)
 
     # -- reading -----------------------------------------------------------------------
-    def search(self, query: str | np.ndarray, k: int = 10) -> list[Hit]:
-        """L1 and L2 queried, merged by distance, deduplicated, hydrated from ZODB."""
-        if isinstance(query, str):
-            q = self.engine.embedder.encode([query])
-        else:
-            q = np.asarray(query, np.float32).reshape(1, -1)
-        return self.search_vectors(q, k)[0]
+    def search(self, query: str | np.ndarray, k: int = 10, *, mode: str | None = None,
+               source=None, vector=None) -> list[Hit]:
+        """The ``k`` records best matching ``query``, hydrated from ZODB.
+
+        ``mode`` (default: the image setting ``memory_search_mode``, "hybrid"): "vector" --
+        L1 and L2 merged by distance; "lexical" -- Tantivy's BM25 (``"exact phrases"`` in
+        quotes); "hybrid" -- both fused by reciprocal rank (``memory_rrf_k``,
+        ``memory_vector_weight``, ``memory_lexical_weight``). ``source``: only records
+        remembered with that source (an object or its key). ``vector``: the query's embedding
+        when the caller has it. A vector ``query`` searches the vector tiers only."""
+        mode = mode or config.image_setting(self.image, "memory_search_mode")
+        if mode not in MODES:
+            raise MemoryStoreError(f"search mode {mode!r} is not one of {', '.join(MODES)}")
+        if not isinstance(query, str):
+            vector, mode = query, "vector"
+        key = source_key(source)
+        depth = k if key is None else 4 * k + 20
+        if mode != "lexical":
+            q = (self.engine.embedder.encode([query]) if vector is None
+                 else np.asarray(vector, np.float32).reshape(1, -1))
+        if mode == "vector":
+            return self._by_source(self.search_vectors(q, depth)[0], key)[:k]
+        lexical = self._lexical(query, k + 10, key)
+        if mode == "lexical":
+            return lexical[:k]
+        vec = self._by_source(self.search_vectors(q, depth + 10)[0], key)
+        by_id = {h.id: h for h in lexical}
+        by_id.update((h.id, h) for h in vec)
+        fused = fuse({"vector": [h.id for h in vec], "lexical": [h.id for h in lexical]},
+                     weights={"vector": config.image_setting(self.image, "memory_vector_weight"),
+                              "lexical": config.image_setting(self.image, "memory_lexical_weight")},
+                     k=config.image_setting(self.image, "memory_rrf_k"))
+        out = []
+        for i, score, found in fused[:k]:
+            h = by_id[i]
+            tiers = tuple(h.tier if name == "vector" else name for name in found)
+            out.append(Hit(i, h.text, -score, tiers[0], h.record, tiers))
+        return out
+
+    def _lexical(self, query: str, k: int, key) -> list[Hit]:
+        hits = self.engine.lexical.search(query, k, source=key)
+        if not self.image.in_thought and not self.image.has_changes():
+            self.image.transaction_manager.begin()   # see other sessions' commits
+        contexts = self.bank.contexts
+        out = []
+        for h in hits:
+            rec = contexts.get(h.id)
+            if rec is not None:
+                out.append(Hit(h.id, rec.text, h.distance, "lexical", rec, ("lexical",)))
+        return out
+
+    @staticmethod
+    def _by_source(hits: list[Hit], key) -> list[Hit]:
+        return hits if key is None else [h for h in hits if source_key(h.record.source) == key]
 
     def search_vectors(self, queries: np.ndarray, k: int = 10) -> list[list[Hit]]:
         eng = self.engine
@@ -102,7 +162,7 @@ class Memory:
                 rec = bank.contexts.get(i)
                 if rec is None:          # forgotten, or not yet visible: never answer for it
                     continue
-                hits.append(Hit(i, rec.text, d, tier, rec))
+                hits.append(Hit(i, rec.text, d, tier, rec, (tier,)))
                 if len(hits) == k:
                     break
             out.append(hits)
@@ -116,6 +176,7 @@ class Memory:
         eng.l1.catch_up()
         return {"records": len(self.bank.contexts), "concepts": len(self.bank.concepts),
                 "l1": len(eng.l1), "l2": eng.l2.count, "l2_max_id": eng.l2.max_id,
+                "lexical": len(eng.lexical),
                 "l1_capacity": self.l1_capacity}
 
     def index_state(self) -> dict:
@@ -145,13 +206,14 @@ class Memory:
         eng = self.engine
         meta = eng.l2.build(eng.db, eng.source.__class__(eng.locate))
         n = eng.l1.rebuild(status=status)
-        return {"l1": n, "l2": meta["count"] if meta else eng.l2.count}
+        lexical = eng.lexical.rebuild(status=status)
+        return {"l1": n, "l2": meta["count"] if meta else eng.l2.count, "lexical": lexical}
 
     def snapshot(self, dest_dir) -> dict:
         """A consistent copy of the index files for the committed state (for backups)."""
         dest = Path(dest_dir)
         info = self.engine.l1.snapshot(dest / "l1")
-        files = list(info["files"])
+        files = list(info["files"]) + self.engine.lexical.snapshot(dest / "lexical")["files"]
         live = self.engine.l2._live
         if live is not None:
             target = dest / "l2" / live.path.name

@@ -27,6 +27,8 @@ POINTS = (
     "dm.tpc_vote.after_fsync", "dm.tpc_finish.before", "dm.tpc_finish.after",
     "ckpt.serialized", "ckpt.file_written", "ckpt.meta_replaced", "ckpt.log_rotated",
     "l2.exported", "l2.built", "l2.swapped",
+    "lx.tpc_begin", "lx.commit", "lx.tpc_vote.before", "lx.tpc_vote.after",
+    "lx.tpc_finish.before", "lx.tpc_finish.after", "lx.flushed", "lx.stamped",
 )
 
 

@@ -88,3 +88,40 @@ class BankSource:
             if rec is not None:
                 out[int(i)] = rec.vector
         return out
+
+
+def source_key(source) -> str | None:
+    """The lexical index's key of a record's source: a string as is, a persistent object as
+    ``oid:<hex>`` (once it has an oid), anything else by its type name."""
+    if source is None or isinstance(source, str):
+        return source
+    oid = getattr(source, "_p_oid", None)
+    if oid is not None:
+        return "oid:" + bytes(oid).hex()
+    return type(source).__name__
+
+
+class BankTextSource:
+    """The text counterpart of ``BankSource``, for ``TxTextIndex``: every record's
+    (id, text, source key), or those of some ids."""
+
+    def __init__(self, locate):
+        self.locate = locate
+
+    def enumerate(self, conn):
+        bank = self.locate(conn)
+        if bank is None:
+            return
+        for i, rec in bank.contexts.items():
+            yield i, rec.text, source_key(rec.source)
+
+    def lookup(self, conn, ids):
+        bank = self.locate(conn)
+        out = {}
+        if bank is None:
+            return out
+        for i in ids:
+            rec = bank.contexts.get(int(i))
+            if rec is not None:
+                out[int(i)] = (rec.text, source_key(rec.source))
+        return out

@@ -234,4 +234,5 @@ def _hit(h: "Hit") -> P.MemoryHit:
     return P.MemoryHit(
         record_id=str(h.id)[:128], text=h.text[: P.MAX_TEXT], score=float(h.distance),
         tier=h.tier[: P.MAX_SHORT], source="" if source is None else str(source)[: P.MAX_SHORT],
-        created=float(created) if isinstance(created, (int, float)) else None)
+        created=float(created) if isinstance(created, (int, float)) else None,
+        tiers=[t[: P.MAX_SHORT] for t in (getattr(h, "tiers", ()) or (h.tier,))][:8])

@@ -30,6 +30,7 @@ def main() -> None:
         print("ACK", *ids, flush=True)
         if int(ckpt_every) and r % int(ckpt_every) == int(ckpt_every) - 1:
             mem.engine.l1.checkpoint()
+            mem.engine.lexical.flush()
         if r == int(archive_at):
             mem.archive()
         if r % 7 == 6:

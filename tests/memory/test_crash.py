@@ -22,6 +22,10 @@ DM_POINTS = ("dm.tpc_begin", "dm.commit", "dm.tpc_vote.before", "dm.tpc_vote.tor
              "dm.tpc_vote.after_fsync", "dm.tpc_finish.before", "dm.tpc_finish.after")
 CKPT_POINTS = ("ckpt.serialized", "ckpt.file_written", "ckpt.meta_replaced", "ckpt.log_rotated")
 L2_POINTS = ("l2.exported", "l2.swapped")
+LX_POINTS = ("lx.tpc_begin", "lx.commit", "lx.tpc_vote.before", "lx.tpc_vote.after",
+             "lx.tpc_finish.before", "lx.tpc_finish.after", "lx.flushed", "lx.stamped")
+# the lexical index's 8 points x 3 hit counts = 24 more kill points, in 3 groups
+LEXICAL = [(p, n) for p in LX_POINTS for n in (1, 3, 6)]
 
 # 7 points x 6 hit counts + 4 checkpoint points x 2 = 50 kill points in the default suite
 DEFAULT = [(p, n) for p in DM_POINTS for n in (1, 2, 4, 7, 11, 16)] + \
@@ -78,6 +82,25 @@ def test_sigkill_at_fault_points(group, corpus, table_embedder, tmp_path):
         reopen_and_check(home, table_embedder, acked_all, forgot_all)
 
 
+@pytest.mark.parametrize("group", range(3))
+def test_sigkill_at_lexical_fault_points(group, corpus, table_embedder, tmp_path):
+    """8 kill points per group inside the lexical index's commit and flush: nothing acknowledged
+    lost, nothing of an aborted thought kept, the lexical and vector tiers agree (check_m1)."""
+    _, _, table = corpus
+    home = tmp_path / "crash"
+    home.mkdir()
+    acked_all, forgot_all = [], []
+    for j, (point, n) in enumerate(LEXICAL[group * 8:(group + 1) * 8]):
+        # a flush happens every 4th round: reach the n-th one before the rounds run out
+        rounds = 4 * n + 4 if point in ("lx.flushed", "lx.stamped") else n + 4
+        rc, acked, forgot, err = run_child(home, table, start=group * 89 + j * 29,
+                                           fault=f"{point}:{n}", rounds=rounds)
+        assert rc == -signal.SIGKILL, f"{point}:{n} did not kill the child (rc={rc}): {err[-2000:]}"
+        acked_all += acked
+        forgot_all += forgot
+        reopen_and_check(home, table_embedder, acked_all, forgot_all)
+
+
 def test_kill_during_l2_build_and_swap(corpus, table_embedder, tmp_path):
     _, _, table = corpus
     home = tmp_path / "crash"
@@ -106,14 +129,14 @@ def test_sigkill_at_random_moments(seed, corpus, table_embedder, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("point", DM_POINTS + CKPT_POINTS)
+@pytest.mark.parametrize("point", DM_POINTS + CKPT_POINTS + LX_POINTS)
 @pytest.mark.parametrize("n", (3, 5, 9, 13, 21, 30))
 def test_sigkill_more_points(point, n, corpus, table_embedder, tmp_path):
     _, _, table = corpus
     home = tmp_path / "crash"
     home.mkdir()
     # a checkpoint happens every 3rd round: reach the n-th one before the rounds run out
-    rounds = n + 40 if point.startswith("dm.") else 3 * n + 6
+    rounds = n + 40 if point.startswith(("dm.", "lx.tpc")) else 3 * n + 6
     rc, acked, forgot, err = run_child(home, table, start=n, fault=f"{point}:{n}", rounds=rounds,
                                        ckpt_every=3)
     assert rc == -signal.SIGKILL, err[-2000:]

@@ -17,7 +17,14 @@ def check_m1(mem, sample: int = 20) -> dict:
     assert {i for i in truth if i <= cut} <= l2
     for i in l1:   # and L1 holds the committed vector, not some other one
         np.testing.assert_allclose(eng.l1._index.reconstruct(i), truth[i], atol=1e-6)
+    # the lexical index answers for exactly the same records as the vector tiers
+    lexical = eng.lexical.ids()
+    assert lexical == set(truth), sorted(lexical ^ set(truth))[:10]
     ids = sorted(truth)[-sample:]
+    for i in ids:  # and finds each by its own words
+        hits = mem.search(bank.contexts[i].text, k=20, mode="lexical")
+        assert any(h.id == i for h in hits), (i, [h.id for h in hits])
+        assert all(h.id in truth for h in hits)
     for i in ids:  # layered search finds each record by its own vector
         hits = mem.search(truth[i], k=10)
         assert any(h.id == i and h.distance < 1e-3 for h in hits), (i, [(h.id, h.distance) for h in hits])

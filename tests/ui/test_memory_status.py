@@ -28,7 +28,7 @@ def test_status_bar_shows_the_service_and_its_llm_backend(ui):
     assert status.ids.status_backup.text                # "no backup yet" or "backup … ago"
 
 
-def test_memory_search_shows_text_source_time_score_and_tier(ui, stack):
+def test_memory_search_shows_text_source_time_score_and_tiers(ui, stack):
     from telos.bridge.client import BridgeClient
 
     query = "what is the cat's name?"
@@ -48,6 +48,7 @@ def test_memory_search_shows_text_source_time_score_and_tier(ui, stack):
     top = rows[0]
     assert top["text"] == FACT and top["source"] == "ui-test"
     assert top["tier"] == expected[0].tier != ""
+    assert expected[0].tiers and top["tiers"] == " + ".join(expected[0].tiers)   # hybrid: who found it
     assert math.isclose(float(top["distance"]), expected[0].score, abs_tol=5e-4)
     hits = [w for w in ui.widgets("MemoryHitRow") if w.text == FACT]
     assert hits and hits[0].tier == top["tier"]

@@ -9,7 +9,8 @@ def run(args) -> int:
     image = open_for_cli()
     try:
         result = image.memory.reindex()
-        print(f"reindexed: L1 {result['l1']} vectors, L2 {result['l2']} vectors")
+        print(f"reindexed: L1 {result['l1']} vectors, L2 {result['l2']} vectors, "
+              f"lexical {result['lexical']} records")
     finally:
         image.close()
     return 0

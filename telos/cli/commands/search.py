@@ -1,4 +1,5 @@
-"""``search QUERY [-k N] [--json]``: layered search over L1 and L2."""
+"""``search QUERY [-k N] [--json]``: memory search (by default hybrid: L1 + L2 vectors and the
+lexical index, fused); each hit shows the tiers that found it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ def run(args) -> int:
             print(json.dumps([h.model_dump() for h in hits], indent=1))
         else:
             for h in hits:
-                print(f"{h.score:7.4f}  {h.tier}  #{h.record_id}  {h.text[:100]}")
+                print(f"{h.score:7.4f}  {'+'.join(h.tiers or [h.tier]):<12}  #{h.record_id}  "
+                      f"{h.text[:100]}")
         return 0
     image = open_for_cli()
     try:
@@ -26,7 +28,8 @@ def run(args) -> int:
             print(json.dumps([h.as_dict() for h in hits], indent=1))
         else:
             for h in hits:
-                print(f"{h.distance:7.4f}  {h.tier}  #{h.id}  {h.text[:100]}")
+                print(f"{h.distance:7.4f}  {'+'.join(h.tiers or (h.tier,)):<12}  #{h.id}  "
+                      f"{h.text[:100]}")
     finally:
         image.close()
     return 0
@@ -34,7 +37,9 @@ def run(args) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("search", help="search fractal memory",
-                       description="Nearest memories to QUERY (L1 FAISS + L2 DiskANN, merged).")
+                       description="Memories best matching QUERY: meanings (L1 FAISS + L2 DiskANN) and "
+                       "words (Tantivy; \"exact phrases\" in quotes) fused by reciprocal rank "
+                       "(the image setting memory_search_mode chooses).")
     p.add_argument("query", nargs="+")
     p.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -1,0 +1,339 @@
+"""The lexical index of the memories kept in step with ZODB: ``TxTextIndex`` over ``TantivyIndex``.
+
+The same discipline as the vector L1 (``txindex``; invariants M1/M2 of ARCHITECTURE.md)::
+
+    index = TxTextIndex(db, directory, name="lexical", source=BankTextSource(locate)).open()
+    index.add(tm, ids, texts, sources)   # inside a thought: buffered, joins the transaction
+    index.remove(tm, ids)
+    index.search('"exact phrase" words', k, source=None)   # -> [Hit(id, -score), ...]
+    index.flush()                        # Tantivy commit, then the stamp
+    index.snapshot(dest_dir)             # consistent copy for backups -> {"tid": ..., "files": [...]}
+
+* A thought that changes the index is joined by a ``TextDataManager`` (the vector data manager's
+  protocol, its own fault points ``lx.*``; the extension ``telos.ix.lexical`` names the ids).
+  ``tpc_vote`` only records the delta (ZODB holds the texts); ``tpc_finish`` stages it in
+  Tantivy's writer (in memory, never raises). No I/O per commit: M2.
+* ``flush`` (before a search that finds staged changes, every ``flush_every`` staged records,
+  at snapshot and close) commits Tantivy -- new segments, O(change) -- and only then writes
+  ``stamp.json`` with the tid every change up to which the commit contains.
+* On open: load ``tantivy/`` and the stamp (the tid must really be in the storage), then apply
+  the storage's transactions after it carrying our extension, texts read from ZODB. Replays are
+  upserts/deletes by id, so a stamp behind the index is harmless; the index never holds an
+  uncommitted record, because it is only written after ZODB's commit. Missing or damaged files:
+  one warning, rebuild from the image.
+* One process per directory owns the files (``flock``); another keeps a follower index in RAM.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import transaction
+from ZODB.utils import p64, u64
+
+from telos import atomic
+from telos.errors import IndexCorruptError, MemoryStoreError, VectorIndexError
+from telos.index.base import Hit
+from telos.index.tantivy_index import TantivyIndex
+from telos.memory.datamanager import IndexDataManager, read_extension
+from telos.memory.faults import fault
+from telos.memory.records import source_key
+from telos.memory.tids import committed_tids_from, has_tid, last_committed_tid
+from telos.progress import progress
+
+log = logging.getLogger(__name__)
+
+STAMP = "stamp.json"
+FILES = "tantivy"
+VOTED, EARLY = "voted", "early"
+
+
+@dataclass
+class TextDelta:
+    token: bytes
+    adds: dict[int, tuple[str, str | None]] = field(default_factory=dict)
+    dels: set[int] = field(default_factory=set)
+
+
+class TextDataManager(IndexDataManager):
+    """The vector data manager's protocol for a ``TxTextIndex``: values are (text, source)."""
+
+    FAULTS = {"begin": "lx.tpc_begin", "commit": "lx.commit", "vote": "lx.tpc_vote.before",
+              "voted": "lx.tpc_vote.after", "finish": "lx.tpc_finish.before",
+              "finished": "lx.tpc_finish.after"}
+
+    def delta(self) -> TextDelta:   # built in tpc_vote: sources have their oids by then
+        return TextDelta(self.token, {i: (t, source_key(s)) for i, (t, s) in self.adds.items()},
+                         set(self.dels))
+
+
+class TxTextIndex:
+    """See the module docstring."""
+
+    def __init__(self, db, directory: Path, *, name: str = "lexical", source,
+                 flush_every: int = 2000):
+        self.db, self.name, self.source = db, name, source
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.ext_key = f"telos.ix.{name}"
+        self.flush_every = flush_every
+        self._lock = threading.RLock()
+        self._joined: dict[int, TextDataManager] = {}
+        self._thoughts: dict[bytes, tuple[str, TextDelta | None]] = {}
+        self._index: TantivyIndex | None = None
+        self._applied_tid: bytes | None = None
+        self._stamped: bytes | None = None
+        self._staged = 0
+        self._tm = transaction.TransactionManager()
+        self._conn = None
+        self._lockfd = -1
+        self.owner = False
+
+    # -- open / reconcile --------------------------------------------------------------
+    def open(self) -> "TxTextIndex":
+        self._lockfd = os.open(self.directory / "owner.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._lockfd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.owner = True
+        except OSError:
+            log.info("index %s: %s is owned by another process; following in memory only",
+                     self.name, self.directory)
+        self._conn = self.db.open(transaction_manager=self._tm)
+        with self._lock:
+            self._reconcile()
+        return self
+
+    def _reconcile(self) -> None:
+        if not self.owner:
+            self.rebuild()
+            return
+        try:
+            stamp = json.loads((self.directory / STAMP).read_text())
+            tid = bytes.fromhex(stamp["tid"])
+            if u64(tid) and not has_tid(self.db.storage, tid):
+                raise IndexCorruptError(f"stamped {stamp['tid']}, a transaction the image "
+                                        "does not have")
+            index = TantivyIndex.load(self.directory / FILES)
+        except FileNotFoundError:
+            n = self.rebuild()
+            if n:
+                log.warning("index %s: no index in %s -- rebuilt %d records from the image",
+                            self.name, self.directory, n)
+            return
+        except (OSError, ValueError, KeyError, TypeError, VectorIndexError, IndexCorruptError) as exc:
+            log.warning("index %s: %s is damaged (%s) -- rebuilding from the image",
+                        self.name, self.directory, exc)
+            self.rebuild()
+            return
+        self._index, self._applied_tid = index, (tid if u64(tid) else None)
+        self._stamped = self._applied_tid
+        n = self.catch_up()
+        self.flush()
+        log.info("index %s: opened at %s (%d records), replayed %d thoughts",
+                 self.name, tid.hex(), index.count, n)
+
+    def rebuild(self, status=None) -> int:
+        """Rebuild from ZODB at the last committed tid; returns the record count."""
+        with self._lock:
+            tid = last_committed_tid(self.db.storage)
+            if self._index is not None:
+                self._index.close()
+            path = None
+            if self.owner:
+                (self.directory / STAMP).unlink(missing_ok=True)
+                path = self.directory / FILES
+            index = TantivyIndex(path)
+            if tid is not None:
+                conn = self.db.open(at=tid)
+                try:
+                    batch: list[tuple] = []
+                    for row in progress(self.source.enumerate(conn), desc=f"rebuild {self.name}",
+                                        status=status):
+                        batch.append(row)
+                        if len(batch) >= 4096:
+                            index.add(*zip(*batch))
+                            batch = []
+                    if batch:
+                        index.add(*zip(*batch))
+                finally:
+                    conn.close()
+            self._index, self._applied_tid, self._stamped = index, tid, None
+            self._thoughts = {t: th for t, th in self._thoughts.items() if th[0] == VOTED}
+            self.flush(force=True)
+            self.catch_up()
+            return index.count
+
+    # -- writes inside a thought -------------------------------------------------------
+    def add(self, tm, ids, texts, sources=None) -> None:
+        ids = [int(i) for i in ids]
+        texts = [str(t) for t in texts]
+        sources = list(sources) if sources is not None else [None] * len(ids)
+        if not len(ids) == len(texts) == len(sources):
+            raise MemoryStoreError(f"index {self.name}: {len(ids)} ids for {len(texts)} texts")
+        self._dm(tm).add(ids, list(zip(texts, sources)))
+
+    def remove(self, tm, ids) -> None:
+        self._dm(tm).remove([int(i) for i in ids])
+
+    def _dm(self, tm) -> TextDataManager:
+        txn = tm.get()
+        dm = self._joined.get(id(txn))
+        if dm is None or dm.transaction is not txn:
+            dm = TextDataManager(self, txn)
+            self._joined[id(txn)] = dm
+        return dm
+
+    # -- the data manager's surface ----------------------------------------------------
+    def vote(self, delta: TextDelta) -> None:
+        with self._lock:
+            self._thoughts[delta.token] = (VOTED, delta)
+
+    def finish(self, token: bytes) -> None:
+        """Stage a committed thought of ours; flush when enough is staged. Never raises."""
+        try:
+            with self._lock:
+                seen, delta = self._thoughts.pop(token, (None, None))
+                if seen == VOTED:
+                    self._apply(delta)
+                    self._thoughts[token] = ("finished", None)
+                if self._staged >= self.flush_every:
+                    self.flush()
+        except Exception:  # noqa: BLE001 -- tpc_finish must not raise; catch_up/open repair it
+            log.exception("index %s: staging a committed thought failed; will catch up", self.name)
+
+    def forget(self, token: bytes) -> None:
+        with self._lock:
+            if self._thoughts.get(token, (None,))[0] == VOTED:
+                del self._thoughts[token]
+
+    def detach(self, dm) -> None:
+        if self._joined.get(id(dm.transaction)) is dm:
+            del self._joined[id(dm.transaction)]
+
+    def _apply(self, delta: TextDelta) -> None:
+        self._index.remove(delta.dels)
+        if delta.adds:
+            ids = list(delta.adds)
+            self._index.add(ids, [delta.adds[i][0] for i in ids], [delta.adds[i][1] for i in ids])
+        self._staged += len(delta.adds) + len(delta.dels)
+
+    # -- catching up with the storage --------------------------------------------------
+    def catch_up(self) -> int:
+        """Apply every committed thought after the last applied tid; returns how many."""
+        with self._lock:
+            storage = self.db.storage
+            last = storage.lastTransaction()
+            if last is None or u64(last) == 0 or last == self._applied_tid:
+                return 0
+            start = p64(u64(self._applied_tid) + 1) if self._applied_tid else None
+            self._tm.begin()
+            n = 0
+            for txn in committed_tids_from(storage, start, last):
+                ext = txn.extension.get(self.ext_key) if txn.extension else None
+                if ext:
+                    self._apply_committed(*read_extension(ext))
+                    n += 1
+                self._applied_tid = txn.tid
+            self._tm.abort()
+            return n
+
+    def _apply_committed(self, token: bytes, added: list, removed: list) -> None:
+        seen, delta = self._thoughts.get(token, (None, None))
+        if seen == "finished":
+            del self._thoughts[token]
+            return
+        if seen == VOTED:           # committed; our tpc_finish has not run yet
+            self._thoughts[token] = (EARLY, None)
+        else:
+            found = self.source.lookup(self._conn, added)
+            delta = TextDelta(token, found, set(removed))
+        self._apply(delta)
+
+    # -- reads -------------------------------------------------------------------------
+    def search(self, query: str, k: int, source=None) -> list[Hit]:
+        """The ``k`` best committed records for ``query`` (``telos.index.base.TextIndex``)."""
+        self.catch_up()
+        key = source_key(source)
+        with self._lock:
+            try:
+                self.flush()
+                return self._index.search(query, k, source=key)
+            except VectorIndexError as exc:
+                log.warning("index %s: %s -- rebuilding from the image", self.name, exc)
+                self.rebuild()
+                return self._index.search(query, k, source=key)
+
+    def __len__(self) -> int:
+        return self._index.count
+
+    @property
+    def count(self) -> int:
+        return self._index.count
+
+    def ids(self) -> set[int]:
+        with self._lock:
+            return set(self._index.ids().tolist())
+
+    # -- durability --------------------------------------------------------------------
+    def flush(self, force: bool = False) -> None:
+        """Commit the staged changes in Tantivy, then stamp the tid they cover (owner only)."""
+        with self._lock:
+            tid = self._applied_tid
+            changed = self._index.flush()
+            self._staged = 0
+            if not self.owner or not (changed or force or tid != self._stamped):
+                return
+            fault("lx.flushed")
+            atomic.write_text(self.directory / STAMP,
+                              json.dumps({"tid": (tid or p64(0)).hex(), "count": self._index.count,
+                                          "name": self.name}))
+            self._stamped = tid
+            fault("lx.stamped")
+
+    def snapshot(self, dest_dir: Path) -> dict:
+        """Copy the committed state's files into ``dest_dir`` (a consistent set, for backups)."""
+        dest = Path(dest_dir)
+        with self._lock:
+            self.catch_up()
+            if not self.owner:
+                return {"tid": None, "files": []}
+            self.flush(force=True)
+            for attempt in range(5):    # a background merge may replace segments meanwhile
+                shutil.rmtree(dest / FILES, ignore_errors=True)
+                (dest / FILES).mkdir(parents=True)
+                try:
+                    files = [str(shutil.copy2(p, dest / FILES / p.name)) for p in self._index.files()]
+                    copy = TantivyIndex.load(dest / FILES)
+                except (FileNotFoundError, VectorIndexError):
+                    continue
+                same = copy.count == self._index.count
+                copy.close()
+                if same:
+                    break
+            else:
+                raise MemoryStoreError(f"index {self.name}: no consistent copy of {self.directory}")
+            shutil.copy2(self.directory / STAMP, dest / STAMP)
+            files.append(str(dest / STAMP))
+            return {"tid": (self._stamped or p64(0)).hex(), "files": files}
+
+    def close(self) -> None:
+        with self._lock:
+            if self._index is not None:
+                try:
+                    self.flush()
+                finally:
+                    self._index.close()
+            if self._conn is not None:
+                self._tm.abort()
+                self._conn.close()
+                self._conn = None
+            if self._lockfd >= 0:
+                os.close(self._lockfd)
+                self._lockfd = -1
