@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import code
 import logging
-import os
 import sys
 import traceback
 from pathlib import Path

@@ -24,7 +24,7 @@ import numpy as np
 
 from telos.errors import ImageError, UnknownSymbolError, VSAError
 from telos.vsa import algebra
-from telos.vsa.codebook import CONCEPT, KINDS, RECORD, SYMBOL, Codebook, CodebookSource
+from telos.vsa.codebook import KINDS, Codebook, CodebookSource
 from telos.vsa.hypervector import Hypervector
 from telos.vsa.qtl import Answer, Match, QueryTranslationLayer
 

@@ -23,7 +23,8 @@ def test_hit_is_a_frozen_value_ordered_by_distance_then_id():
 
 
 def test_the_public_names():
-    assert set(base.__all__) == {"Hit", "VectorIndex", "VectorIndexError", "ReadOnlyIndexError",
+    assert set(base.__all__) == {"Hit", "Index", "VectorIndex", "TextIndex", "VectorIndexError",
+                                 "ReadOnlyIndexError",
                                  "METRICS", "as_queries", "as_batch", "hits_from_arrays"}
     assert base.METRICS == ("l2", "ip")
 

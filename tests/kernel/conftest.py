@@ -17,7 +17,7 @@ def kimage(image, standin):
         cfg.kernel_enabled = True
         cfg.ollama_host = standin.url
         cfg.kernel_max_attempts = 1
-        rect = image.register("Rectangle", image.prototypes["Object"].derive(width=3, height=4))
+        image.register("Rectangle", image.prototypes["Object"].derive(width=3, height=4))
     image.kernel.levers = replace(image.kernel.levers, candidates=False)
     return image
 

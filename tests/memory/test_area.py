@@ -3,6 +3,8 @@ model): one engine per store, the facade attached with it, the status line and t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from telos.memory import area as memory_area
 from telos.memory.area import AREA, engine_for
 
@@ -27,12 +29,13 @@ def test_stats_count_what_was_remembered(image, standin_embedder):
     assert st.counts["records"] == 2 and st.counts["l1"] == 2 and len(ids) == 2
 
 
-def test_the_snapshot_holds_the_l1_files_at_the_committed_tid(image, standin_embedder, tmp_path):
+def test_the_snapshot_holds_the_index_files_at_the_committed_tid(image, standin_embedder, tmp_path):
     image.memory.remember("a memory to back up")
     dest = tmp_path / "snap"
     info = AREA.snapshot(image, dest)
     assert info["tid"] and info["files"]
-    assert all(str(f).startswith(str(dest / "l1")) for f in info["files"])
+    tops = {Path(f).relative_to(dest).parts[0] for f in info["files"]}
+    assert tops == {"l1", "lexical"}, info["files"]     # the FAISS L1 and the Tantivy index
 
 
 def test_attach_gives_a_facade_over_the_stores_engine(image, standin_embedder):

@@ -34,7 +34,8 @@ def test_a_remembered_text_is_found_first_by_its_own_text(memory):
     assert hits[0].text == "the sea is salty" and hits[0].tier == "L1"
     assert hits[0].distance <= hits[1].distance
     assert hits[0].as_dict() == {"id": 3, "text": "the sea is salty",
-                                 "distance": hits[0].distance, "tier": "L1"}
+                                 "distance": hits[0].distance, "tier": "L1",
+                                 "tiers": ["L1", "lexical"]}
     assert hits[0].record is memory.get(3)
 
 

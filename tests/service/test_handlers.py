@@ -211,9 +211,10 @@ def test_memory_that_is_missing_is_unavailable():
 def test_hit_carries_the_record_its_distance_and_tier():
     from telos.memory.facade import Hit
     record = types.SimpleNamespace(id=7, text="the sky", source="chat", created=5)
-    hit = handlers._hit(Hit(id=7, text="the sky", distance=0.75, tier="L1", record=record))
+    hit = handlers._hit(Hit(id=7, text="the sky", distance=0.75, tier="L1", record=record,
+                            tiers=("L1", "lexical")))
     assert hit == P.MemoryHit(record_id="7", text="the sky", score=0.75, tier="L1",
-                              source="chat", created=5.0)
+                              source="chat", created=5.0, tiers=["L1", "lexical"])
 
 
 def test_hit_bounds_its_fields_and_tolerates_a_record_without_time_or_source():
