@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as _dt
+
 import logging
 import shutil
 from dataclasses import dataclass
@@ -91,31 +93,34 @@ class Memory:
 
     # -- reading -----------------------------------------------------------------------
     def search(self, query: str | np.ndarray, k: int = 10, *, mode: str | None = None,
-               source=None, vector=None) -> list[Hit]:
+               source=None, vector=None, since=None, until=None) -> list[Hit]:
         """The ``k`` records best matching ``query``, hydrated from ZODB.
 
         ``mode`` (default: the image setting ``memory_search_mode``, "hybrid"): "vector" --
         L1 and L2 merged by distance; "lexical" -- Tantivy's BM25 (``"exact phrases"`` in
         quotes); "hybrid" -- both fused by reciprocal rank (``memory_rrf_k``,
         ``memory_vector_weight``, ``memory_lexical_weight``). ``source``: only records
-        remembered with that source (an object or its key). ``vector``: the query's embedding
-        when the caller has it. A vector ``query`` searches the vector tiers only."""
+        remembered with that source (an object or its key). ``since`` / ``until`` (unix time
+        or datetime, inclusive): only records remembered in that window. ``vector``: the
+        query's embedding when the caller has it. A vector ``query`` searches the vector tiers
+        only."""
         mode = mode or config.image_setting(self.image, "memory_search_mode")
         if mode not in MODES:
             raise MemoryStoreError(f"search mode {mode!r} is not one of {', '.join(MODES)}")
         if not isinstance(query, str):
             vector, mode = query, "vector"
         key = source_key(source)
-        depth = k if key is None else 4 * k + 20
+        keep = _filter(key, _unix(since), _unix(until))
+        depth = k if keep is None else 4 * k + 20
         if mode != "lexical":
             q = (self.engine.embedder.encode([query]) if vector is None
                  else np.asarray(vector, np.float32).reshape(1, -1))
         if mode == "vector":
-            return self._by_source(self.search_vectors(q, depth)[0], key)[:k]
-        lexical = self._lexical(query, k + 10, key)
+            return _kept(self.search_vectors(q, depth)[0], keep)[:k]
+        lexical = _kept(self._lexical(query, depth + 10, key), keep)
         if mode == "lexical":
             return lexical[:k]
-        vec = self._by_source(self.search_vectors(q, depth + 10)[0], key)
+        vec = _kept(self.search_vectors(q, depth + 10)[0], keep)
         by_id = {h.id: h for h in lexical}
         by_id.update((h.id, h) for h in vec)
         fused = fuse({"vector": [h.id for h in vec], "lexical": [h.id for h in lexical]},
@@ -140,10 +145,6 @@ class Memory:
             if rec is not None:
                 out.append(Hit(h.id, rec.text, h.distance, "lexical", rec, ("lexical",)))
         return out
-
-    @staticmethod
-    def _by_source(hits: list[Hit], key) -> list[Hit]:
-        return hits if key is None else [h for h in hits if source_key(h.record.source) == key]
 
     def search_vectors(self, queries: np.ndarray, k: int = 10) -> list[list[Hit]]:
         eng = self.engine
@@ -228,3 +229,31 @@ class Memory:
 
     def close(self) -> None:
         pass   # the engine is per process (store.shared) and closes with the store
+
+
+def _unix(when) -> float | None:
+    """A search bound as unix time (a datetime, a number, or None)."""
+    if when is None:
+        return None
+    if isinstance(when, _dt.datetime):
+        return when.timestamp()
+    return float(when)
+
+
+def _filter(key, since: float | None, until: float | None):
+    """The predicate a hit's record must pass (None: keep every hit)."""
+    if key is None and since is None and until is None:
+        return None
+
+    def keep(rec) -> bool:
+        if key is not None and source_key(rec.source) != key:
+            return False
+        created = getattr(rec, "created", None)
+        if since is not None and (created is None or created < since):
+            return False
+        return not (until is not None and (created is None or created > until))
+    return keep
+
+
+def _kept(hits: list[Hit], keep) -> list[Hit]:
+    return hits if keep is None else [h for h in hits if keep(h.record)]

@@ -75,3 +75,21 @@ def test_the_backup_snapshot_carries_the_lexical_index(mem_image, corpus, tmp_pa
     copy = TantivyIndex.load(tmp_path / "snap" / "lexical" / "tantivy")
     assert copy.ids().tolist() == ids
     copy.close()
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "vector", "lexical"])
+def test_a_time_window_keeps_only_records_remembered_in_it(mem_image, corpus, mode):
+    import datetime as dt
+    texts, _, _ = corpus
+    mem = mem_image.memory
+    early = mem.remember_many(texts[:10])
+    records = [mem.get(i) for i in early]
+    cut = max(r.created for r in records)
+    late = mem.remember_many(texts[10:20])
+    assert min(mem.get(i).created for i in late) >= cut     # the window has records on both sides
+    after = mem.search(texts[3], k=10, mode=mode, since=cut + 1e-6)
+    assert after and all(h.id in late for h in after), [h.id for h in after]
+    before = mem.search(texts[13], k=10, mode=mode,
+                        until=dt.datetime.fromtimestamp(cut, dt.timezone.utc))
+    assert before and all(h.id in early for h in before), [h.id for h in before]
+    assert mem.search(texts[3], k=10, mode=mode, since=cut + 1e-6, until=cut + 1e-6 / 2) == []
