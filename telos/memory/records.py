@@ -62,21 +62,27 @@ class MemoryBank(Persistent):
 
 
 class BankSource:
-    """``VectorSource`` over a bank's contexts, for ``TxVectorIndex``.
+    """``VectorSource`` over a bank's contexts, for ``TxVectorIndex``: every record's vector,
+    or those of some ids.
 
     ``locate(conn)`` finds the bank through a connection; ``min_id`` (a callable) skips the
-    ids that already live in the L2 archive.
+    ids that already live in the L2 archive. Subclasses choose what a record gives
+    (:meth:`item`).
     """
 
     def __init__(self, locate, min_id=lambda: 0):
         self.locate, self.min_id = locate, min_id
+
+    @staticmethod
+    def item(rec):
+        return rec.vector
 
     def enumerate(self, conn):
         bank = self.locate(conn)
         if bank is None:
             return
         for i, rec in bank.contexts.items(self.min_id() + 1):
-            yield i, rec.vector
+            yield i, self.item(rec)
 
     def lookup(self, conn, ids):
         bank = self.locate(conn)
@@ -86,7 +92,7 @@ class BankSource:
         for i in ids:
             rec = bank.contexts.get(int(i))
             if rec is not None:
-                out[int(i)] = rec.vector
+                out[int(i)] = self.item(rec)
         return out
 
 
@@ -101,27 +107,17 @@ def source_key(source) -> str | None:
     return type(source).__name__
 
 
-class BankTextSource:
+class BankTextSource(BankSource):
     """The text counterpart of ``BankSource``, for ``TxTextIndex``: every record's
     (id, text, source key), or those of some ids."""
 
     def __init__(self, locate):
-        self.locate = locate
+        super().__init__(locate)
+
+    @staticmethod
+    def item(rec):
+        return rec.text, source_key(rec.source)
 
     def enumerate(self, conn):
-        bank = self.locate(conn)
-        if bank is None:
-            return
-        for i, rec in bank.contexts.items():
-            yield i, rec.text, source_key(rec.source)
-
-    def lookup(self, conn, ids):
-        bank = self.locate(conn)
-        out = {}
-        if bank is None:
-            return out
-        for i in ids:
-            rec = bank.contexts.get(int(i))
-            if rec is not None:
-                out[int(i)] = (rec.text, source_key(rec.source))
-        return out
+        for i, (text, key) in super().enumerate(conn):
+            yield i, text, key
