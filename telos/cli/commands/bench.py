@@ -30,7 +30,7 @@ def run(args) -> int:
 
 
 def register(sub) -> None:
-    p = sub.add_parser("bench", help="run a benchmark (uvm, memory, kernel, bridge, ui, backup, vsa)",
+    p = sub.add_parser("bench", help=f"run a benchmark ({', '.join(available())})",
                        description="Run bench/bench_NAME.py; extra arguments go to the benchmark.")
     p.add_argument("name", help=f"one of: {', '.join(available())}")
     p.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for the benchmark")
