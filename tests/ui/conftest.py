@@ -8,6 +8,7 @@ refreshed that way).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -155,3 +156,14 @@ def assert_stacked(widgets) -> None:
         assert upper_pos[1] >= lower_pos[1] + lower_h - 0.5, (
             f"rows overlap: {str(getattr(upper, 'text', upper))[:40]!r} and "
             f"{str(getattr(lower, 'text', lower))[:40]!r}")
+
+
+SOURCES = re.compile(r"\[[mp]\d+\] (memory #\d+|prototype \w+)(; \[[mp]\d+\] (memory #\d+|prototype \w+))*")
+
+
+def grounded(text: str) -> tuple[str, str]:
+    """A persona's answer as the model wrote it and the sources line the service appended
+    (grounded chat, ``telos.llm.grounding``); the line, when present, must be well formed."""
+    body, sep, sources = text.partition("\n\nSources: ")
+    assert not sep or SOURCES.fullmatch(sources), sources
+    return body, sources

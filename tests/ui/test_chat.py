@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.ui.conftest import REPLY, assert_stacked, image_stats
+from tests.ui.conftest import REPLY, assert_stacked, grounded, image_stats
 
 PERSONAS = {"ALFRED", "BRICK", "ROBIN", "BABS"}
 
@@ -43,7 +43,9 @@ def test_typed_query_streams_an_answer_into_the_chat_view(ui, stack):
 
     ui.until(done, "the streamed answer completed")
     entry = _reply_entry(ui, rid)
-    assert entry.text == REPLY
+    body, sources = grounded(entry.text)
+    assert body == REPLY
+    assert "prototype Object" in sources      # grounded: the root prototype's documentation
     assert entry.persona in PERSONAS                  # the orchestrator routed it
     # it really streamed: a strict prefix was on screen before the end, and many tokens arrived
     assert "partial" in seen_partial and REPLY.startswith(seen_partial["partial"])
@@ -62,8 +64,10 @@ def test_typed_query_streams_an_answer_into_the_chat_view(ui, stack):
     assert view.syncs < entry.tokens
 
     # the widget tree shows it: a bubble labelled with the persona, holding the answer
+    # (a paragraph per piece: the answer, then its sources line)
     bubbles = [b for b in ui.widgets("ChatBubble") if b.text == REPLY]
-    assert bubbles and bubbles[0].persona == entry.persona
+    assert bubbles and bubbles[0].persona == entry.persona, [b.text for b in ui.widgets("ChatBubble")]
+    assert any(b.text == "Sources: " + sources for b in ui.widgets("ChatBubble"))
     assert bubbles[0].ids.persona.text.startswith(entry.persona)
     assert list(bubbles[0].persona_color) == list(ui.app.theme.persona_colour(entry.persona))
     assert any(b.text == "What is a prototype?" and b.align == "right" for b in ui.widgets("ChatBubble"))
@@ -109,8 +113,8 @@ def test_a_long_reply_spans_rows_and_only_its_open_piece_is_live(ui, stack):
     assert [r["part"] for r in rows] == ["first"] + ["middle"] * (len(rows) - 2) + ["last"]
     assert rows[0]["persona"] in PERSONAS and rows[-1]["status"]
     entry = next(e for e in chat.chatlog.entries if e.request_id == rid and e.kind == "persona")
-    assert entry.text == long_reply
-    assert sum(r["length"] for r in rows) == len(long_reply)      # the rows hold all of it
+    assert grounded(entry.text)[0] == long_reply
+    assert sum(r["length"] for r in rows) == len(entry.text)      # the rows hold all of it
     assert max(live_seen) == 1 and not view._live                  # one live piece, gone at the end
     assert_stacked(ui.widgets("ChatBubble"))
     ui.screenshot("chat-long")
