@@ -195,13 +195,15 @@ class TantivyIndex(TextIndex):
             raise VectorIndexError(f"no Tantivy index at {path}")
         return cls(path, _open=True)
 
-    def close(self) -> None:
-        """Flush, let the writer's merge threads finish and release the directory's lock."""
+    def close(self, flush: bool = True) -> None:
+        """Flush (unless ``flush`` is False: staged changes are dropped, as when the index is
+        being replaced), let the writer's merge threads finish and release the directory's lock."""
         with self._lock:
             if self._writer is None:
                 return
             try:
-                self.flush()
+                if flush:
+                    self.flush()
             finally:
                 writer, self._writer = self._writer, None
                 writer.wait_merging_threads()

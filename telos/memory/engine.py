@@ -52,14 +52,9 @@ class MemoryEngine:
         try:
             bank = self.locate(conn)
             want = len(bank.contexts.keys(self.l2.max_id + 1)) if bank is not None else 0
-            records = len(bank.contexts) if bank is not None else 0
         finally:
             tm.abort()
             conn.close()
-        if records != len(self.lexical):
-            log.warning("the lexical index holds %d records but the image has %d -- rebuilding "
-                        "it from the image", len(self.lexical), records)
-            self.lexical.rebuild()
         if want != len(self.l1):
             log.warning("L1 holds %d vectors but the image has %d records above the archive "
                         "watermark %d -- rebuilding L1 from the image", len(self.l1), want,
@@ -88,6 +83,10 @@ class MemoryEngine:
         return meta
 
     def close(self) -> None:
-        self.lexical.close()
-        self.l1.close()
-        self.l2.close()
+        try:
+            self.lexical.close()
+        finally:
+            try:
+                self.l1.close()
+            finally:
+                self.l2.close()

@@ -194,7 +194,9 @@ class Memory:
 
     # -- maintenance -------------------------------------------------------------------
     def maintain(self) -> dict | None:
-        """Size policy: archive into L2 when L1 holds more than ``l1_capacity`` records."""
+        """Commit what the lexical index has staged (so a crash replays little), then the size
+        policy: archive into L2 when L1 holds more than ``l1_capacity`` records."""
+        self.engine.lexical.flush()
         if len(self.engine.l1) > self.l1_capacity:
             return self.engine.archive()
         return None

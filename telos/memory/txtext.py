@@ -13,8 +13,8 @@ The same discipline as the vector L1 (``txindex``; invariants M1/M2 of ARCHITECT
   protocol, its own fault points ``lx.*``; the extension ``telos.ix.lexical`` names the ids).
   ``tpc_vote`` only records the delta (ZODB holds the texts); ``tpc_finish`` stages it in
   Tantivy's writer (in memory, never raises). No I/O per commit: M2.
-* ``flush`` (before a search that finds staged changes, every ``flush_every`` staged records,
-  at snapshot and close) commits Tantivy -- new segments, O(change) -- and only then writes
+* ``flush`` (before a search that finds staged changes, in the memory area's periodic
+  maintenance, at snapshot and close -- never inside a commit) commits Tantivy -- new segments, O(change) -- and only then writes
   ``stamp.json`` with the tid every change up to which the commit contains.
 * On open: load ``tantivy/`` and the stamp (the tid must really be in the storage), then apply
   the storage's transactions after it carrying our extension, texts read from ZODB. Replays are
@@ -77,20 +77,17 @@ class TextDataManager(IndexDataManager):
 class TxTextIndex:
     """See the module docstring."""
 
-    def __init__(self, db, directory: Path, *, name: str = "lexical", source,
-                 flush_every: int = 2000):
+    def __init__(self, db, directory: Path, *, name: str = "lexical", source):
         self.db, self.name, self.source = db, name, source
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self.ext_key = f"telos.ix.{name}"
-        self.flush_every = flush_every
         self._lock = threading.RLock()
         self._joined: dict[int, TextDataManager] = {}
         self._thoughts: dict[bytes, tuple[str, TextDelta | None]] = {}
         self._index: TantivyIndex | None = None
         self._applied_tid: bytes | None = None
         self._stamped: bytes | None = None
-        self._staged = 0
         self._tm = transaction.TransactionManager()
         self._conn = None
         self._lockfd = -1
@@ -143,8 +140,8 @@ class TxTextIndex:
         """Rebuild from ZODB at the last committed tid; returns the record count."""
         with self._lock:
             tid = last_committed_tid(self.db.storage)
-            if self._index is not None:
-                self._index.close()
+            if self._index is not None:    # replaced: what it staged is rebuilt from the image
+                self._index.close(flush=False)
             path = None
             if self.owner:
                 (self.directory / STAMP).unlink(missing_ok=True)
@@ -196,15 +193,13 @@ class TxTextIndex:
             self._thoughts[delta.token] = (VOTED, delta)
 
     def finish(self, token: bytes) -> None:
-        """Stage a committed thought of ours; flush when enough is staged. Never raises."""
+        """Stage a committed thought of ours (in memory: no I/O inside a commit). Never raises."""
         try:
             with self._lock:
                 seen, delta = self._thoughts.pop(token, (None, None))
                 if seen == VOTED:
                     self._apply(delta)
                     self._thoughts[token] = ("finished", None)
-                if self._staged >= self.flush_every:
-                    self.flush()
         except Exception:  # noqa: BLE001 -- tpc_finish must not raise; catch_up/open repair it
             log.exception("index %s: staging a committed thought failed; will catch up", self.name)
 
@@ -222,7 +217,6 @@ class TxTextIndex:
         if delta.adds:
             ids = list(delta.adds)
             self._index.add(ids, [delta.adds[i][0] for i in ids], [delta.adds[i][1] for i in ids])
-        self._staged += len(delta.adds) + len(delta.dels)
 
     # -- catching up with the storage --------------------------------------------------
     def catch_up(self) -> int:
@@ -287,7 +281,6 @@ class TxTextIndex:
         with self._lock:
             tid = self._applied_tid
             changed = self._index.flush()
-            self._staged = 0
             if not self.owner or not (changed or force or tid != self._stamped):
                 return
             fault("lx.flushed")
@@ -324,16 +317,22 @@ class TxTextIndex:
             return {"tid": (self._stamped or p64(0)).hex(), "files": files}
 
     def close(self) -> None:
+        """Flush what is staged (a failure is logged: the next open replays it from the image),
+        then release the index, the connection and the directory's lock, whatever happened."""
         with self._lock:
-            if self._index is not None:
-                try:
-                    self.flush()
-                finally:
-                    self._index.close()
-            if self._conn is not None:
-                self._tm.abort()
-                self._conn.close()
-                self._conn = None
-            if self._lockfd >= 0:
-                os.close(self._lockfd)
-                self._lockfd = -1
+            try:
+                if self._index is not None:
+                    try:
+                        self.flush()
+                    except (VectorIndexError, OSError) as exc:
+                        log.warning("index %s: could not flush at close (%s); the next open "
+                                    "replays it from the image", self.name, exc)
+                    self._index.close(flush=False)
+            finally:
+                if self._conn is not None:
+                    self._tm.abort()
+                    self._conn.close()
+                    self._conn = None
+                if self._lockfd >= 0:
+                    os.close(self._lockfd)
+                    self._lockfd = -1

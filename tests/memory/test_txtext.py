@@ -152,3 +152,41 @@ def test_a_second_process_follows_in_ram(env):
         assert found(follower, f"w{ids[1]}") == {ids[1]}
     finally:
         follower.close()
+
+
+def test_a_failed_tantivy_commit_is_rebuilt_from_the_image_and_search_goes_on(env, monkeypatch):
+    """A flush that fails (a full disk, say) is logged and the index rebuilt from ZODB; the
+    replaced index is closed without flushing again, so the next searches and commits work."""
+    from telos.errors import VectorIndexError
+    from telos.index.tantivy_index import TantivyIndex
+    first = env.add(2)
+    real = TantivyIndex.flush
+    failures = []
+
+    def failing(self):
+        if self.dirty and not failures:
+            failures.append(1)
+            raise VectorIndexError("disk full")
+        return real(self)
+    monkeypatch.setattr(TantivyIndex, "flush", failing)
+    later = env.add(2)
+    assert found(env.ix, f"w{later[1]}") == {later[1]} and failures == [1]
+    again = env.add(1)
+    assert found(env.ix, f"w{again[0]}") == {again[0]}
+    assert env.ix.ids() == env.truth() == set(first + later + again)
+
+
+def test_close_releases_the_index_even_when_the_last_flush_fails(env, monkeypatch):
+    from telos.errors import VectorIndexError
+    from telos.index.tantivy_index import TantivyIndex
+    env.add(2)
+    monkeypatch.setattr(TantivyIndex, "flush", lambda self: (_ for _ in ()).throw(
+        VectorIndexError("disk full")))
+    env.ix.close()                     # logged, not raised
+    assert env.ix._lockfd == -1 and env.ix._conn is None
+    monkeypatch.undo()
+    env.tm.abort()
+    env.conn.close()
+    env.db.close()
+    env.open()                         # the next open replays what the stamp did not cover
+    assert env.ix.ids() == env.truth()
