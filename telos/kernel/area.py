@@ -19,9 +19,7 @@ class KernelArea(Area):
         genesis.awaken(image)
 
     def attach(self, image: Any) -> Any:
-        from telos.kernel import examples
         from telos.kernel.cycle import Kernel
-        examples.install()          # stored examples re-run on every later define
         return Kernel(image)
 
     def maintain(self, image: Any, status: StatusCallback) -> None:

@@ -31,7 +31,7 @@ from telos.uvm import Message, UvmObject, _label, lookup, object_repr
 
 log = logging.getLogger(__name__)
 
-GEN_OPTIONS = candidates.GREEDY
+REUSE_TRIALS = 3      # same-named methods of other prototypes tried before asking the model
 
 
 class Kernel:
@@ -183,7 +183,9 @@ class Kernel:
                     "analogies": [e.selector for e in shots][:4],
                 }
                 if lv.examples:
-                    prov[examples.KEY] = [examples.make(slots, message, winner.value)]
+                    example = examples.make(slots, message, winner.value)
+                    if example is not None:
+                        prov[examples.KEY] = [example]
                 return winner.source, winner.trial, prov
             last = cands[-1].exc
             if last.step == "trial" and last.reason.startswith(("an argument",
@@ -254,10 +256,15 @@ class Kernel:
             t["trial"] += time.perf_counter() - t0
 
     def _reuse(self, receiver, message, slots, methods, t):
-        """A method of the same name on a sibling or another prototype, if its trial passes
-        on the receiver and returns a value: (source, trial, provenance), else None."""
-        for name, source in analogy.reusable(self.image, receiver, message.selector):
+        """A method of the same name on a sibling or another prototype, if it passes what a
+        generated one must (the static policy, the sandbox trial on the receiver) and computes
+        its value from its inputs (a constant such as ``return "woof"`` is not the receiver's
+        answer): (source, trial, provenance), else None. At most ``REUSE_TRIALS`` are tried."""
+        for name, source in analogy.reusable(self.image, receiver, message.selector)[:REUSE_TRIALS]:
+            if not candidates.reads_inputs(source):
+                continue
             try:
+                policy.check(source, message.selector)
                 trial = self._try(receiver, message, source, slots, methods, t)
             except GenerationError as exc:
                 log.info("kernel: %s.%s does not fit %s: %s", name, message.selector,
@@ -270,7 +277,9 @@ class Kernel:
                                          "value": trial.value})[:500],
                     "message": repr(message)[:200], "levers": self.levers.label()}
             if self.levers.examples:
-                prov[examples.KEY] = [examples.make(slots, message, trial.value)]
+                example = examples.make(slots, message, trial.value)
+                if example is not None:
+                    prov[examples.KEY] = [example]
             return source, trial, prov
         return None
 

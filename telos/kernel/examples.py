@@ -34,12 +34,18 @@ class ExampleBroken(SlotError):
     """A new definition of a method gives a different value for one of its stored examples."""
 
 
-def make(slots: dict, message, value) -> dict:
-    """One example: the receiver's data slots (JSON), the call's arguments, the value."""
-    return {"slots": {k: to_json_value(v) for k, v in slots.items() if not callable(v)},
-            "args": [to_json_value(a) for a in message.args],
-            "kwargs": {k: to_json_value(v) for k, v in message.kwargs.items()},
-            "value": to_json_value(value)}
+MAX_EXAMPLE_BYTES = 8192   # an example is kept in the method's provenance: small, like the rest
+
+
+def make(slots: dict, message, value) -> dict | None:
+    """One example: the receiver's data slots (JSON), the call's arguments, the value; None when
+    it would be larger than ``MAX_EXAMPLE_BYTES`` (a receiver holding a big collection: the
+    method is kept without the example rather than bloating every view of its object)."""
+    example = {"slots": {k: to_json_value(v) for k, v in slots.items() if not callable(v)},
+               "args": [to_json_value(a) for a in message.args],
+               "kwargs": {k: to_json_value(v) for k, v in message.kwargs.items()},
+               "value": to_json_value(value)}
+    return example if len(json.dumps(example, default=str)) <= MAX_EXAMPLE_BYTES else None
 
 
 def stored(obj, name: str) -> list[dict]:

@@ -188,16 +188,18 @@ class Orchestrator:
 
     def ask(self, text: str, persona: str | None = None, *, history=(),
             on_complete: Callable[[Turn], None] | None = None,
-            options: dict | None = None, grounded: bool | None = None) -> Turn:
+            options: dict | None = None, grounded: bool | None = None, image=None) -> Turn:
         """Route, ground (``grounded``, default ``self.grounded``: the image's memories and
-        prototype docs as cited notes, :mod:`telos.llm.grounding`) and stream one answer."""
+        prototype docs as cited notes, :mod:`telos.llm.grounding`) and stream one answer.
+        ``image``: the session to ground in (a service worker passes its request's own session;
+        default the orchestrator's image)."""
         spec = self.persona(persona, text)
         msgs = self.messages(spec, text, history)
         notes = []
         if self.grounded if grounded is None else grounded:
             from telos.llm import grounding
             with _recalling(self.backend):
-                notes = grounding.gather(self.image, text)
+                notes = grounding.gather(image if image is not None else self.image, text)
             if notes:
                 msgs.insert(len(msgs) - 1, grounding.notes_message(notes))
         turn = self.chat(spec, msgs, query=text, on_complete=on_complete, options=options)

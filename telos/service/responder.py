@@ -57,7 +57,7 @@ class OrchestratorResponder:
         self.name = f"orchestrator/{getattr(self.backend, 'name', '?')}"
 
     def respond(self, session, query, persona, cancelled, options=None):
-        turn = self.orchestrator.ask(query, persona, options=options)
+        turn = self.orchestrator.ask(query, persona, options=options, image=session)
         return turn.persona.name, turn     # iterable, with close() and progress()
 
 

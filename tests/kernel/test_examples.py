@@ -86,3 +86,59 @@ def test_a_method_of_another_prototype_that_fits_is_reused_without_the_model(kim
     assert standin.requests == [] or all("chat" not in r["path"] for r in standin.requests)
     prov = mirror(tile).provenance("area")
     assert prov["copied_from"] == "Square" and prov["examples"][0]["value"] == 6
+
+
+def test_a_constant_method_is_not_reused_and_a_trusted_one_never(kimage, standin):
+    """Reuse copies only what a generated method would have to be: restricted, computed from its
+    inputs, passing the policy and the trial. A constant (``return "woof"``) or a trusted
+    method of another prototype goes to the model instead."""
+    with kimage.thought("prototypes with methods"):
+        obj = kimage.prototypes["Object"]
+        dog = kimage.register("Dog", obj.derive(legs=4))
+        mirror(dog).define("sound", 'def sound(self):\n    return "woof"')
+        square = kimage.register("Square", obj.derive(width=5, height=5))
+        mirror(square).define("area", GOOD, trusted=True)
+        cat = kimage.register("Cat", obj.derive(legs=4))
+        tile = kimage.register("Tile", obj.derive(width=2, height=3))
+    standin.script(fenced('def sound(self):\n    return "meow " * (self.legs // 4)'))
+    assert cat.sound().strip() == "meow"
+    assert "copied_from" not in mirror(cat).provenance("sound")
+    standin.script(fenced(GOOD))
+    assert tile.area() == 6
+    prov = mirror(tile).provenance("area")
+    assert "copied_from" not in prov and mirror(tile).methods()["area"].trusted is False
+
+
+def test_a_big_receiver_keeps_its_method_without_an_oversized_example(kimage, standin):
+    from telos.kernel.examples import MAX_EXAMPLE_BYTES
+    with kimage.thought("a big one"):
+        big = kimage.register("Big", kimage.prototypes["Object"].derive(items=list(range(5000))))
+    standin.script(fenced("def total(self):\n    return sum(self.items)"))
+    assert big.total() == sum(range(5000))
+    assert stored(big, "total") == [] and len(str(mirror(big).provenance("total"))) < MAX_EXAMPLE_BYTES
+
+
+def test_examples_guard_definitions_in_a_process_that_never_used_the_kernel(kimage, standin):
+    """The check is registered when the kernel's area is, not when ``image.kernel`` is first
+    used: a fresh process (the shell, the service after a restart) is guarded too."""
+    import subprocess
+    import sys
+    rect = _installed(kimage, standin)
+    assert stored(rect, "area")
+    path = kimage.store.path
+    kimage.close()
+    code = (
+        "from telos import open_image, mirror\n"
+        f"im = open_image({str(path)!r})\n"
+        "try:\n"
+        "    with im.thought('edit'):\n"
+        "        mirror(im.prototypes['Rectangle']).define('area', "
+        "'def area(self):\\n    return self.width + self.height')\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+        "else:\n"
+        "    print('accepted')\n"
+        "im.close()\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "TELOS_SANDBOX_NO_DROP": "1"})
+    assert out.stdout.startswith("ExampleBroken the new area is refused"), out.stdout + out.stderr

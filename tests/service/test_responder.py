@@ -71,3 +71,28 @@ def test_without_a_persona_prototype_the_default_persona_answers_with_the_defaul
     messages, model, _ = backend.calls[0]
     assert persona == "ALFRED" and model is None
     assert messages[0]["content"].startswith("You are ALFRED")
+
+
+def test_the_orchestrator_grounds_in_the_requests_own_session(monkeypatch):
+    """A worker's request is grounded in its own session (ZODB connections are not shared
+    between threads, and the worker's session sees the newest commits), not the main one."""
+    from telos.llm import grounding
+    from telos.llm.orchestrator import Orchestrator
+    from telos.llm.personas import PERSONA_TABLE
+    from telos.service.responder import OrchestratorResponder
+    seen = []
+    monkeypatch.setattr(grounding, "gather", lambda image, text: seen.append(image) or [])
+
+    class Backend:
+        name, model = "embedded", "smollm2"
+
+        def loaded(self):
+            return []
+
+        def chat(self, messages, **kw):
+            return iter(["ok"])
+    main, worker_session = object(), object()
+    responder = object.__new__(OrchestratorResponder)
+    responder.orchestrator = Orchestrator(Backend(), PERSONA_TABLE, image=main)
+    name, turn = responder.respond(worker_session, "hello", None, None)
+    assert name in {p.name for p in PERSONA_TABLE} and seen == [worker_session]
