@@ -57,8 +57,16 @@ def zconfig_section(spec: storages.StorageSpec, *, read_only: bool) -> str:
         return ("<relstorage>\n  keep-history true\n" + ro +
                 f"  <postgresql>\n    driver psycopg2\n    dsn {storages.keyword_dsn(spec.target)}\n"
                 "  </postgresql>\n</relstorage>\n")
+    if spec.kind == "zconfig":     # e.g. the standby's storage.conf: its one storage section
+        lines = [line for line in Path(spec.target).read_text().splitlines()
+                 if line.strip() and not line.lstrip().startswith(("%import", "#"))]
+        section = "\n".join(lines) + "\n"
+        if read_only:
+            head, rest = section.split("\n", 1)
+            section = f"{head}\n  read-only true\n{rest}"
+        return section
     raise ConfigError(f"migrate: {spec.describe()} as a zodbconvert section is not supported; "
-                      "name a file: or postgresql:// storage")
+                      "name a file:, a postgresql:// storage or a ZConfig file")
 
 
 def _open(spec: storages.StorageSpec):
@@ -67,6 +75,8 @@ def _open(spec: storages.StorageSpec):
         return FileStorage(str(spec.target), read_only=True)
     if spec.kind == "postgresql":
         return storages.open_relstorage(spec.target, read_only=True)
+    if spec.kind == "zconfig":
+        return storages.open_zconfig(Path(spec.target))
     import ZEO
     return ZEO.client(spec.target, read_only=True, wait_timeout=10)
 

@@ -26,7 +26,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-from telos import config
+from telos import atomic, config
 from telos.errors import ConfigError, PostgresError  # noqa: F401 - pg.PostgresError is public
 
 log = logging.getLogger(__name__)
@@ -152,10 +152,10 @@ def init(home: Path, port: int | None = None) -> dict:
     with open(conf, "a") as fh:       # as root; the file stays the cluster user's
         fh.write(extra)
     state = {"port": port, "socket_dir": str(d), "data": str(data_dir(home)), "database": DATABASE}
-    state_file(home).write_text(json.dumps(state, indent=1))
+    atomic.write_text(state_file(home), json.dumps(state, indent=1))
     pf = passfile(home)
     pf.parent.mkdir(mode=0o700, exist_ok=True)
-    pf.write_text(f"127.0.0.1:{port}:*:{SUPERUSER}:{password}\n")
+    atomic.write_text(pf, f"127.0.0.1:{port}:*:{SUPERUSER}:{password}\n")
     os.chmod(pf, 0o600)
     log.info("PostgreSQL cluster initialised in %s (port %d)", d, port)
     return state
@@ -181,6 +181,10 @@ def start(home: Path, *, database: str = DATABASE) -> dict:
     """Start the cluster (waiting until it accepts connections) and create ``database``."""
     home = Path(home).resolve()
     state = read_state(home)
+    if state.get("promoted"):
+        raise ConfigError("the standby took over from this cluster's primary: run "
+                          "`python3 master_forge.py standby rebuild` (the old primary becomes "
+                          "the new standby) instead of starting the old primary again")
     allow_traversal(home)
     if not is_running(home):
         run_tool([bin_path("pg_ctl"), "-D", state["data"], "-l", str(pg_dir(home) / "postgres.log"),

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from telos import pg
+from telos import atomic, pg
 from telos.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def replicas_file(home: Path) -> Path:
 
 
 def _save_state(home: Path, state: dict) -> None:
-    pg.state_file(home).write_text(json.dumps(state, indent=1))
+    atomic.write_text(pg.state_file(home), json.dumps(state, indent=1))
 
 
 def init(home: Path, *, sync: bool = False, port: int | None = None) -> dict:
@@ -103,15 +103,19 @@ def _wait_for(home: Path, sync_state: str, timeout: float = 30.0) -> None:
 
 
 def _write_client_conf(home: Path, state: dict) -> None:
-    """``replicas.conf`` (primary first) and ``storage.conf``; the passfile learns the standby."""
+    """``replicas.conf`` (the server taking writes first: after a promotion, the promoted one)
+    and ``storage.conf``; the passfile learns the standby. Each file is replaced atomically
+    (clients read replicas.conf while it changes; the passfile holds the only password)."""
     ports = [state["port"], state["standby"]["port"]]
-    replicas_file(home).write_text("".join(f"127.0.0.1:{p}\n" for p in ports))
+    if state.get("promoted"):
+        ports = [state["promoted"]["port"]] + [p for p in ports if p != state["promoted"]["port"]]
+    atomic.write_text(replicas_file(home), "".join(f"127.0.0.1:{p}\n" for p in ports))
     pf = pg.passfile(home)
     line = pf.read_text().splitlines()[0]
     password = line.split(":", 4)[4]
-    pf.write_text("".join(f"127.0.0.1:{p}:*:{pg.SUPERUSER}:{password}\n" for p in ports))
+    atomic.write_text(pf, "".join(f"127.0.0.1:{p}:*:{pg.SUPERUSER}:{password}\n" for p in ports))
     dsn = f"user={pg.SUPERUSER} dbname={state.get('database', pg.DATABASE)} passfile={pf}"
-    storage_conf(home).write_text(
+    atomic.write_text(storage_conf(home), 
         "%import relstorage\n"
         "# TelOS: the home's primary and its standby (telos.standby); use as TELOS_STORAGE\n"
         "<relstorage>\n  keep-history true\n"
@@ -175,6 +179,11 @@ def promote(home: Path) -> dict:
     state["promoted"] = {"port": sb["port"], "data": sb["data"], "at": time.time(),
                          "old_primary_port": state["port"]}
     _save_state(home, state)
+    # fence the old primary: if it was only slow (not dead) it must not take writes beside the
+    # promoted one, and clients must try the promoted one first
+    pg.run_tool([pg.bin_path("pg_ctl"), "-D", state["data"], "-m", "immediate", "-w", "stop"],
+                check=False)
+    _write_client_conf(home, state)
     return state
 
 
@@ -236,6 +245,10 @@ def watch(home: Path, *, interval: float = 1.0, misses: int = 3,
           stop: Callable[[], bool] = lambda: False) -> float | None:
     """Heartbeat the primary; after ``misses`` failures in a row promote the standby and return
     the time of promotion (None when ``stop()`` said so first)."""
+    if pg.read_state(home).get("promoted"):
+        log.warning("the standby has already been promoted: nothing to watch until "
+                    "`python3 master_forge.py standby rebuild`")
+        return None
     missed = 0
     while not stop():
         if primary_answers(home, timeout=interval):

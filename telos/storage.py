@@ -128,7 +128,7 @@ def open_db(spec: StorageSpec, *, read_only: bool = False, zeo_timeout: float = 
         if spec.kind == "postgresql":
             storage = open_relstorage(spec.target, read_only=read_only, replica_conf=replica_conf)
         else:
-            storage = _open_zconfig(Path(spec.target))
+            storage = open_zconfig(Path(spec.target))
         try:
             return ZODB.DB(storage)
         except ConflictError:
@@ -205,7 +205,7 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split())
 
 
-def _open_zconfig(path: Path):
+def open_zconfig(path: Path):
     import ZODB.config
     try:
         with open(path) as fh:

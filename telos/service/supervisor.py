@@ -225,9 +225,10 @@ def _has_standby(home: Path) -> bool:
     """This home runs a PostgreSQL cluster with a standby (``standby init``): supervise the watch."""
     from telos import pg
     try:
-        return bool(pg.read_state(home).get("standby"))
+        state = pg.read_state(home)
     except ConfigError:
         return False
+    return bool(state.get("standby")) and not state.get("promoted")   # after a promotion: rebuild first
 
 
 def _venv_python() -> str:

@@ -6,13 +6,11 @@ import pytest
 
 from telos import UvmObject, open_image
 
-pytestmark = pytest.mark.relstorage
-
-
 def _thoughts(image):
     return [(t.id, t.note) for t in image.thoughts(100)]
 
 
+@pytest.mark.relstorage
 def test_migrate_there_and_back_keeps_every_thought(telos_home, pg_database, cli, monkeypatch):
     image = open_image()
     with image.thought("one"):
@@ -54,6 +52,7 @@ def test_migrate_there_and_back_keeps_every_thought(telos_home, pg_database, cli
         image.close()
 
 
+@pytest.mark.relstorage
 def test_verify_names_a_copy_that_differs(telos_home, pg_database):
     from telos import migrate, storage
     image = open_image()
@@ -70,3 +69,30 @@ def test_verify_names_a_copy_that_differs(telos_home, pg_database):
     assert not report.ok and any("last tid" in m for m in report.mismatches)
     with pytest.raises(Exception, match="exists"):
         migrate.migrate(dst, storage.parse(f"file:{telos_home / 'telos.fs'}"), say=lambda m: None)
+
+
+def test_a_zconfig_storage_such_as_the_standbys_is_a_zodbconvert_source(tmp_path):
+    """Backups of a RelStorage image behind ``storage.conf`` (the standby's replica-conf file)
+    convert from that file's own section — parsed here by zodbconvert's own schema."""
+    from io import StringIO
+    import ZConfig
+    from relstorage.zodbconvert import schema_xml
+    from telos import migrate
+    from telos.storage import parse
+    conf = tmp_path / "storage.conf"
+    conf.write_text(
+        "%import relstorage\n"
+        "# TelOS: the home's primary and its standby (telos.standby); use as TELOS_STORAGE\n"
+        "<relstorage>\n  keep-history true\n"
+        f"  replica-conf {tmp_path / 'replicas.conf'}\n"
+        "  <postgresql>\n    driver psycopg2\n    dsn user=postgres dbname=telos\n"
+        "  </postgresql>\n</relstorage>\n")
+    section = migrate.zconfig_section(parse(str(conf)), read_only=True)
+    assert "%import" not in section and "read-only true" in section
+    text = ("%import relstorage\n" + migrate._wrap("source", section)
+            + migrate._wrap("destination", migrate.zconfig_section(
+                parse(f"file:{tmp_path / 'mirror.fs'}"), read_only=False)))
+    schema = ZConfig.loadSchemaFile(StringIO(schema_xml))
+    config, _ = ZConfig.loadConfigFile(schema, StringIO(text))
+    assert config.source.config.replica_conf == str(tmp_path / "replicas.conf")
+    assert config.source.config.read_only is True and config.source.config.keep_history is True

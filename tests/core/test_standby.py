@@ -83,14 +83,37 @@ def test_promote_needs_a_standby(home, tools):
         standby.promote(home)
 
 
-def test_promote_records_the_new_primary(home, tools):
+def test_promote_records_the_new_primary_and_fences_the_old_one(home, tools):
     _with_standby(home)
     state = standby.promote(home)
-    assert tools.calls == [["pg_ctl", "-D", str(standby.standby_dir(home)), "-w", "-t", "60",
-                            "promote"]]
+    assert tools.calls == [
+        ["pg_ctl", "-D", str(standby.standby_dir(home)), "-w", "-t", "60", "promote"],
+        # a primary that was only slow must not keep taking writes beside the promoted one
+        ["pg_ctl", "-D", str(pg.data_dir(home)), "-m", "immediate", "-w", "stop"]]
     saved = pg.read_state(home)
     assert saved["promoted"]["port"] == 5433 and saved["promoted"]["old_primary_port"] == 5432
     assert saved == state
+    # clients try the promoted server first
+    assert standby.replicas_file(home).read_text().splitlines() == ["127.0.0.1:5433",
+                                                                    "127.0.0.1:5432"]
+
+
+def test_after_a_promotion_the_old_primary_is_not_restarted_nor_watched(home, tools, monkeypatch):
+    from telos.service import supervisor
+    from tests.service.conftest import REPO
+    import sys
+    _with_standby(home)
+    monkeypatch.setattr(standby, "primary_answers", lambda *a, **k: pytest.fail("heartbeat"))
+    monkeypatch.setenv("TELOS_STORAGE", str(standby.storage_conf(home)))
+    standby._write_client_conf(home, pg.read_state(home))
+    conf = supervisor.write_supervisord_conf(home, REPO, sys.executable).read_text()
+    assert "[program:standby-watch]" in conf
+    standby.promote(home)
+    assert standby.watch(home, interval=0.01) is None           # returns at once, no heartbeat
+    conf = supervisor.write_supervisord_conf(home, REPO, sys.executable).read_text()
+    assert "[program:standby-watch]" not in conf
+    with pytest.raises(ConfigError, match="standby rebuild"):
+        pg.start(home)
 
 
 def test_rebuild_needs_a_promotion(home, tools):
