@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from telos.errors import ConfigError
 from telos.settings import converters as C
@@ -45,6 +45,13 @@ class Setting:
     convert: Converter = C.text
     scope: str = PROCESS      # PROCESS | IMAGE (a slot of the image's Config, named as the setting)
     secret: bool = False      # never shown or copied anywhere (config listing, backup sets)
+    shown: Callable[[Any], Any] | None = None   # what may be shown or recorded of a value
+
+    def display(self, value: Any) -> Any:
+        """``value`` as it may be shown or recorded (secrets: whether set; ``shown`` applied)."""
+        if self.secret:
+            return None if value is None else "(set)"
+        return self.shown(value) if self.shown is not None and value is not None else value
 
     @property
     def slot(self) -> str | None:
@@ -61,7 +68,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("storage", "TELOS_STORAGE", None,
             "where the image lives: file:[PATH] (default $TELOS_HOME/telos.fs), zeo:ADDRESS, a "
             "postgresql://USER@HOST:PORT/DB DSN (RelStorage) or a ZConfig file; unset: TELOS_ZEO, "
-            "else the file", C.text),
+            "else the file", C.text, shown=C.redact_dsn),
     Setting("backups", "TELOS_BACKUPS", None,
             "backup destination; default backups/ for the default home, else HOME/backups", C.path),
     Setting("model_cache", "TELOS_MODEL_CACHE", str(Path.home() / ".cache" / "telos"),
@@ -253,11 +260,8 @@ def snapshot() -> dict[str, Any]:
     backup set records beside the image."""
     out: dict[str, Any] = {}
     for s in SETTINGS:
-        if s.secret:
-            out[s.name] = "(set)" if _env(s) is not None else None
-            continue
         raw = _env(s)
-        out[s.name] = raw if raw is not None else s.default
+        out[s.name] = s.display(raw if raw is not None else s.default)
     return out
 
 

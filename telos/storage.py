@@ -64,13 +64,8 @@ class StorageSpec:
 
 
 def redact(dsn: str) -> str:
-    """A DSN fit for logs: the password replaced by ``***``."""
-    from urllib.parse import urlsplit, urlunsplit
-    parts = urlsplit(dsn)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return dsn
+    """A DSN fit for logs: the password replaced by ``***`` (the settings table's own rule)."""
+    return config.setting("storage").display(dsn)
 
 
 def parse(value: str, home: Path | None = None) -> StorageSpec:
@@ -87,9 +82,9 @@ def parse(value: str, home: Path | None = None) -> StorageSpec:
     path = Path(value).expanduser()
     if path.suffix in (".conf", ".cfg") or path.is_file():
         if not path.is_file():
-            raise ConfigError(f"TELOS_STORAGE={value!r}: no such ZConfig file")
+            raise ConfigError(f"TELOS_STORAGE={redact(value)!r}: no such ZConfig file")
         return StorageSpec("zconfig", path.resolve())
-    raise ConfigError(f"TELOS_STORAGE={value!r}: expected file:[PATH], zeo:ADDRESS, "
+    raise ConfigError(f"TELOS_STORAGE={redact(value)!r}: expected file:[PATH], zeo:ADDRESS, "
                       "postgresql://USER@HOST:PORT/DB or the path of a ZConfig file")
 
 

@@ -111,6 +111,22 @@ def test_secrets_are_never_copied_into_a_snapshot(monkeypatch):
     assert snap["backup_key"] == "(set)" and secret not in json.dumps(snap, default=str)
 
 
+@pytest.mark.parametrize("dsn", ["postgresql://telos:hunter2@db:5432/telos",
+                                 "postgresql://telos@db/telos?sslmode=require&password=hunter2",
+                                 "host=db dbname=telos password=hunter2"])
+def test_a_database_password_is_never_shown_nor_recorded(monkeypatch, capsys, dsn):
+    """The storage address is shown (status, config, backup sets) with its password as ***."""
+    from telos.cli import main
+    from telos.storage import redact
+    monkeypatch.setenv("TELOS_STORAGE", dsn)
+    snap = json.dumps(config.snapshot())
+    assert "hunter2" not in snap and "***" in snap
+    assert redact(dsn) == config.setting("storage").display(dsn) and "hunter2" not in redact(dsn)
+    main(["config", "storage", "--json"])
+    out = capsys.readouterr().out
+    assert "hunter2" not in out and "***" in out
+
+
 # -- genesis seeds Config from the table --------------------------------------------------------
 
 def test_seed_config_adds_missing_slots_and_keeps_existing_ones():

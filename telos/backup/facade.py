@@ -129,9 +129,6 @@ class Backups:
         dest, keys = self.destination(), self.keys(create=True)
         source = self.source_path()
         settings = {"settings": config.snapshot(), "policy": pol, "image": str(source)}
-        if settings["settings"].get("storage"):   # a DSN's password stays out of the manifest
-            from telos.storage import redact
-            settings["settings"]["storage"] = redact(settings["settings"]["storage"])
         staging = self.image.store.home / "tmp" / "backup" if pol["encrypt"] else None
         result = make_backup(source, dest, keys, full=full, encrypt=bool(pol["encrypt"]),
                              staging_root=staging, snapshots=self._snapshots(), settings=settings,

@@ -169,3 +169,18 @@ def _whole_or_text(raw: Any) -> int | str:
 
 
 whole_or_text = Converter("a whole number or a word", _whole_or_text)
+
+
+def redact_dsn(value):
+    """A database address fit to show or record: a password in it (``user:pw@`` in a URI, a
+    ``password=`` parameter or keyword) replaced by ``***``."""
+    import re
+    from urllib.parse import urlsplit, urlunsplit
+    if not isinstance(value, str):
+        return value
+    text = re.sub(r"(password=)[^&\s]*", r"\1***", value)
+    parts = urlsplit(text)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        text = urlunsplit(parts._replace(netloc=netloc))
+    return text

@@ -42,17 +42,14 @@ def _rows(names: list[str], image: Any) -> list[dict]:
         if s.scope == config.IMAGE and image is None and not names:
             continue
         row = {"name": s.name, "scope": s.scope, "env": s.env, "slot": s.slot,
-               "default": None if s.secret else s.default, "expects": s.convert.expects,
+               "default": s.display(s.default), "expects": s.convert.expects,
                "help": s.help}
         try:
             v = config.lookup(s.name, image)
         except ConfigError as exc:
             row.update(value=None, source="invalid", where="", error=str(exc))
         else:
-            value = v.value
-            if s.secret and value is not None:
-                value = "(set)"
-            row.update(value=value, source=v.source, where=v.where)
+            row.update(value=s.display(v.value), source=v.source, where=v.where)
         rows.append(row)
     return rows
 
