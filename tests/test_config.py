@@ -228,6 +228,23 @@ def test_config_without_an_image_says_so_and_lists_the_process_settings(cli, tel
     assert "kernel_enabled" not in rows
 
 
+def test_config_reads_the_image_telos_storage_names(cli, tmp_path):
+    """The image of TELOS_STORAGE, not the home's telos.fs (on PostgreSQL there is none)."""
+    from telos import open_image
+    other = tmp_path / "elsewhere" / "other.fs"
+    other.parent.mkdir()
+    im = open_image(other)
+    try:
+        with im.thought("tune"):
+            im.config.l1_capacity = 4321
+    finally:
+        im.close()
+    r = cli("config", "l1_capacity", env={"TELOS_STORAGE": f"file:{other}"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0] == f"image: file:{other} (read-only)"
+    assert _listing(r.stdout)["l1_capacity"] == ("4321", "image Config.l1_capacity")
+
+
 def test_config_reads_the_image_through_zeo_and_names_each_source(cli, zeo_server):
     from telos import open_image
     im = open_image(zeo=zeo_server)

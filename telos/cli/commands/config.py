@@ -18,20 +18,20 @@ from telos.reflect import mirror
 
 
 def _open_image():
-    """``(image, description)``, or ``(None, why not)``."""
-    from telos.cli.attach import running_zeo
-    from telos.image import open_image
+    """``(image, description)`` read-only, reached as every command reaches it
+    (:func:`telos.cli.attach.open_for_cli`), or ``(None, why not)``."""
+    from telos import storage
+    from telos.cli.attach import open_for_cli, running_zeo
     try:
-        zeo = running_zeo()
-        if zeo:
-            return open_image(zeo=zeo, read_only=True, awaken=False, zeo_timeout=5.0), \
-                f"through ZEO at {zeo} (read-only)"
-        path = config.image_path()
-        if not path.exists():
-            return None, f"no image at {path}"
-        return open_image(path, read_only=True, awaken=False), f"{path} (read-only)"
+        spec = storage.configured()
+        if spec.is_file and not running_zeo() and not spec.target.exists():
+            return None, f"no image at {spec.target}"
+        image = open_for_cli(read_only=True, awaken=False, zeo_timeout=5.0)
     except TelosError as exc:
         return None, str(exc)
+    zeo = running_zeo()
+    return image, (f"through ZEO at {zeo} (read-only)" if zeo
+                   else f"{image.store.spec.describe()} (read-only)")
 
 
 def _rows(names: list[str], image: Any) -> list[dict]:
