@@ -15,7 +15,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
-PROTOCOL_VERSION = 2               # 2: REQUEST_PROGRESS
+PROTOCOL_VERSION = 3               # 2: REQUEST_PROGRESS; 3: status areas, memory hit tiers
 PROGRESS_INTERVAL_S = 1.0          # how often a silent request in flight is reported
 MAX_FRAME_BYTES = 1 * 2**20        # a valid message is never larger than this
 SOCKET_MAX_MSG_BYTES = 4 * 2**20   # ZMQ_MAXMSGSIZE: beyond this ZeroMQ drops the peer itself
@@ -79,7 +79,7 @@ def new_request_id() -> str:
 class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    protocol: Literal[2] = PROTOCOL_VERSION
+    protocol: Literal[3] = PROTOCOL_VERSION
 
 
 class _Request(_Message):
@@ -332,7 +332,7 @@ class MemoryHit(BaseModel):
     tier: Short = ""
     source: Short = ""
     created: float | None = None
-    # every tier that found it ("L1", "L2", "lexical"); absent from older services
+    # every tier that found it ("L1", "L2", "lexical")
     tiers: Annotated[list[Short], Field(max_length=8)] = []
 
 
