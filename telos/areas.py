@@ -31,6 +31,11 @@ class AreaRegistry:
         self._areas: dict[str, Area] = {}
         self._lock = threading.RLock()
         self._loaded = False
+        self._reserved: set[str] = set()
+
+    def reserve(self, names) -> None:
+        """Names an area may not take (the image installs its own attributes' names)."""
+        self._reserved.update(names)
 
     def _load(self) -> None:
         if self._loaded:
@@ -38,9 +43,9 @@ class AreaRegistry:
         with self._lock:
             if self._loaded:
                 return
-            self._loaded = True
             for module in self._builtin:
-                self.register(importlib.import_module(module).AREA)
+                self._add(importlib.import_module(module).AREA)
+            self._loaded = True        # only once every built-in is in
 
     def register(self, area: Area) -> Area:
         """Add ``area``; its name must be a free identifier and every hook callable."""
@@ -56,6 +61,12 @@ class AreaRegistry:
             raise ConfigError(f"area {name!r}: maintain_every must be None or seconds > 0, "
                               f"not {every!r}")
         self._load()
+        return self._add(area)
+
+    def _add(self, area: Area) -> Area:
+        name = area.name
+        if name in self._reserved:
+            raise ConfigError(f"area name {name!r} is taken by the image itself (image.{name})")
         with self._lock:
             held = self._areas.get(name)
             if held is not None and held is not area:

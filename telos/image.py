@@ -30,7 +30,7 @@ import ZODB.POSException
 from ZODB.utils import tid_repr
 
 from telos import config
-from telos.errors import ConflictError, ImageError, ImageUnavailableError, ReadOnlyImageError
+from telos.errors import ConfigError, ConflictError, ImageError, ImageUnavailableError, ReadOnlyImageError
 from telos import uvm
 from telos.areas import REGISTRY
 from telos.image_history import (  # noqa: F401 - re-exported
@@ -194,8 +194,13 @@ class Image(History):
     def kernel_enabled(self) -> bool:
         if self.config is None:
             return False
-        # reads the slot itself (never a message send): this runs on every unknown message
-        return config.image_setting(self, "kernel_enabled")
+        # reads the slot itself (never a message send): this runs on every unknown message, so
+        # a bad value must not turn every missing attribute into a ConfigError: off, logged
+        try:
+            return config.image_setting(self, "kernel_enabled")
+        except ConfigError as exc:
+            log.warning("the generative kernel is off: %s", exc)
+            return False
 
     def register(self, name: str, obj: UvmObject) -> UvmObject:
         """Put ``obj`` in the registry under ``name`` (and give it that name)."""
@@ -250,10 +255,7 @@ class Image(History):
             self.last_thought = tid_hex(changed[0]._p_serial) if changed else None
         except ZODB.POSException.ConflictError as exc:
             tm.abort()
-            serials = getattr(exc, "serials", None)
-            committed = serials[0] if serials and isinstance(serials[0], bytes) else None
-            raise ConflictError(f"thought {note!r}: another thought changed the same objects "
-                                "first; retry it", committed=committed) from exc
+            raise _conflict(exc, f"thought {note!r}") from exc
         except BaseException:
             tm.abort()
             raise
@@ -308,10 +310,16 @@ class Image(History):
             self.refresh()
 
     def commit(self, note: str = "") -> None:
+        """Commit the open transaction (the shell's ``commit(note)``); a write conflict aborts it
+        and raises TelOS's ConflictError, as a thought does."""
         txn = self.transaction_manager.get()
         if note:
             txn.note(note)
-        self.transaction_manager.commit()
+        try:
+            self.transaction_manager.commit()
+        except ZODB.POSException.ConflictError as exc:
+            self.transaction_manager.abort()
+            raise _conflict(exc, f"commit {note!r}") from exc
 
     def abort(self) -> None:
         self.transaction_manager.abort()
@@ -362,9 +370,14 @@ class Image(History):
         return facade
 
     def __getattr__(self, name: str) -> Any:
-        # only for names not found otherwise: ``image.memory``, ``image.kernel``, ... (areas)
-        if name.startswith("_"):
-            raise AttributeError(name)
+        # only for names not found otherwise: ``image.memory``, ``image.kernel``, ... (areas).
+        # A property of the image that raised AttributeError lands here too: run it again so
+        # its own error shows, not "no area".
+        prop = getattr(type(self), name, None)
+        if isinstance(prop, property):
+            return prop.fget(self)
+        if name.startswith("_") or REGISTRY.get(name) is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         return self.area(name)
 
     def __dir__(self) -> list[str]:
@@ -405,3 +418,14 @@ class Image(History):
         return f"<Image {where}{view}>"
 
 
+def _conflict(exc: Exception, what: str) -> ConflictError:
+    """ZODB's write conflict as TelOS's (``committed``: the winning tid, when ZODB said)."""
+    serials = getattr(exc, "serials", None)
+    committed = serials[0] if serials and isinstance(serials[0], bytes) else None
+    return ConflictError(f"{what}: another thought changed the same objects first; retry it",
+                         committed=committed)
+
+
+# image.<area> must reach the area: its name may not be one of the image's own attributes
+REGISTRY.reserve({n for n in dir(Image) if not n.startswith("_")}
+                 | {"before", "connection", "last_thought", "store", "transaction_manager"})

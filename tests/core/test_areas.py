@@ -110,9 +110,27 @@ def test_a_registered_area_is_awakened_attached_maintained_and_closed(telos_home
 
 
 def test_an_unknown_area_is_an_attribute_error(image):
-    with pytest.raises(AttributeError, match="no area 'nosuch'"):
+    with pytest.raises(AttributeError, match="no attribute 'nosuch'"):
         image.nosuch
     assert not hasattr(image, "nosuch")
+    with pytest.raises(AttributeError, match="no area 'nosuch'"):
+        image.area("nosuch")
+
+
+def test_an_area_may_not_take_a_name_of_the_image_itself(image):
+    for taken in ("config", "close", "store", "thought"):
+        with pytest.raises(ConfigError, match="taken by the image"):
+            REGISTRY.register(type("Shadow", (Area,), {"name": taken})())
+
+
+def test_a_property_that_fails_shows_its_own_error_not_no_area(image, monkeypatch):
+    from telos.image import Image
+
+    def broken(self):
+        raise AttributeError("the registry went away")
+    monkeypatch.setattr(Image, "prototypes", property(broken))
+    with pytest.raises(AttributeError, match="the registry went away"):
+        image.prototypes
 
 
 def test_backups_capture_every_areas_snapshot(image, probe, tmp_path):

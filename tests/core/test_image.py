@@ -106,3 +106,32 @@ def test_another_process_sees_a_thought_and_its_past(telos_home, pg_database, mo
     finally:
         a.close()
         b.close()
+
+
+def test_a_bad_kernel_setting_turns_the_kernel_off_instead_of_breaking_lookups(image, caplog):
+    """kernel_enabled is read on every unknown message: a value the table refuses must not make
+    every missing attribute (hasattr, getattr with a default) raise a ConfigError."""
+    from telos.uvm import UvmObject
+    with image.thought("typo in the shell"):
+        image.config.kernel_enabled = "perhaps"
+        obj = image.register("Thing", UvmObject(a=1))
+    assert image.kernel_enabled is False and "kernel is off" in caplog.text
+    assert getattr(obj, "nosuch", "fallback") == "fallback" and not hasattr(obj, "other")
+
+
+def test_the_shells_commit_reports_a_conflict_as_telos_conflict_error(image):
+    from telos.errors import ConflictError
+    from telos.uvm import UvmObject
+    with image.thought("one"):
+        image.register("Counter", UvmObject(n=0))
+    other = image.session()
+    try:
+        other.prototypes["Counter"].n = 1
+        image.prototypes["Counter"].n = 2
+        image.commit("mine")
+        with pytest.raises(ConflictError, match="commit 'theirs'"):
+            other.commit("theirs")
+        other.refresh()
+        assert other.prototypes["Counter"].n == 2         # the loser was aborted, nothing kept
+    finally:
+        other.close()
