@@ -25,11 +25,14 @@ GREEDY = {"temperature": 0, "seed": 0, "num_predict": 200}
 STOPS = ["\n```", "\ndef ", "\nclass ", "\nprint(", "\nif __name__", "\n# ", "\nExplanation"]
 
 
-def options(constrained: bool, index: int = 0, temperature: float = 0.8) -> dict:
-    """Generation options of candidate ``index`` (0: greedy)."""
+def options(constrained: bool, index: int, temperature: float, *, more: bool = False) -> dict:
+    """Generation options of candidate ``index`` (0: greedy). ``more``: other candidates follow
+    with the same prompt, so the embedded model keeps the prompt's KV cache for them."""
     opts = dict(GREEDY)
     if index:
         opts.update(temperature=temperature, seed=index)
+    if more:
+        opts["reuse_prompt"] = True
     if constrained:
         opts.update(num_predict=120, stop=list(STOPS), stop_after_def=True)
     return opts

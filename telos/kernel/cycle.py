@@ -163,8 +163,10 @@ class Kernel:
                                        "content": f"```python\n{p.signature}\n    "})
             t["prompt"] += time.perf_counter() - t0
             cands: list[candidates.Candidate] = []
-            for i in range(n if rnd == 1 else 1):
-                c = self._candidate(receiver, message, p, persona, i, slots, methods, t)
+            draws = n if rnd == 1 else 1
+            for i in range(draws):
+                c = self._candidate(receiver, message, p, persona, i, slots, methods, t,
+                                    more=i + 1 < draws)
                 cands.append(c)
                 if c.error and c.error.startswith("trial: an") and "argument" in c.error:
                     break        # the call itself cannot be tried: more candidates won't help
@@ -199,7 +201,7 @@ class Kernel:
         raise GenerationError(last.step, last.reason, selector=selector,
                               attempts=len(self.last_attempts))
 
-    def _candidate(self, receiver, message, p, persona, index, slots, methods, t):
+    def _candidate(self, receiver, message, p, persona, index, slots, methods, t, more=False):
         """Generate one candidate, extract, check and try it; never raises GenerationError
         from steps 3–5 (the candidate carries it), only from generation."""
         selector = message.selector
@@ -209,7 +211,8 @@ class Kernel:
         try:
             reply = self.orchestrator.chat(
                 persona, p.messages,
-                options=candidates.options(lv.constrained, index, lv.temperature)).wait()
+                options=candidates.options(lv.constrained, index, lv.temperature,
+                                           more=more)).wait()
         except LLMError as exc:
             raise GenerationError("generation", str(exc), selector=selector,
                                   attempts=len(self.last_attempts) + 1) from exc

@@ -30,18 +30,25 @@ def _prompt_ids(tokenizer, messages: list):
 _PREFIX: dict = {}
 
 
-def _prefill(model, ids):
-    """(KV cache, last logits) of the prompt ``ids``. The last prompt's are kept (one entry,
-    this thread only): the kernel's candidates send one prompt several times, and each then
-    costs only its own tokens — the cache is copied, never shared, since decoding extends it."""
+def _prefill(model, ids, keep: bool = False):
+    """(KV cache, last logits) of the prompt ``ids``. With ``keep`` (the kernel's candidates:
+    one prompt sent several times) the prompt's are kept for the next request with the same
+    prompt, which then costs only its own tokens; the cache is copied, never shared, since
+    decoding extends it. One entry, read and written on the compute thread only; any other
+    request drops it (a copy costs ~9 ms and tens of MB for nothing when no one reuses it)."""
     import copy
     key = (id(model), tuple(ids[0].tolist()))
     if _PREFIX.get("key") == key:
-        return copy.deepcopy(_PREFIX["past"]), _PREFIX["logits"]
+        past, logits = _PREFIX["past"], _PREFIX["logits"]
+        if not keep:
+            _PREFIX.clear()
+            return past, logits        # the last user: no copy needed
+        return copy.deepcopy(past), logits
+    _PREFIX.clear()
     out = model(input_ids=ids, use_cache=True)
     logits = out.logits[0, -1]
-    _PREFIX.clear()
-    _PREFIX.update(key=key, past=copy.deepcopy(out.past_key_values), logits=logits)
+    if keep:
+        _PREFIX.update(key=key, past=copy.deepcopy(out.past_key_values), logits=logits)
     return out.past_key_values, logits
 
 
@@ -71,7 +78,7 @@ def _token_loop(tokenizer, model, messages: list, options: dict, cancelled) -> I
             if cancelled():
                 return
             if past is None:
-                past, logits = _prefill(model, ids)
+                past, logits = _prefill(model, ids, keep=bool(options.get("reuse_prompt")))
             else:
                 out = model(input_ids=step_input, past_key_values=past, use_cache=True)
                 past = out.past_key_values

@@ -48,7 +48,7 @@ def normalize_host(host: str | None) -> str:
 
 #: options only the embedded backend understands (the kernel's ``stop_after_def``: Ollama
 #: gets the kernel's stop strings instead); not sent to the server
-EMBEDDED_ONLY = ("stop_after_def",)
+EMBEDDED_ONLY = ("stop_after_def", "reuse_prompt")
 
 class OllamaBackend:
     name = "ollama"

@@ -86,10 +86,11 @@ def test_a_method_that_writes_the_receivers_values_in_is_told_apart_from_a_const
 
 
 def test_candidate_options_first_greedy_then_sampled():
-    g, s = candidates.options(True, 0), candidates.options(True, 2, 0.5)
+    g, s = candidates.options(True, 0, 0.5, more=True), candidates.options(True, 2, 0.5)
     assert g["temperature"] == 0 and g["stop_after_def"] and "\n```" in g["stop"]
     assert s["temperature"] == 0.5 and s["seed"] == 2
-    assert "stop" not in candidates.options(False, 0)
+    assert g["reuse_prompt"] is True and "reuse_prompt" not in s   # the last one keeps nothing
+    assert "stop" not in candidates.options(False, 0, 0.5)
 
 
 class _Image:
