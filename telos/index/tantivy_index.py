@@ -103,12 +103,6 @@ class TantivyIndex(TextIndex):
             self._dirty = self._dirty or bool(n)
         return n
 
-    def clear(self) -> None:
-        with self._lock:
-            self._writer.delete_all_documents()
-            self._ids.clear()
-            self._dirty = True
-
     def flush(self) -> bool:
         """Commit staged changes (durable when the index has a path); False if none were."""
         with self._lock:

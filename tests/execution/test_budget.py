@@ -9,16 +9,6 @@ from telos.execution import budget as B
 from telos.execution.budget import CHUNK, Limits
 
 
-@pytest.fixture(autouse=True)
-def clean_budget():
-    """Each test starts and ends with no budget in this thread and the default limits."""
-    B._local.budget = None
-    old = B.set_limits(Limits())
-    yield
-    B._local.budget = None
-    B.set_limits(old)
-
-
 def test_set_limits_returns_the_previous_ones():
     mine = Limits(steps=7)
     before = B.set_limits(mine)

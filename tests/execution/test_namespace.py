@@ -9,19 +9,9 @@ import types
 import pytest
 
 from telos.errors import RestrictedAccess
-from telos.execution import budget, compile_method, restricted_errors
-from telos.execution.budget import Limits
+from telos.execution import compile_method, restricted_errors
 from telos.execution.namespace import (ALLOWED_MODULES, BUILTINS, MODULES, StreamPrinter,
                                        base_namespace, guarded_import)
-
-
-@pytest.fixture(autouse=True)
-def clean_budget():
-    budget._local.budget = None
-    old = budget.set_limits(Limits())
-    yield
-    budget._local.budget = None
-    budget.set_limits(old)
 
 
 @pytest.mark.parametrize("name", ["open", "exec", "eval", "compile", "globals", "vars", "dir",

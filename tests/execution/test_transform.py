@@ -10,15 +10,6 @@ from telos.execution.budget import Limits
 from telos.execution.transform import compile_restricted
 
 
-@pytest.fixture(autouse=True)
-def clean_budget():
-    budget._local.budget = None
-    old = budget.set_limits(Limits())
-    yield
-    budget._local.budget = None
-    budget.set_limits(old)
-
-
 def restricted(source: str, name: str = "f"):
     return compile_method(name, source, f"<test {name}>", trusted=False)
 
