@@ -20,7 +20,9 @@ def _age(seconds: float) -> str:
 
 def backend_text(msg: P.SystemStatusUpdate) -> str:
     backend = msg.backend or "LLM: starting"
-    if msg.model_stage not in ("", "ready"):     # warming up: converting / loading / failed
+    if msg.model_stage == "failed" and msg.model_state:
+        return msg.model_state                 # why it failed, in the service's one sentence
+    if msg.model_stage not in ("", "ready"):     # warming up: converting / loading
         pct = re.search(r"(\d+) %$", msg.model_state or "")
         name = backend.split("/")[-1]
         return f"{name} model {msg.model_stage}" + (f" {pct.group(1)} %" if pct else "")

@@ -101,6 +101,13 @@ def test_status_texts():
     f = status_fields(st, now=1060.0)
     assert f["memory"] == "memory L1 1,200 · L2 5" and f["backup"] == "backup 60 s ago"
     assert backend_text(P.SystemStatusUpdate(status_text="x")) == "LLM: starting"
+    warming = P.SystemStatusUpdate(status_text="ready", backend="orchestrator/embedded",
+                                   model_stage="converting",
+                                   model_state="converting the embedded model (tensors): 40 %")
+    assert backend_text(warming) == "embedded model converting 40 %"
+    failed = warming.model_copy(update={"model_stage": "failed", "model_state":
+                                        "the embedded model could not be loaded: disk full"})
+    assert backend_text(failed) == "the embedded model could not be loaded: disk full"
 
 
 from hypothesis import given, settings, strategies as st
