@@ -236,11 +236,14 @@ def image_setting(image: Any, name: str) -> Any:
 
 def check_image_slot(slot: str, value: Any) -> Any:
     """The value to store in ``Config.<slot>``: when ``slot`` is an image setting, ``value``
-    converted (a ConfigError naming the slot when it is not valid; None unsets it); any other
-    slot's value unchanged. For editors of the image (SET_SLOT over the bridge)."""
+    converted (a ConfigError naming the slot when it is not valid; None unsets it); a process
+    setting's name refused (it would have no effect); any other slot's value unchanged. For editors of the image (SET_SLOT over the bridge)."""
     s = _BY_NAME.get(slot)
-    if s is None or s.scope != IMAGE:
+    if s is None:
         return value
+    if s.scope != IMAGE:
+        raise ConfigError(f"Config.{slot}: {slot} is a setting of each process, not of the "
+                          f"image: set {s.env} in the environment of the process instead")
     return _convert(s, value, f"Config.{slot}")
 
 

@@ -35,6 +35,7 @@ from telos.errors import ConfigError, ImageUnavailableError
 log = logging.getLogger(__name__)
 
 KINDS = ("file", "zeo", "postgresql", "zconfig")
+CONNECT_TIMEOUT_S = 5      # libpq connect_timeout unless the DSN names one
 
 
 @dataclass(frozen=True)
@@ -100,15 +101,17 @@ def configured(home: Path | None = None) -> StorageSpec:
 
 
 def keyword_dsn(dsn: str) -> str:
-    """libpq keyword form of a DSN. RelStorage appends ``application_name=...`` and replica
-    ``host=... port=...`` to the DSN string, which a ``postgresql://`` URI cannot take."""
-    if "://" not in dsn:
-        return dsn
+    """libpq keyword form of a DSN, with a ``connect_timeout``. RelStorage appends
+    ``application_name=...`` and replica ``host=... port=...`` to the DSN string, which a
+    ``postgresql://`` URI cannot take."""
     from psycopg2.extensions import make_dsn, parse_dsn
     try:
-        return make_dsn(**parse_dsn(dsn))
+        params = parse_dsn(dsn)
     except Exception as exc:  # psycopg2.ProgrammingError: a malformed URI
         raise ConfigError(f"TELOS_STORAGE: not a valid PostgreSQL DSN: {redact(dsn)} ({exc})") from exc
+    # a database that stops answering must not hang a search or a status probe for minutes
+    params.setdefault("connect_timeout", str(CONNECT_TIMEOUT_S))
+    return make_dsn(**params)
 
 
 def open_db(spec: StorageSpec, *, read_only: bool = False, zeo_timeout: float = 10.0,

@@ -89,6 +89,9 @@ def test_a_config_slot_written_by_an_editor_is_checked_and_converted():
     assert config.check_image_slot("motto", "anything") == "anything"     # not a setting
     with pytest.raises(ConfigError, match=r"^Config.llm_backend='gpt': expected one of"):
         config.check_image_slot("llm_backend", "gpt")
+    # a process setting in the image would have no effect (a client could think it had)
+    with pytest.raises(ConfigError, match="TELOS_SANDBOX_NO_DROP in the environment"):
+        config.check_image_slot("sandbox_no_drop", True)
 
 
 def test_process_and_image_settings_are_read_by_their_own_function():

@@ -25,7 +25,9 @@ def test_storage_setting_forms(telos_home, tmp_path, monkeypatch):
     spec = storage.parse(dsn)
     assert spec.is_relstorage and "secret" not in spec.describe()
     assert sorted(storage.keyword_dsn(dsn + "?passfile=/p").split()) == sorted([
-        "user=u", "password=secret", "dbname=telos", "host=127.0.0.1", "port=5432", "passfile=/p"])
+        "user=u", "password=secret", "dbname=telos", "host=127.0.0.1", "port=5432", "passfile=/p",
+        f"connect_timeout={storage.CONNECT_TIMEOUT_S}"])
+    assert "connect_timeout=2" in storage.keyword_dsn(dsn + "?connect_timeout=2")   # kept
     with pytest.raises(ConfigError, match="TELOS_STORAGE='mysql://x'"):
         storage.parse("mysql://x")
     with pytest.raises(ConfigError, match="no such ZConfig file"):
