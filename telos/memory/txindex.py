@@ -41,16 +41,13 @@ Changes are upserts/deletes by id, so replaying a transaction twice is harmless.
 from __future__ import annotations
 
 import enum
-import fcntl
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Protocol
 
 import numpy as np
-import transaction
 from ZODB.utils import p64, u64
 
 from telos import atomic
@@ -58,16 +55,16 @@ from telos.errors import IndexCorruptError, MemoryStoreError
 from telos.index.base import Hit, VectorIndexError
 from telos.index.faiss_index import FaissIndex
 from telos.memory import checkpoint
-from telos.memory.datamanager import IndexDataManager, read_extension
 from telos.memory.deltalog import Delta, DeltaLog, read_log
 from telos.memory.faults import fault
-from telos.memory.tids import committed_tids_from, has_tid, last_committed_tid
+from telos.memory.txbase import TxIndexBase
+from telos.memory.tids import has_tid, last_committed_tid
 from telos.progress import progress
 
 log = logging.getLogger(__name__)
 
 LOG_NAME = "delta.log"
-__all__ = ["TxVectorIndex", "VectorSource", "Seen", "last_committed_tid", "committed_tids_from"]
+__all__ = ["TxVectorIndex", "VectorSource", "Seen"]
 
 
 class VectorSource(Protocol):
@@ -89,46 +86,23 @@ class _Thought:
     delta: Delta | None = None     # kept while VOTED
 
 
-class TxVectorIndex:
-    """See the module docstring."""
+class TxVectorIndex(TxIndexBase):
+    """See the module docstring (the parts every memory index shares: ``TxIndexBase``)."""
 
     def __init__(self, db, directory: Path, *, name: str, dim: int, metric: str = "l2",
                  source: VectorSource, checkpoint_bytes: int = 64 << 20, kind=FaissIndex):
         if metric not in kind.metrics or not kind.mutable:
             raise MemoryStoreError(f"index {name}: {kind.__name__} cannot keep a mutable "
                                    f"{metric!r} index")
-        self.db, self.name, self.dim, self.metric, self.source = db, name, dim, metric, source
-        self.kind = kind
-        self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.ext_key = f"telos.ix.{name}"
+        super().__init__(db, directory, name=name, source=source)
+        self.dim, self.metric, self.kind = dim, metric, kind
         self.checkpoint_bytes = checkpoint_bytes
-        self._lock = threading.RLock()
-        self._joined: dict[int, IndexDataManager] = {}   # id(transaction) -> its data manager
-        self._thoughts: dict[bytes, _Thought] = {}       # token -> what we know of it
+        self._thoughts: dict[bytes, _Thought] = {}
         self._index = kind(dim, metric)
-        self._applied_tid: bytes | None = None
-        self._tm = transaction.TransactionManager()
-        self._conn = None
         self._log: DeltaLog | None = None
-        self._lockfd = -1
         self._ckpt_thread: threading.Thread | None = None
-        self.owner = False
 
     # -- open / reconcile --------------------------------------------------------------
-    def open(self) -> "TxVectorIndex":
-        self._lockfd = os.open(self.directory / "owner.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(self._lockfd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            self.owner = True
-        except OSError:
-            log.info("index %s: %s is owned by another process; following in memory only",
-                     self.name, self.directory)
-        self._conn = self.db.open(transaction_manager=self._tm)
-        with self._lock:
-            self._reconcile()
-        return self
-
     def _reconcile(self) -> None:
         try:
             index, meta = checkpoint.load(self.directory, self.dim, self.metric, self.kind)
@@ -187,23 +161,12 @@ class TxVectorIndex:
             return self._index.count
 
     # -- writes inside a thought -------------------------------------------------------
-    def _dm(self, tm) -> IndexDataManager:
-        txn = tm.get()
-        dm = self._joined.get(id(txn))
-        if dm is None or dm.transaction is not txn:
-            dm = IndexDataManager(self, txn)
-            self._joined[id(txn)] = dm
-        return dm
-
     def add(self, tm, ids, vectors) -> None:
         vectors = np.asarray(vectors, np.float32).reshape(-1, self.dim)
         ids = [int(i) for i in ids]
         if len(ids) != len(vectors):
             raise MemoryStoreError(f"index {self.name}: {len(ids)} ids for {len(vectors)} vectors")
         self._dm(tm).add(ids, vectors)
-
-    def remove(self, tm, ids) -> None:
-        self._dm(tm).remove([int(i) for i in ids])
 
     # -- the data manager's surface (see telos.memory.datamanager) ---------------------
     def vote(self, delta: Delta) -> None:
@@ -243,36 +206,12 @@ class TxVectorIndex:
             if thought is not None and thought.seen is Seen.VOTED:
                 del self._thoughts[token]
 
-    def detach(self, dm: IndexDataManager) -> None:
-        if self._joined.get(id(dm.transaction)) is dm:
-            del self._joined[id(dm.transaction)]
-
     def _apply(self, delta: Delta) -> None:
         self._index.remove(delta.del_ids.tolist())
         if len(delta.add_ids):
             self._index.add(delta.add_ids, delta.add_vecs)
 
-    # -- catching up with the storage --------------------------------------------------
-    def catch_up(self, logged: dict[bytes, Delta] | None = None) -> int:
-        """Apply every committed thought after the last applied tid; returns how many.
-        ``logged``: delta-log records read at open (vectors to use instead of ZODB's)."""
-        with self._lock:
-            storage = self.db.storage
-            last = storage.lastTransaction()
-            if last is None or u64(last) == 0 or last == self._applied_tid:
-                return 0
-            start = p64(u64(self._applied_tid) + 1) if self._applied_tid else None
-            self._tm.begin()   # our connection now sees at least `last`
-            n = 0
-            for txn in committed_tids_from(storage, start, last):
-                ext = txn.extension.get(self.ext_key) if txn.extension else None
-                if ext:
-                    self._apply_committed(*read_extension(ext), logged or {})
-                    n += 1
-                self._applied_tid = txn.tid
-            self._tm.abort()
-            return n
-
+    # -- catching up with the storage (TxIndexBase.catch_up) ---------------------------
     def _apply_committed(self, token: bytes, added: list, removed: list, logged: dict) -> None:
         thought = self._thoughts.get(token)
         if thought is not None and thought.seen is Seen.FINISHED:
@@ -303,17 +242,6 @@ class TxVectorIndex:
                 return self._index.search(queries, k)
             except VectorIndexError as exc:
                 raise MemoryStoreError(f"index {self.name}: {exc}") from exc
-
-    def __len__(self) -> int:
-        return self._index.count
-
-    @property
-    def count(self) -> int:
-        return self._index.count
-
-    def ids(self) -> set[int]:
-        with self._lock:
-            return set(self._index.ids().tolist())
 
     def vector(self, id: int) -> np.ndarray:
         with self._lock:
@@ -390,10 +318,4 @@ class TxVectorIndex:
             if self._log is not None:
                 self._log.close()
                 self._log = None
-            if self._conn is not None:
-                self._tm.abort()
-                self._conn.close()
-                self._conn = None
-            if self._lockfd >= 0:
-                os.close(self._lockfd)
-                self._lockfd = -1
+            self._release()

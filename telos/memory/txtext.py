@@ -26,26 +26,23 @@ The same discipline as the vector L1 (``txindex``; invariants M1/M2 of ARCHITECT
 
 from __future__ import annotations
 
-import fcntl
 import json
 import logging
-import os
 import shutil
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import transaction
 from ZODB.utils import p64, u64
 
 from telos import atomic
 from telos.errors import IndexCorruptError, MemoryStoreError, VectorIndexError
 from telos.index.base import Hit
 from telos.index.tantivy_index import TantivyIndex
-from telos.memory.datamanager import IndexDataManager, read_extension
+from telos.memory.datamanager import IndexDataManager
 from telos.memory.faults import fault
+from telos.memory.txbase import TxIndexBase
 from telos.memory.records import source_key
-from telos.memory.tids import committed_tids_from, has_tid, last_committed_tid
+from telos.memory.tids import has_tid, last_committed_tid
 from telos.progress import progress
 
 log = logging.getLogger(__name__)
@@ -74,39 +71,18 @@ class TextDataManager(IndexDataManager):
                          set(self.dels))
 
 
-class TxTextIndex:
-    """See the module docstring."""
+class TxTextIndex(TxIndexBase):
+    """See the module docstring (the parts every memory index shares: ``TxIndexBase``)."""
+
+    DataManager = TextDataManager
 
     def __init__(self, db, directory: Path, *, name: str = "lexical", source):
-        self.db, self.name, self.source = db, name, source
-        self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.ext_key = f"telos.ix.{name}"
-        self._lock = threading.RLock()
-        self._joined: dict[int, TextDataManager] = {}
+        super().__init__(db, directory, name=name, source=source)
         self._thoughts: dict[bytes, tuple[str, TextDelta | None]] = {}
         self._index: TantivyIndex | None = None
-        self._applied_tid: bytes | None = None
         self._stamped: bytes | None = None
-        self._tm = transaction.TransactionManager()
-        self._conn = None
-        self._lockfd = -1
-        self.owner = False
 
     # -- open / reconcile --------------------------------------------------------------
-    def open(self) -> "TxTextIndex":
-        self._lockfd = os.open(self.directory / "owner.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(self._lockfd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            self.owner = True
-        except OSError:
-            log.info("index %s: %s is owned by another process; following in memory only",
-                     self.name, self.directory)
-        self._conn = self.db.open(transaction_manager=self._tm)
-        with self._lock:
-            self._reconcile()
-        return self
-
     def _reconcile(self) -> None:
         if not self.owner:
             self.rebuild()
@@ -176,17 +152,6 @@ class TxTextIndex:
             raise MemoryStoreError(f"index {self.name}: {len(ids)} ids for {len(texts)} texts")
         self._dm(tm).add(ids, list(zip(texts, sources)))
 
-    def remove(self, tm, ids) -> None:
-        self._dm(tm).remove([int(i) for i in ids])
-
-    def _dm(self, tm) -> TextDataManager:
-        txn = tm.get()
-        dm = self._joined.get(id(txn))
-        if dm is None or dm.transaction is not txn:
-            dm = TextDataManager(self, txn)
-            self._joined[id(txn)] = dm
-        return dm
-
     # -- the data manager's surface ----------------------------------------------------
     def vote(self, delta: TextDelta) -> None:
         with self._lock:
@@ -208,37 +173,14 @@ class TxTextIndex:
             if self._thoughts.get(token, (None,))[0] == VOTED:
                 del self._thoughts[token]
 
-    def detach(self, dm) -> None:
-        if self._joined.get(id(dm.transaction)) is dm:
-            del self._joined[id(dm.transaction)]
-
     def _apply(self, delta: TextDelta) -> None:
         self._index.remove(delta.dels)
         if delta.adds:
             ids = list(delta.adds)
             self._index.add(ids, [delta.adds[i][0] for i in ids], [delta.adds[i][1] for i in ids])
 
-    # -- catching up with the storage --------------------------------------------------
-    def catch_up(self) -> int:
-        """Apply every committed thought after the last applied tid; returns how many."""
-        with self._lock:
-            storage = self.db.storage
-            last = storage.lastTransaction()
-            if last is None or u64(last) == 0 or last == self._applied_tid:
-                return 0
-            start = p64(u64(self._applied_tid) + 1) if self._applied_tid else None
-            self._tm.begin()
-            n = 0
-            for txn in committed_tids_from(storage, start, last):
-                ext = txn.extension.get(self.ext_key) if txn.extension else None
-                if ext:
-                    self._apply_committed(*read_extension(ext))
-                    n += 1
-                self._applied_tid = txn.tid
-            self._tm.abort()
-            return n
-
-    def _apply_committed(self, token: bytes, added: list, removed: list) -> None:
+    # -- catching up with the storage (TxIndexBase.catch_up) ---------------------------
+    def _apply_committed(self, token: bytes, added: list, removed: list, logged: dict) -> None:
         seen, delta = self._thoughts.get(token, (None, None))
         if seen == "finished":
             del self._thoughts[token]
@@ -263,17 +205,6 @@ class TxTextIndex:
                 log.warning("index %s: %s -- rebuilding from the image", self.name, exc)
                 self.rebuild()
                 return self._index.search(query, k, source=key)
-
-    def __len__(self) -> int:
-        return self._index.count
-
-    @property
-    def count(self) -> int:
-        return self._index.count
-
-    def ids(self) -> set[int]:
-        with self._lock:
-            return set(self._index.ids().tolist())
 
     # -- durability --------------------------------------------------------------------
     def flush(self, force: bool = False) -> None:
@@ -329,10 +260,4 @@ class TxTextIndex:
                                     "replays it from the image", self.name, exc)
                     self._index.close(flush=False)
             finally:
-                if self._conn is not None:
-                    self._tm.abort()
-                    self._conn.close()
-                    self._conn = None
-                if self._lockfd >= 0:
-                    os.close(self._lockfd)
-                    self._lockfd = -1
+                self._release()
