@@ -3,19 +3,16 @@
 
 from __future__ import annotations
 
-import datetime as _dt
-
 import logging
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from telos import config
 from telos.errors import MemoryStoreError
 from telos.memory.fusion import fuse
+from telos.memory.hits import Hit, kept, record_filter, unix_time
 from telos.memory.records import ContextFractal, source_key
 from telos.progress import Progress
 
@@ -25,27 +22,11 @@ log = logging.getLogger(__name__)
 MODES = ("hybrid", "vector", "lexical")
 
 
-@dataclass
-class Hit:
-    """One memory found. ``distance``: smaller is closer within one search -- the vector
-    distance (mode ``vector``), the negated BM25 score (``lexical``) or the negated fused
-    score (``hybrid``). ``tier``: the vector tier that found it ("L1" FAISS, recent; "L2"
-    DiskANN archive), else "lexical"; ``tiers``: every tier that found it."""
-    id: int
-    text: str
-    distance: float
-    tier: str
-    record: Any
-    tiers: tuple[str, ...] = ()
-
-    def as_dict(self) -> dict:
-        return {"id": self.id, "text": self.text, "distance": self.distance, "tier": self.tier,
-                "tiers": list(self.tiers or (self.tier,))}
-
-
 class Memory:
     def __init__(self, image, engine):
         self.image, self.engine = image, engine
+        self._views: dict = {}         # tid -> past view of the image (``past``)
+        self._past = None              # this facade's PastMemory, when its image is a past view
 
     # -- writing -----------------------------------------------------------------------
     @property
@@ -93,7 +74,7 @@ class Memory:
 
     # -- reading -----------------------------------------------------------------------
     def search(self, query: str | np.ndarray, k: int = 10, *, mode: str | None = None,
-               source=None, vector=None, since=None, until=None) -> list[Hit]:
+               source=None, vector=None, since=None, until=None, as_of=None) -> list[Hit]:
         """The ``k`` records best matching ``query``, hydrated from ZODB.
 
         ``mode`` (default: the image setting ``memory_search_mode``, "hybrid"): "vector" --
@@ -103,24 +84,39 @@ class Memory:
         remembered with that source (an object or its key). ``since`` / ``until`` (unix time
         or datetime, inclusive): only records remembered in that window. ``vector``: the
         query's embedding when the caller has it. A vector ``query`` searches the vector tiers
-        only."""
+        only. ``as_of`` (a thought, its id, a tid or a datetime): what the image remembered then
+        -- the same records as ``image.at(as_of)``, forgotten ones included (the search of
+        ``image.at(T).memory``; see :mod:`telos.memory.asof`)."""
+        if as_of is not None:
+            return self.past(as_of).search(query, k, mode=mode, source=source, vector=vector,
+                                           since=since, until=until)
         mode = mode or config.image_setting(self.image, "memory_search_mode")
         if mode not in MODES:
             raise MemoryStoreError(f"search mode {mode!r} is not one of {', '.join(MODES)}")
         if not isinstance(query, str):
             vector, mode = query, "vector"
         key = source_key(source)
-        keep = _filter(key, _unix(since), _unix(until))
+        keep = record_filter(key, unix_time(since), unix_time(until))
         depth = k if keep is None else 4 * k + 20
         if mode != "lexical":
             q = (self.engine.embedder.encode([query]) if vector is None
                  else np.asarray(vector, np.float32).reshape(1, -1))
+        if self.image.before is not None:          # a past view: see telos.memory.asof
+            past = self._past_search()
+            vectors = past.vectors(q, keep) if mode != "lexical" else None
+            words = past.words(query, key, keep) if mode != "vector" else None
+        else:
+            def vectors(n):
+                return kept(self.search_vectors(q, n)[0], keep)
+
+            def words(n):
+                return kept(self._lexical(query, n, key), keep)
         if mode == "vector":
-            return _kept(self.search_vectors(q, depth)[0], keep)[:k]
-        lexical = _kept(self._lexical(query, depth + 10, key), keep)
+            return vectors(depth)[:k]
+        lexical = words(depth + 10)
         if mode == "lexical":
             return lexical[:k]
-        vec = _kept(self.search_vectors(q, depth + 10)[0], keep)
+        vec = vectors(depth + 10)
         by_id = {h.id: h for h in lexical}
         by_id.update((h.id, h) for h in vec)
         fused = fuse({"vector": [h.id for h in vec], "lexical": [h.id for h in lexical]},
@@ -133,6 +129,26 @@ class Memory:
             tiers = tuple(h.tier if name == "vector" else name for name in found)
             out.append(Hit(i, h.text, -score, tiers[0], h.record, tiers))
         return out
+
+    def past(self, when) -> "Memory":
+        """The memory as it was at ``when``: the facade of a past view of the image (kept open
+        for the last few points in time asked for, so its hits' records stay readable)."""
+        from telos.image_history import tid_from
+        tid = tid_from(when)
+        view = self._views.pop(tid, None) or self.image.at(tid)
+        self._views[tid] = view
+        while len(self._views) > 4:
+            old = self._views.pop(next(iter(self._views)))
+            old.close()
+            if old in self.image._children:
+                self.image._children.remove(old)
+        return view.memory
+
+    def _past_search(self):
+        if self._past is None:
+            from telos.memory.asof import PastMemory
+            self._past = PastMemory(self)
+        return self._past
 
     def _lexical(self, query: str, k: int, key) -> list[Hit]:
         hits = self.engine.lexical.search(query, k, source=key)
@@ -231,31 +247,3 @@ class Memory:
 
     def close(self) -> None:
         pass   # the engine is per process (store.shared) and closes with the store
-
-
-def _unix(when) -> float | None:
-    """A search bound as unix time (a datetime, a number, or None)."""
-    if when is None:
-        return None
-    if isinstance(when, _dt.datetime):
-        return when.timestamp()
-    return float(when)
-
-
-def _filter(key, since: float | None, until: float | None):
-    """The predicate a hit's record must pass (None: keep every hit)."""
-    if key is None and since is None and until is None:
-        return None
-
-    def keep(rec) -> bool:
-        if key is not None and source_key(rec.source) != key:
-            return False
-        created = getattr(rec, "created", None)
-        if since is not None and (created is None or created < since):
-            return False
-        return not (until is not None and (created is None or created > until))
-    return keep
-
-
-def _kept(hits: list[Hit], keep) -> list[Hit]:
-    return hits if keep is None else [h for h in hits if keep(h.record)]
