@@ -6,8 +6,9 @@ point in time, and undo of one thought. :class:`History` is mixed into
 from __future__ import annotations
 
 import datetime as _dt
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import ZODB.POSException
 from ZODB.utils import p64, u64
@@ -68,22 +69,47 @@ class History:
     """The past of an image session (mixed into ``Image``)."""
 
     def at(self, when: Any) -> Any:
-        """A read-only view of the whole image as it was at ``when`` (datetime, thought, tid)."""
-        tid = min(tid_from(when), self.store.db.lastTransaction())
-        # `before` is exclusive: the state *at* tid is the state before tid+1
-        view = type(self)(self.store, at=p64(u64(tid) + 1))
+        """A read-only view of the whole image as it was at ``when`` (datetime, thought, tid);
+        closed with this session (or by ``view.close()``)."""
+        view = self._view(when)
         self._children.append(view)
         return view
 
-    def thoughts(self, limit: int = 50) -> list[ThoughtInfo]:
-        """Recent committed thoughts, newest first."""
+    @contextmanager
+    def viewing(self, when: Any) -> Iterator[Any]:
+        """``at(when)`` for the length of a ``with`` block: the view is closed after it."""
+        view = self._view(when)
+        try:
+            yield view
+        finally:
+            view.close()
+
+    def _view(self, when: Any) -> Any:
+        tid = min(tid_from(when), self.store.db.lastTransaction())
+        # `before` is exclusive: the state *at* tid is the state before tid+1
+        return type(self)(self.store, at=p64(u64(tid) + 1))
+
+    def thoughts(self, limit: int = 50, *, obj: UvmObject | None = None,
+                 author: str | None = None) -> list[ThoughtInfo]:
+        """Recent committed thoughts, newest first: only those that changed ``obj`` when given,
+        only those whose author (the thought's user) contains ``author`` when given."""
+        if obj is not None:
+            if obj._p_oid is None:
+                return []
+            entries = ((e["tid"], e) for e in self.store.db.history(obj._p_oid, size=limit))
+        else:
+            entries = ((_undo_tid(e), e) for e in _undo_log(self.store.db, limit if author is None
+                                                             else None))
         out = []
-        for entry in self.store.db.undoLog(0, limit):
-            tid = _undo_tid(entry)
-            out.append(ThoughtInfo(id=tid_hex(tid), time=tid_time(tid),
-                                   user=_text(entry.get("user_name", b"")),
-                                   note=_text(entry.get("description", b"")),
-                                   undo_id=entry["id"]))
+        for tid, entry in entries:
+            info = ThoughtInfo(id=tid_hex(tid), time=tid_time(tid),
+                               user=_text(entry.get("user_name", b"")),
+                               note=_text(entry.get("description", b"")),
+                               undo_id=entry.get("id"))
+            if author is None or author.lower() in info.user.lower():
+                out.append(info)
+                if len(out) == limit:
+                    break
         return out
 
     def history(self, obj: UvmObject, limit: int = 50) -> list[Revision]:
@@ -93,20 +119,17 @@ class History:
         revisions = []
         for entry in self.store.db.history(obj._p_oid, size=limit):
             tid = entry["tid"]
-            view = type(self)(self.store, at=p64(u64(tid) + 1))
-            try:
+            with self.viewing(tid) as view:
                 past = view.connection.get(obj._p_oid)
                 state = {k: _plain(v) for k, v in mirror(past).data().items()}
                 methods = {k: m.source for k, m in mirror(past).methods().items()}
-            finally:
-                view.close()
             revisions.append(Revision(tid=tid_hex(tid), time=tid_time(tid),
                                       user=_text(entry.get("user_name", b"")),
                                       note=_text(entry.get("description", b"")),
                                       state=state, methods=methods))
         return revisions
 
-    def undo(self, thought: Any, note: str | None = None) -> str:
+    def undo(self, thought: Any, note: str | None = None, user: str | None = None) -> str:
         """Revert one thought. Refused (UndoError) when a later thought changed the same objects."""
         tid = tid_from(thought)
         target = next((t for t in self.thoughts(1000) if t.id == tid_hex(tid)), None)
@@ -115,7 +138,7 @@ class History:
                             "a thought of this image)", thought_id=tid_hex(tid))
         self.transaction_manager.abort()
         try:
-            with self.thought(note or f"undo {target.id}: {target.note}"):
+            with self.thought(note or f"undo {target.id}: {target.note}", user=user):
                 self.store.db.undo(target.undo_id, self.transaction_manager.get())
         except ZODB.POSException.UndoError as exc:
             raise UndoError(
@@ -124,6 +147,29 @@ class History:
                 thought_id=target.id) from exc
         self.refresh()
         return self.last_thought or ""
+
+
+# who wrote a thought, by its user: the system's own writers; anyone else is a person
+AUTHOR_KINDS = {"kernel": "kernel", "orchestrator": "persona", "curator": "job", "backup": "job",
+                "genesis": "job", "maintenance": "job"}
+
+
+def author_kind(user: str) -> str:
+    """"person", "persona", "kernel" or "job" for a thought's user."""
+    return AUTHOR_KINDS.get(user.split(":", 1)[0].strip().lower(), "person")
+
+
+def _undo_log(db, limit: int | None, page: int = 500):
+    """The undo log newest first, read ``page`` entries at a time (all of it when ``limit`` is
+    None, as a filter may need)."""
+    first = 0
+    while limit is None or first < limit:
+        last = first + page if limit is None else min(first + page, limit)
+        entries = db.undoLog(first, last)
+        yield from entries
+        if len(entries) < last - first:
+            return
+        first = last
 
 
 def _undo_tid(entry: dict) -> bytes:

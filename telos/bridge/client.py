@@ -34,7 +34,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import zmq
 from zmq.utils.monitor import recv_monitor_message
@@ -44,6 +44,7 @@ from telos.bridge import endpoints
 from telos.bridge import protocol as P
 from telos.bridge.call import Call, Lost
 from telos.bridge.keys import ClientCurve
+from telos.bridge.requests import Requests
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class ConnectionEvent:
     at: float = 0.0
 
 
-class BridgeClient:
+class BridgeClient(Requests):
     """A DEALER in a background thread. Thread-safe; use one per process (or per test)."""
 
     def __init__(self, endpoint: str | None = None, *, home: Path | None = None,
@@ -262,56 +263,6 @@ class BridgeClient:
                 last = exc
                 time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
         raise errors.BridgeUnavailable(f"service at {self.endpoint} not ready after {timeout:g} s: {last}")
-
-    # helpers ------------------------------------------------------------------------------------
-
-    def ping(self, timeout: float | None = None) -> P.Pong:
-        return self.request(P.Ping(), timeout)
-
-    def status(self, timeout: float | None = None) -> P.SystemStatusUpdate:
-        return self.request(P.StatusRequest(), timeout)
-
-    def ask(self, text: str, persona: str | None = None, timeout: float | None = None,
-            on_progress: Callable[[P.RequestProgress], None] | None = None,
-            max_tokens: int | None = None) -> Call:
-        return self.submit(P.UserQueryRequest(query_text=text, persona=persona,
-                                              max_tokens=max_tokens), timeout,
-                           on_progress=on_progress)
-
-    def list_prototypes(self) -> P.PrototypeList:
-        return self.request(P.ListPrototypes())
-
-    def inspect(self, name: str | None = None, object_id: str | None = None) -> P.ObjectView:
-        return self.request(P.InspectObject(name=name, object_id=object_id)).object
-
-    def set_slot(self, slot: str, value: Any, *, name: str | None = None,
-                 object_id: str | None = None, note: str = "") -> P.Ack:
-        return self.request(P.SetSlot(name=name, object_id=object_id, slot=slot, value=value, note=note))
-
-    def define_method(self, source: str, *, name: str | None = None, object_id: str | None = None,
-                      selector: str | None = None, note: str = "") -> P.Ack:
-        return self.request(P.DefineMethod(name=name, object_id=object_id, source=source,
-                                           selector=selector, note=note))
-
-    def send_message(self, selector: str, *args: Any, name: str | None = None,
-                     object_id: str | None = None, timeout: float | None = None,
-                     on_progress: Callable[[P.RequestProgress], None] | None = None,
-                     **kwargs: Any) -> Call:
-        return self.submit(P.SendMessage(name=name, object_id=object_id, selector=selector,
-                                         args=list(args), kwargs=kwargs), timeout,
-                           on_progress=on_progress)
-
-    def search(self, query: str, k: int = 5) -> P.SearchResults:
-        return self.request(P.SearchMemory(query=query, k=k))
-
-    def vsa_query(self, query: str) -> P.VsaAnswer:
-        return self.request(P.VsaQuery(query=query))
-
-    def remember(self, text: str, source: str = "bridge") -> P.Ack:
-        return self.request(P.Remember(text=text, source=source))
-
-    def shutdown(self, reason: str = "") -> P.Ack:
-        return self.request(P.ShutdownRequest(reason=reason))
 
     # --- I/O thread ----------------------------------------------------------------------------
 

@@ -140,6 +140,8 @@ def classify(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, (errors.LLMUnavailable, errors.ModelNotFound, errors.ImageUnavailableError,
                         errors.MemoryStoreError)):
         return P.UNAVAILABLE, ""
+    if isinstance(exc, errors.UndoError):
+        return P.CONFLICT, "the image is unchanged"
     if isinstance(exc, errors.ConflictError):
         return P.CONFLICT, "another thought changed the same objects; try again"
     return P.INTERNAL, "the service log has the traceback"

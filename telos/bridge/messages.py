@@ -1,5 +1,8 @@
-"""The bridge's messages: its constants (version, bounds, error codes, capabilities) and every
-message as a frozen, strict Pydantic v2 model, joined in one union discriminated on ``command``.
+"""The bridge's messages: every message as a frozen, strict Pydantic v2 model, joined in one
+union discriminated on ``command``; the constants (version, bounds, error codes, capabilities) and
+base classes come from :mod:`telos.bridge.base`, the object views from
+:mod:`telos.bridge.objects`, the image's past from :mod:`telos.bridge.history_messages`; all are
+re-exported here.
 
 The contract as a whole (wire format, which reply answers which request) is written down in
 :mod:`telos.bridge.protocol`, the module to import; frames are read and written by
@@ -8,95 +11,19 @@ The contract as a whole (wire format, which reply answers which request) is writ
 
 from __future__ import annotations
 
-import re
 import time
-import uuid
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-PROTOCOL_VERSION = 3               # 2: REQUEST_PROGRESS; 3: status areas, memory hit tiers
-PROGRESS_INTERVAL_S = 1.0          # how often a silent request in flight is reported
-MAX_FRAME_BYTES = 1 * 2**20        # a valid message is never larger than this
-SOCKET_MAX_MSG_BYTES = 4 * 2**20   # ZMQ_MAXMSGSIZE: beyond this ZeroMQ drops the peer itself
-
-MAX_ID = 64
-MAX_NAME = 200
-MAX_SHORT = 2_000
-MAX_TEXT = 64_000
-MAX_SOURCE = 200_000
-MAX_LONG_TEXT = 500_000
-MAX_ITEMS = 10_000
-
-# --- error codes -------------------------------------------------------------------------
-BAD_FRAME = "bad_frame"                  # wrong number of frames / not UTF-8
-BAD_JSON = "bad_json"                    # the frame is not JSON
-INVALID_MESSAGE = "invalid_message"      # JSON, but not a valid message (types, bounds, keys)
-UNKNOWN_COMMAND = "unknown_command"      # no such ``command``
-UNSUPPORTED_PROTOCOL = "unsupported_protocol"
-TOO_LARGE = "too_large"                  # frame larger than MAX_FRAME_BYTES
-NOT_A_REQUEST = "not_a_request"          # a reply kind sent to the service
-NOT_FOUND = "not_found"                  # no such object / slot / persona
-BAD_REQUEST = "bad_request"              # valid message, but the image refuses it
-CONFLICT = "conflict"                    # a ZODB write conflict that retries did not resolve
-GENERATION_FAILED = "generation_failed"  # the generative kernel could not write the method
-EVALUATION_FAILED = "evaluation_failed"  # the method ran and raised
-UNAVAILABLE = "unavailable"              # the area (memory, kernel, LLM) is not available
-BUSY = "busy"                            # too many requests in flight
-SHUTTING_DOWN = "shutting_down"          # the service is stopping and accepts nothing new
-TIMEOUT = "timeout"
-INTERNAL = "internal"                    # a bug: the service logged the traceback
-FORBIDDEN = "forbidden"                  # a read-only key asked for a write (see READ_COMMANDS)
-
-ERROR_CODES = (BAD_FRAME, BAD_JSON, INVALID_MESSAGE, UNKNOWN_COMMAND, UNSUPPORTED_PROTOCOL,
-               TOO_LARGE, NOT_A_REQUEST, NOT_FOUND, BAD_REQUEST, CONFLICT, GENERATION_FAILED,
-               EVALUATION_FAILED, UNAVAILABLE, BUSY, SHUTTING_DOWN, TIMEOUT, INTERNAL, FORBIDDEN)
-ErrorCode = Literal["bad_frame", "bad_json", "invalid_message", "unknown_command",
-                    "unsupported_protocol", "too_large", "not_a_request", "not_found",
-                    "bad_request", "conflict", "generation_failed", "evaluation_failed",
-                    "unavailable", "busy", "shutting_down", "timeout", "internal", "forbidden"]
-
-# --- capabilities ------------------------------------------------------------------------
-# What a read-only client key may ask (telos.bridge.authz). Every other request changes the
-# image, runs code or stops the service — USER_QUERY_REQUEST too: the answer is remembered as a
-# memory of the turn — and needs a read-write key (else ERROR ``forbidden``).
-READ_COMMANDS = frozenset({"PING", "STATUS_REQUEST", "LIST_PROTOTYPES", "INSPECT_OBJECT",
-                           "SEARCH_MEMORY", "VSA_QUERY"})
-
-_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
-
-RequestId = Annotated[str, Field(min_length=1, max_length=MAX_ID, pattern=_REQUEST_ID_RE.pattern)]
-Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
-Short = Annotated[str, Field(max_length=MAX_SHORT)]
-Text = Annotated[str, Field(max_length=MAX_TEXT)]
-Source = Annotated[str, Field(min_length=1, max_length=MAX_SOURCE)]
-
-
-def new_request_id() -> str:
-    return uuid.uuid4().hex
-
-
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-    protocol: Literal[3] = PROTOCOL_VERSION
-
-
-class _Request(_Message):
-    request_id: RequestId = Field(default_factory=new_request_id)
-
-
-class _Targeted(_Request):
-    """A request about one object: by registry ``name`` or by ``object_id`` (exactly one)."""
-
-    name: Name | None = None
-    object_id: Annotated[str, Field(min_length=1, max_length=MAX_ID)] | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one_target(self):
-        if (self.name is None) == (self.object_id is None):
-            raise ValueError("give exactly one of 'name' or 'object_id'")
-        return self
+from telos.bridge.base import *  # noqa: F401,F403 -- the constants and bases, re-exported
+from telos.bridge.base import (MAX_ID, MAX_ITEMS, MAX_LONG_TEXT, MAX_NAME, MAX_SHORT, MAX_TEXT,  # noqa: F401
+                               ErrorCode, Name, RequestId, Short, Source, Text, When, _REQUEST_ID_RE,
+                               _Message, _Request, _Targeted)
+from telos.bridge.history_messages import (AuthorKind, DiffObject, HistoryList, ListThoughts,  # noqa: F401
+                                           ObjectDiff, ObjectHistory, RevisionView, SlotChange,
+                                           ThoughtList, ThoughtView, UndoThought)
+from telos.bridge.objects import MethodView, ObjectView, ParentView, SlotView  # noqa: F401
 
 
 # --- requests ----------------------------------------------------------------------------
@@ -119,6 +46,7 @@ class ListPrototypes(_Request):
 
 class InspectObject(_Targeted):
     command: Literal["INSPECT_OBJECT"] = "INSPECT_OBJECT"
+    as_of: When | None = None            # the object as it was then (read-only); None: now
 
 
 class SetSlot(_Targeted):
@@ -146,6 +74,11 @@ class SearchMemory(_Request):
     command: Literal["SEARCH_MEMORY"] = "SEARCH_MEMORY"
     query: Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
     k: Annotated[int, Field(ge=1, le=100)] = 5
+    mode: Literal["hybrid", "vector", "lexical"] | None = None   # None: the image's setting
+    source: Name | None = None           # only records remembered with this source
+    since: float | None = None           # only records remembered in this window (unix time)
+    until: float | None = None
+    as_of: When | None = None            # what the image remembered then (image.at(as_of))
 
 
 class VsaQuery(_Request):
@@ -257,39 +190,6 @@ class PrototypeList(_Message):
     prototypes: Annotated[list[PrototypeSummary], Field(max_length=MAX_ITEMS)]
 
 
-class SlotView(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-    name: Name
-    kind: Literal["data", "parent", "method"] = "data"
-    value_type: Name = "NoneType"
-    value_repr: Short = ""
-    value: JsonValue = None              # the value itself when it is JSON-representable
-    object_id: Annotated[str, Field(max_length=MAX_ID)] | None = None   # when it is an object
-
-
-class ParentView(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-    slot: Name
-    object_id: Annotated[str, Field(max_length=MAX_ID)]
-    name: Name | None = None
-
-
-class MethodView(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-    selector: Name
-    source: Annotated[str, Field(max_length=MAX_SOURCE)]
-    provenance: Annotated[dict[Name, JsonValue], Field(max_length=64)] = {}  # author/model/prompt/time
-
-
-class ObjectView(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-    object_id: Annotated[str, Field(max_length=MAX_ID)]
-    name: Name | None = None
-    type: Name = "UvmObject"
-    slots: Annotated[list[SlotView], Field(max_length=MAX_ITEMS)] = []
-    parents: Annotated[list[ParentView], Field(max_length=256)] = []
-    methods: Annotated[list[MethodView], Field(max_length=MAX_ITEMS)] = []
-
 
 class ObjectDescription(_Message):
     command: Literal["OBJECT_DESCRIPTION"] = "OBJECT_DESCRIPTION"
@@ -367,9 +267,11 @@ class Error(_Message):
 
 
 Request = Union[UserQueryRequest, StatusRequest, ListPrototypes, InspectObject, SetSlot,
-                DefineMethod, SendMessage, SearchMemory, VsaQuery, Remember, Ping, ShutdownRequest]
+                DefineMethod, SendMessage, SearchMemory, VsaQuery, Remember, Ping, ShutdownRequest,
+                ListThoughts, ObjectHistory, DiffObject, UndoThought]
 Reply = Union[PersonaResponsePartial, RequestProgress, PersonaResponseComplete, SystemStatusUpdate, PrototypeList,
-              ObjectDescription, SendResult, SearchResults, VsaAnswer, Ack, Pong, Error]
+              ObjectDescription, SendResult, SearchResults, VsaAnswer, Ack, Pong, Error,
+              ThoughtList, HistoryList, ObjectDiff]
 Message = Annotated[Union[Request, Reply], Field(discriminator="command")]
 
 REQUEST_TYPES: tuple[type[_Request], ...] = Request.__args__  # type: ignore[attr-defined]

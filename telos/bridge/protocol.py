@@ -27,11 +27,21 @@ USER_QUERY_REQUEST           PERSONA_RESPONSE_COMPLETE              ask a person
 STATUS_REQUEST               SYSTEM_STATUS_UPDATE                   service / image state
 LIST_PROTOTYPES              PROTOTYPE_LIST                         the name registry
 INSPECT_OBJECT               OBJECT_DESCRIPTION                     slots, parents, methods
+                                                                    (``as_of``: as it was then)
 SET_SLOT                     ACK (with the new OBJECT view)         set a data slot (a thought)
 DEFINE_METHOD                ACK (with the new OBJECT view)         define/edit a method (a thought)
 SEND_MESSAGE                 SEND_RESULT                            evaluate ``obj.selector(*args)``
-SEARCH_MEMORY                SEARCH_RESULTS                         layered memory search
+SEARCH_MEMORY                SEARCH_RESULTS                         memory search (mode, filters,
+                                                                    ``as_of`` a past thought)
 REMEMBER                     ACK (``record_id``)                    store an episodic memory
+LIST_THOUGHTS                THOUGHT_LIST                           recent thoughts (by object,
+                                                                    by author)
+OBJECT_HISTORY               HISTORY_LIST                           an object's past states
+DIFF_OBJECT                  OBJECT_DIFF                            per-slot changes between two
+                                                                    thoughts, each with its thought
+UNDO_THOUGHT                 ACK (the undo's ``thought_id``)        revert one thought (a thought;
+                                                                    ``conflict`` when a later one
+                                                                    depends on it)
 PING                         PONG                                   application-level liveness
 SHUTDOWN_REQUEST             ACK                                    ask the service to stop
 ===========================  =====================================  ============================
@@ -66,5 +76,6 @@ from telos.bridge.messages import (  # noqa: F401
     PrototypeSummary, PrototypeList, SlotView, ParentView, MethodView, ObjectView,
     ObjectDescription, SendResult, VsaStep, VsaAnswer, MemoryHit, SearchResults, Ack, Pong, Error,
     Request, Reply, Message, REQUEST_TYPES, REPLY_TYPES, COMMANDS, REQUEST_COMMANDS,
-    FINAL_REPLIES,
+    FINAL_REPLIES, ThoughtId, When, AuthorKind, ListThoughts, ObjectHistory, DiffObject, UndoThought,
+    ThoughtView, ThoughtList, RevisionView, HistoryList, SlotChange, ObjectDiff,
 )

@@ -17,12 +17,13 @@ from telos.bridge import protocol as P
 from telos.bridge.server import HandlerRegistry, RequestContext
 from telos.errors import GenerationCancelled, RequestRefused, TelosError
 from telos.reflect import mirror
+from telos.service import history_handlers as history
 from telos.service import limits, views
 from telos.service.sessions import commit_thought
 
 if TYPE_CHECKING:
     from telos.service.process import Service
-    from telos.memory.facade import Hit
+    from telos.memory.hits import Hit
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,10 @@ def build_registry(service: "Service") -> HandlerRegistry:
     @reg.handler("INSPECT_OBJECT")
     def inspect(ctx):
         r = ctx.request
+        if r.as_of is not None:                  # read-only, as the image was then
+            with ctx.session.viewing(history.past_tid(r.as_of)) as view:
+                obj = history.past_object(view, r.name, r.object_id)
+                return P.ObjectDescription(request_id=ctx.request_id, object=views.object_view(obj))
         obj = views.resolve(ctx.session, r.name, r.object_id)
         return P.ObjectDescription(request_id=ctx.request_id, object=views.object_view(obj))
 
@@ -129,8 +134,12 @@ def build_registry(service: "Service") -> HandlerRegistry:
     def search(ctx):
         r = ctx.request
         memory = _memory(ctx.session)
-        hits = memory.search(r.query, k=r.k)
+        hits = memory.search(r.query, k=r.k, mode=r.mode, source=r.source, since=r.since,
+                             until=r.until,
+                             as_of=None if r.as_of is None else history.past_tid(r.as_of))
         return P.SearchResults(request_id=ctx.request_id, hits=[_hit(h) for h in list(hits)[: r.k]])
+
+    history.register(reg, thought)
 
     @reg.handler("VSA_QUERY")
     def vsa_query(ctx):

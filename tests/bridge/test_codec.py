@@ -16,6 +16,8 @@ def _examples():
                         parents=[p.ParentView(slot="parent", object_id="cd" * 16, name="Object")],
                         methods=[p.MethodView(selector="norm", source="def norm(self):\n    return 1\n",
                                               provenance={"author": "test", "time": 1.5})])
+    thought = p.ThoughtView(thought_id="0123456789abcdef", time=1.5, author="kernel",
+                            author_kind="kernel", note="kernel: Point.norm")
     return [
         p.UserQueryRequest(query_text="hello", persona="BRICK"),
         p.StatusRequest(), p.ListPrototypes(), p.Ping(), p.ShutdownRequest(reason="test"),
@@ -41,6 +43,18 @@ def _examples():
         p.SearchResults(request_id="r", hits=[p.MemoryHit(record_id="1", text="t", score=0.5)]),
         p.Ack(request_id="r", of="SET_SLOT", object=view), p.Pong(request_id="r"),
         p.Error(request_id="r", code="not_found", message="no", hint="try LIST_PROTOTYPES"),
+        p.SearchMemory(query="cats", k=3, mode="lexical", source="oid:00", since=1.0, until=2.5,
+                       as_of="0123456789abcdef"),
+        p.InspectObject(name="Point", as_of=1700000000.25),
+        p.ListThoughts(limit=20, name="Point", author="kernel"),
+        p.ObjectHistory(name="Point", limit=5), p.UndoThought(thought_id="0123456789abcdef"),
+        p.DiffObject(object_id="ab" * 16, before="0123456789abcdef", after="0123456789abcdf0"),
+        p.ThoughtList(request_id="r", thoughts=[thought]),
+        p.HistoryList(request_id="r", revisions=[p.RevisionView(thought=thought, object=view)]),
+        p.ObjectDiff(request_id="r", object_id="ab" * 16, before="0123456789abcdef", changes=[
+            p.SlotChange(slot="norm", kind="method", change="changed", before="def norm(self):",
+                         after="def norm(self):", diff="-    return 1\n+    return 2\n",
+                         thought=thought, provenance={"author": "kernel"})]),
     ]
 
 

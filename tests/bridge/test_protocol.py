@@ -1,5 +1,5 @@
 """telos/bridge/protocol.py is the one import point: it re-exports every public name of
-messages and codec (the models and codes: test_messages.py; frames: test_codec.py)."""
+base, objects, history_messages, messages and codec (the models and codes: test_messages.py; frames: test_codec.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from types import ModuleType
 
 import pytest
 
-from telos.bridge import codec, messages, protocol
+from telos.bridge import base, codec, history_messages, messages, objects, protocol
 
 
 def _own_public_names(module) -> set[str]:
@@ -17,9 +17,13 @@ def _own_public_names(module) -> set[str]:
             and getattr(v, "__module__", module.__name__) == module.__name__}
 
 
-@pytest.mark.parametrize("module, sample", [(messages, {"Ping", "ERROR_CODES", "new_request_id"}),
-                                            (codec, {"encode", "decode", "error_reply"})],
-                         ids=["messages", "codec"])
+@pytest.mark.parametrize("module, sample", [
+    (base, {"ERROR_CODES", "new_request_id", "READ_COMMANDS"}),
+    (objects, {"ObjectView", "SlotView"}),
+    (history_messages, {"ListThoughts", "ObjectDiff", "ThoughtView"}),
+    (messages, {"Ping", "SearchMemory", "COMMANDS"}),
+    (codec, {"encode", "decode", "error_reply"})],
+    ids=["base", "objects", "history_messages", "messages", "codec"])
 def test_protocol_re_exports_every_public_name(module, sample):
     names = _own_public_names(module)
     assert sample <= names

@@ -209,7 +209,7 @@ def test_memory_that_is_missing_is_unavailable():
 
 
 def test_hit_carries_the_record_its_distance_and_tier():
-    from telos.memory.facade import Hit
+    from telos.memory.hits import Hit
     record = types.SimpleNamespace(id=7, text="the sky", source="chat", created=5)
     hit = handlers._hit(Hit(id=7, text="the sky", distance=0.75, tier="L1", record=record,
                             tiers=("L1", "lexical")))
@@ -218,7 +218,7 @@ def test_hit_carries_the_record_its_distance_and_tier():
 
 
 def test_hit_bounds_its_fields_and_tolerates_a_record_without_time_or_source():
-    from telos.memory.facade import Hit
+    from telos.memory.hits import Hit
     hit = handlers._hit(Hit(id=12, text="t" * (P.MAX_TEXT + 10), distance=1.5, tier="L2",
                             record=types.SimpleNamespace(created="not a number")))
     assert hit.record_id == "12" and hit.score == 1.5 and hit.tier == "L2"
