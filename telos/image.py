@@ -315,6 +315,8 @@ class Image(History):
         txn = self.transaction_manager.get()
         if note:
             txn.note(note)
+        if not txn.user:
+            txn.user = _user()      # the timeline names who committed it, as for a thought
         try:
             self.transaction_manager.commit()
         except ZODB.POSException.ConflictError as exc:

@@ -86,6 +86,11 @@ class History:
 
     def _view(self, when: Any) -> Any:
         tid = min(tid_from(when), self.store.db.lastTransaction())
+        first = _first_tid(self.store.db.storage)
+        if first is None or tid < first:
+            raise ImageError(f"the image did not exist yet at {tid_time(tid):%Y-%m-%d %H:%M:%S} "
+                             "UTC" + (f"; its first thought is {tid_hex(first)} at "
+                                      f"{tid_time(first):%Y-%m-%d %H:%M:%S} UTC" if first else ""))
         # `before` is exclusive: the state *at* tid is the state before tid+1
         return type(self)(self.store, at=p64(u64(tid) + 1))
 
@@ -137,15 +142,20 @@ class History:
             raise UndoError(f"thought {tid_hex(tid)} is not in the undo log (packed away, or not "
                             "a thought of this image)", thought_id=tid_hex(tid))
         self.transaction_manager.abort()
+        note = note or f"undo {target.id}: {target.note}"
         try:
-            with self.thought(note or f"undo {target.id}: {target.note}", user=user):
+            with self.thought(note, user=user):
                 self.store.db.undo(target.undo_id, self.transaction_manager.get())
         except ZODB.POSException.UndoError as exc:
             raise UndoError(
                 f"cannot undo thought {target.id} ({target.note!r}): a later thought changed "
-                f"the same objects ({exc}); undo the later thoughts first, newest first",
+                "the same objects; undo the later thoughts first, newest first",
                 thought_id=target.id) from exc
         self.refresh()
+        # the undo changed no object through this connection: find its thought in the log
+        mine = next((t for t in self.thoughts(50)
+                     if t.note == note and int(t.id, 16) > int(target.id, 16)), None)
+        self.last_thought = mine.id if mine is not None else None
         return self.last_thought or ""
 
 
@@ -170,6 +180,18 @@ def _undo_log(db, limit: int | None, page: int = 500):
         if len(entries) < last - first:
             return
         first = last
+
+
+def _first_tid(storage) -> bytes | None:
+    it = storage.iterator()
+    try:
+        for txn in it:
+            return txn.tid
+        return None
+    finally:
+        close = getattr(it, "close", None)
+        if close:
+            close()
 
 
 def _undo_tid(entry: dict) -> bytes:

@@ -144,4 +144,6 @@ def classify(exc: BaseException) -> tuple[str, str]:
         return P.CONFLICT, "the image is unchanged"
     if isinstance(exc, errors.ConflictError):
         return P.CONFLICT, "another thought changed the same objects; try again"
+    if isinstance(exc, errors.ImageError):       # e.g. a point in time before the image existed
+        return P.BAD_REQUEST, ""
     return P.INTERNAL, "the service log has the traceback"

@@ -92,7 +92,7 @@ def revisions(session: Any, obj: Any, limit: int) -> list[P.RevisionView]:
     return out
 
 
-def _slots(view: P.ObjectView) -> dict[tuple[str, str], tuple[str, str, Any]]:
+def slot_table(view: P.ObjectView) -> dict[tuple[str, str], tuple[str, str, Any]]:
     """(kind, name) -> (short text, full text, provenance) of every slot of an object view."""
     out: dict[tuple[str, str], tuple[str, str, Any]] = {}
     for p in view.parents:
@@ -119,7 +119,7 @@ def diff(session: Any, obj: Any, before: str, after: str | None) -> list[P.SlotC
                 raise RequestRefused(f"object {obj._id} did not exist at thought {tid}",
                                      code=P.NOT_FOUND,
                                      hint="OBJECT_HISTORY lists its thoughts") from None
-    a, b = _slots(state(before)), _slots(state(after))
+    a, b = slot_table(state(before)), slot_table(state(after))
     # which thought last changed each slot: walk the revisions between, oldest first
     lo, hi = int(before, 16), int(after, 16) if after else None
     steps = [rv for rv in reversed(revisions(session, obj, 500))
@@ -128,13 +128,20 @@ def diff(session: Any, obj: Any, before: str, after: str | None) -> list[P.SlotC
     last: dict[tuple[str, str], P.ThoughtView] = {}
     prev = a
     for rv in steps:
-        cur = _slots(rv.object)
+        cur = slot_table(rv.object)
         for key in set(prev) | set(cur):
             if prev.get(key, (None, None))[1] != cur.get(key, (None, None))[1]:
                 last[key] = rv.thought
         prev = cur
+    return compare(a, b, before, after or "now", last)
+
+
+def compare(a: dict, b: dict, before: str = "before", after: str = "after",
+            last: dict | None = None) -> list[P.SlotChange]:
+    """The slot changes from ``a`` to ``b`` (``slot_table`` results), each with its thought from
+    ``last`` ((kind, name) -> ThoughtView) when known; methods with a unified diff."""
     changes = []
-    for key in sorted(set(a) | set(b), key=lambda k: (k[0], k[1])):
+    for key in sorted(set(a) | set(b)):
         kind, name = key
         old, new = a.get(key), b.get(key)
         if old is not None and new is not None and old[1] == new[1]:
@@ -145,9 +152,10 @@ def diff(session: Any, obj: Any, before: str, after: str | None) -> list[P.SlotC
             text = "".join(difflib.unified_diff(
                 (old[1] if old else "").splitlines(keepends=True),
                 (new[1] if new else "").splitlines(keepends=True),
-                fromfile=f"{name} @ {before}", tofile=f"{name} @ {after or 'now'}"))[: P.MAX_TEXT]
+                fromfile=f"{name} @ {before}", tofile=f"{name} @ {after}"))[: P.MAX_TEXT]
         changes.append(P.SlotChange(
             slot=name, kind=kind, change=change, before=(old[0] if old else "")[: P.MAX_SHORT],
-            after=(new[0] if new else "")[: P.MAX_SHORT], diff=text, thought=last.get(key),
+            after=(new[0] if new else "")[: P.MAX_SHORT], diff=text,
+            thought=(last or {}).get(key),
             provenance=dict(new[2] or {}) if new and kind == "method" else {}))
     return changes

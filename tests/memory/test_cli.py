@@ -29,3 +29,23 @@ def test_remember_search_reindex(telos_home, tmp_path):
     r = cli("reindex", home=telos_home)
     assert r.returncode == 0 and "L1 3 vectors" in r.stdout, r.stderr
     assert cli("remember", home=telos_home).returncode == 2
+
+
+def test_search_modes_filters_and_as_of_a_thought(telos_home):
+    assert cli("remember", "the kettle is in the left cupboard", home=telos_home).returncode == 0
+    r = cli("thoughts", "-n", "1", "--json", home=telos_home)
+    assert r.returncode == 0, r.stderr
+    then = json.loads(r.stdout)[0]["thought_id"]
+    r = cli("shell", "-c", "image.memory.forget([h.id for h in image.memory.search('kettle', k=1)])",
+            home=telos_home)
+    assert r.returncode == 0, r.stderr
+    assert cli("remember", "the spare key is under the blue flowerpot", home=telos_home).returncode == 0
+    now = json.loads(cli("search", "kettle cupboard", "--json", home=telos_home).stdout)
+    assert "kettle" not in " ".join(h["text"] for h in now)
+    past = json.loads(cli("search", "kettle cupboard", "--as-of", then, "--json", home=telos_home).stdout)
+    assert [h["text"] for h in past] == ["the kettle is in the left cupboard"]
+    assert past[0]["tiers"] == ["forgotten", "lexical"]
+    r = cli("search", "flowerpot", "--mode", "lexical", "--json", home=telos_home)
+    assert [h["tiers"] for h in json.loads(r.stdout)] == [["lexical"]]
+    r = cli("search", "flowerpot", "--since", "next tuesday", home=telos_home)
+    assert r.returncode == 1 and "is not a time" in r.stderr and "Traceback" not in r.stderr

@@ -177,3 +177,40 @@ def test_running_service_finds_it_or_says_none(service, tmp_path, monkeypatch):
         c.close()
     monkeypatch.setenv("TELOS_BRIDGE", f"ipc://{tmp_path}/nobody.sock")
     assert running_service(timeout=0.2) is None
+
+
+def test_the_past_over_the_bridge_thoughts_history_diff_inspect_as_of_and_undo(client):
+    client.set_slot("colour", "red", name="Object", note="paint red")
+    red = client.thoughts(1)[0]
+    client.set_slot("colour", "blue", name="Object", note="paint blue")
+    blue = client.thoughts(1)[0]
+    assert (red.note, blue.note) == ("paint red", "paint blue") and blue.author_kind == "person"
+    mine = client.thoughts(5, name="Object")
+    assert [t.thought_id for t in mine[:2]] == [blue.thought_id, red.thought_id]
+    revs = client.history(name="Object", limit=2)
+    assert [{s.name: s.value for s in r.object.slots}["colour"] for r in revs] == ["blue", "red"]
+    diff = client.diff(red.thought_id, name="Object")
+    (change,) = [c for c in diff.changes if c.slot == "colour"]
+    assert (change.before, change.after, change.thought.thought_id) == ("'red'", "'blue'", blue.thought_id)
+    past = client.inspect(name="Object", as_of=red.thought_id)
+    assert {s.name: s.value for s in past.slots}["colour"] == "red"
+    with pytest.raises(RemoteError) as e:
+        client.undo(red.thought_id)                      # 'paint blue' changed Object after it
+    assert e.value.code == P.CONFLICT and "undo the later thoughts first" in str(e.value)
+    ack = client.undo(blue.thought_id)
+    assert ack.thought_id and client.thoughts(1)[0].thought_id == ack.thought_id
+    assert {s.name: s.value for s in client.inspect(name="Object").slots}["colour"] == "red"
+
+
+def test_search_modes_filters_and_as_of_over_the_bridge(client):
+    ack = client.remember("the lantern hangs by the north door", source="porch")
+    then = ack.thought_id
+    client.remember("the lantern oil is in the shed", source="shed")
+    assert {h.text for h in client.search("lantern", k=5, mode="lexical", source="porch").hits} == \
+        {"the lantern hangs by the north door"}
+    past = client.search("lantern", k=5, mode="lexical", as_of=then).hits
+    assert "the lantern oil is in the shed" not in {h.text for h in past}
+    assert "the lantern hangs by the north door" in {h.text for h in past}
+    with pytest.raises(RemoteError) as e:               # 1970: before the image existed
+        client.search("lantern", as_of=1.0)
+    assert e.value.code == P.BAD_REQUEST and "did not exist yet" in str(e.value)
