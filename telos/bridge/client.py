@@ -3,7 +3,7 @@
 Any thread may call :meth:`BridgeClient.submit` (or the helpers built on it); the frame is handed
 to the I/O thread through a lock-guarded inproc pipe, and replies come back on a per-request
 thread-safe queue (:class:`Call`). The UI drains :attr:`BridgeClient.events` (pushed status
-updates, connection changes) on its own clock; nothing here ever blocks the caller's loop unless
+updates and committed thoughts, connection changes) on its own clock; nothing here ever blocks the caller's loop unless
 it asks for a result.
 
 ZeroMQ reconnects the DEALER by itself after the service restarts. When the connection drops,
@@ -76,6 +76,10 @@ class BridgeClient(Requests):
         self.curve: ClientCurve | None = curve  # type: ignore[assignment]
         self.timeout = timeout
         self.events: queue.Queue = queue.Queue()
+        # pushes (status, committed thoughts) go to the sockets the service has heard from: the
+        # I/O thread's DEALER says hello (a PING, its PONG dropped) on every (re)connection
+        self._say_hello = False
+        self._hellos: set[str] = set()
         self.connected = False
         self.refused: str | None = None   # why the service refused us at the handshake, if it did
         self._ctx = context or zmq.Context.instance()
@@ -318,6 +322,11 @@ class BridgeClient(Requests):
                         except zmq.Again:
                             break
                         self._on_monitor(ev)
+                    if self._say_hello:         # so the service knows where to push events
+                        self._say_hello = False
+                        hello = P.Ping()
+                        self._hellos.add(hello.request_id)
+                        self._send_queued(dealer, P.encode(hello))
         finally:
             dealer.disable_monitor()
             monitor.close(linger=0)
@@ -339,6 +348,7 @@ class BridgeClient(Requests):
         if kind == zmq.EVENT_HANDSHAKE_SUCCEEDED:
             self.connected = True
             self.refused = None
+            self._say_hello = True
             self.events.put(ConnectionEvent(True, self.endpoint, "connected", time.time()))
         elif kind == zmq.EVENT_DISCONNECTED:
             self._epoch += 1
@@ -389,6 +399,9 @@ class BridgeClient(Requests):
         rid = getattr(msg, "request_id", None)
         if rid is None:
             self.events.put(msg)
+            return
+        if rid in self._hellos:
+            self._hellos.discard(rid)
             return
         with self._calls_lock:
             call = self._calls.get(rid)

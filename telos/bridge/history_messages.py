@@ -58,6 +58,14 @@ class ThoughtList(_Message):
     thoughts: Annotated[list[ThoughtView], Field(max_length=10_000)]
 
 
+class ThoughtsCommitted(_Message):
+    """Pushed by the service (``request_id`` null) when thoughts commit -- any writer's, seen
+    through the storage -- newest first: the timeline's live feed."""
+    command: Literal["THOUGHTS_COMMITTED"] = "THOUGHTS_COMMITTED"
+    request_id: RequestId | None = None
+    thoughts: Annotated[list[ThoughtView], Field(max_length=200)]
+
+
 class RevisionView(BaseModel):
     """The object as one thought left it."""
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
@@ -93,4 +101,4 @@ class ObjectDiff(_Message):
 
 
 __all__ = ["AuthorKind", "ListThoughts", "ObjectHistory", "DiffObject", "UndoThought",
-           "ThoughtView", "ThoughtList", "RevisionView", "HistoryList", "SlotChange", "ObjectDiff"]
+           "ThoughtView", "ThoughtList", "ThoughtsCommitted", "RevisionView", "HistoryList", "SlotChange", "ObjectDiff"]

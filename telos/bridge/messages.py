@@ -22,7 +22,8 @@ from telos.bridge.base import (MAX_ID, MAX_ITEMS, MAX_LONG_TEXT, MAX_NAME, MAX_S
                                _Message, _Request, _Targeted)
 from telos.bridge.history_messages import (AuthorKind, DiffObject, HistoryList, ListThoughts,  # noqa: F401
                                            ObjectDiff, ObjectHistory, RevisionView, SlotChange,
-                                           ThoughtList, ThoughtView, UndoThought)
+                                           ThoughtList, ThoughtsCommitted, ThoughtView,
+                                           UndoThought)
 from telos.bridge.objects import MethodView, ObjectView, ParentView, SlotView  # noqa: F401
 
 
@@ -271,7 +272,7 @@ Request = Union[UserQueryRequest, StatusRequest, ListPrototypes, InspectObject, 
                 ListThoughts, ObjectHistory, DiffObject, UndoThought]
 Reply = Union[PersonaResponsePartial, RequestProgress, PersonaResponseComplete, SystemStatusUpdate, PrototypeList,
               ObjectDescription, SendResult, SearchResults, VsaAnswer, Ack, Pong, Error,
-              ThoughtList, HistoryList, ObjectDiff]
+              ThoughtList, ThoughtsCommitted, HistoryList, ObjectDiff]
 Message = Annotated[Union[Request, Reply], Field(discriminator="command")]
 
 REQUEST_TYPES: tuple[type[_Request], ...] = Request.__args__  # type: ignore[attr-defined]

@@ -50,7 +50,8 @@ Any request may instead be answered by ``ERROR`` (``code`` from :data:`ERROR_COD
 ``message`` and a ``hint`` for the human). A client whose key is read-only may send only
 :data:`READ_COMMANDS`; anything else is answered ``forbidden``. An ``ERROR`` answering a frame the service could not
 read names the ``request_id`` when it could still be recovered from the frame, else ``null``.
-The service may also push ``SYSTEM_STATUS_UPDATE`` with ``request_id = null``.
+The service may also push ``SYSTEM_STATUS_UPDATE`` and ``THOUGHTS_COMMITTED`` (the thoughts just
+committed, by anyone) with ``request_id = null``.
 
 Use :func:`encode` / :func:`decode`; both raise :class:`telos.errors.ProtocolError` with a
 ``code`` suitable for an ``ERROR`` reply.
@@ -77,5 +78,5 @@ from telos.bridge.messages import (  # noqa: F401
     ObjectDescription, SendResult, VsaStep, VsaAnswer, MemoryHit, SearchResults, Ack, Pong, Error,
     Request, Reply, Message, REQUEST_TYPES, REPLY_TYPES, COMMANDS, REQUEST_COMMANDS,
     FINAL_REPLIES, ThoughtId, When, AuthorKind, ListThoughts, ObjectHistory, DiffObject, UndoThought,
-    ThoughtView, ThoughtList, RevisionView, HistoryList, SlotChange, ObjectDiff,
+    ThoughtView, ThoughtList, ThoughtsCommitted, RevisionView, HistoryList, SlotChange, ObjectDiff,
 )

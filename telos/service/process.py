@@ -30,6 +30,7 @@ from telos.service.metrics import HealthServer, ServiceMetrics
 from telos.service.responder import load_responder
 from telos.service.sessions import ImageSessionPool
 from telos.service.status import StatusBoard
+from telos.service.thoughtfeed import ThoughtFeed
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class Service:
         self._warm_error = ""
         self.database_problem: str | None = None   # why the database does not answer (status)
         self._maint: threading.Thread | None = None
+        self._feed: ThoughtFeed | None = None       # THOUGHTS_COMMITTED pushes
 
     # --- helpers used by handlers and the status board ---------------------------------------
 
@@ -239,6 +241,7 @@ class Service:
         self._maint = threading.Thread(target=self._maintenance, args=(session,), name="maintenance",
                                        daemon=True)
         self._maint.start()
+        self._feed = ThoughtFeed(self.image, self.bridge.broadcast).start()
         threading.Thread(target=self._warm, name="llm-warm-up", daemon=True).start()
         self.state = "serving"
         self.metrics.up.set(1)
@@ -324,6 +327,8 @@ class Service:
                 self._write_service_file()
             except OSError:
                 pass
+            if self._feed is not None:
+                self._feed.stop()
             self.bridge.stop(grace=self.grace)
         if self._maint is not None:
             self._maint.join(timeout=15)

@@ -49,7 +49,7 @@ def _examples():
         p.ListThoughts(limit=20, name="Point", author="kernel"),
         p.ObjectHistory(name="Point", limit=5), p.UndoThought(thought_id="0123456789abcdef"),
         p.DiffObject(object_id="ab" * 16, before="0123456789abcdef", after="0123456789abcdf0"),
-        p.ThoughtList(request_id="r", thoughts=[thought]),
+        p.ThoughtList(request_id="r", thoughts=[thought]), p.ThoughtsCommitted(thoughts=[thought]),
         p.HistoryList(request_id="r", revisions=[p.RevisionView(thought=thought, object=view)]),
         p.ObjectDiff(request_id="r", object_id="ab" * 16, before="0123456789abcdef", changes=[
             p.SlotChange(slot="norm", kind="method", change="changed", before="def norm(self):",

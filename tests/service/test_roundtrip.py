@@ -214,3 +214,35 @@ def test_search_modes_filters_and_as_of_over_the_bridge(client):
     with pytest.raises(RemoteError) as e:               # 1970: before the image existed
         client.search("lantern", as_of=1.0)
     assert e.value.code == P.BAD_REQUEST and "did not exist yet" in str(e.value)
+
+
+def test_committed_thoughts_are_pushed_to_every_client(client, zeo_module):
+    import queue
+    import time
+
+    from telos import open_image
+    while True:                                            # drain what came before
+        try:
+            client.events.get_nowait()
+        except queue.Empty:
+            break
+    ack = client.set_slot("mood", "calm", name="Object", note="over the bridge")
+    other = open_image(zeo=zeo_module)                     # another writer: the shell, say
+    try:
+        with other.thought("from another process", user="shell-user"):
+            other.prototypes["Object"].weather = "rain"
+        theirs = other.last_thought
+    finally:
+        other.close()
+    pushed: dict[str, P.ThoughtView] = {}
+    deadline = time.monotonic() + 30
+    while not {ack.thought_id, theirs} <= set(pushed) and time.monotonic() < deadline:
+        try:
+            ev = client.events.get(timeout=1)
+        except queue.Empty:
+            continue
+        if getattr(ev, "command", None) == "THOUGHTS_COMMITTED":
+            assert ev.request_id is None
+            pushed.update((t.thought_id, t) for t in ev.thoughts)
+    assert pushed[ack.thought_id].note == "over the bridge"
+    assert pushed[theirs].author == "shell-user" and pushed[theirs].note == "from another process"
