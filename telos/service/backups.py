@@ -195,7 +195,9 @@ def last_verify_text(lv: dict | None) -> str:
     if not lv:
         return "never verified"
     state = "ok" if lv.get("ok") else "FAILED"
-    when = lv.get("time") or "?"
+    when = _unix(lv.get("time"))
+    when = dt.datetime.fromtimestamp(when, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC") \
+        if when is not None else "?"
     detail = f": {lv['message']}" if lv.get("message") and not lv.get("ok") else ""
     return f"last verify {state} at {when} (drilled {lv.get('set') or 'no set'}){detail}"
 
