@@ -19,15 +19,18 @@ from ui.theme import DEFAULT, Theme
 log = logging.getLogger(__name__)
 
 KV_DIR = Path(__file__).resolve().parent / "kv"
-KV_FILES = ("base.kv", "chat.kv", "inspector.kv", "memory.kv", "root.kv")
+KV_FILES = ("base.kv", "chat.kv", "inspector.kv", "memory.kv", "backups.kv", "status.kv",
+            "root.kv")
 
 
 def load_layouts() -> None:
     # widget classes must be registered with the Factory before their rules are read
+    import ui.backupsview  # noqa: F401
     import ui.chat  # noqa: F401
     import ui.inspector  # noqa: F401
     import ui.memoryview  # noqa: F401
     import ui.root  # noqa: F401
+    import ui.statuspage  # noqa: F401
 
     for name in KV_FILES:
         path = str(KV_DIR / name)

@@ -8,8 +8,9 @@ by the UI thread and the UI never waits on the network:
 * consecutive ``PERSONA_RESPONSE_PARTIAL`` frames of one request are grouped and handed over as
   one list of tokens (hundreds of tokens in a frame → one append → one row update);
 * a final reply goes to the callback registered for its ``request_id`` (``request(msg, cb)``);
-* ``REQUEST_PROGRESS`` (the service is still working on a request: queued, loading the model)
-  updates :attr:`Link.progress_text` and keeps the request's callback waiting;
+* ``REQUEST_PROGRESS`` (the service is still working on a request: queued, loading the model,
+  a backup placing its files) updates :attr:`Link.progress_text`, goes to the request's
+  ``on_progress`` listener when it has one, and keeps the request's callback waiting;
 * ``SYSTEM_STATUS_UPDATE`` and everything else without a callback goes to ``on_message``;
 * after the batch, every ``on_frame`` listener runs once (views sync their rows there).
 
@@ -56,6 +57,7 @@ class Link(EventDispatcher):
         self.dead_after = dead_after
         self.max_per_frame = max_per_frame
         self._callbacks: dict[str, ReplyCallback] = {}
+        self._progress_listeners: dict[str, ReplyCallback] = {}
         self._partials: list[Callable[[str, str, list[str]], None]] = []
         self._messages: list[Callable[[Any], None]] = []
         self._frame_listeners: list[Callable[[], None]] = []
@@ -105,8 +107,13 @@ class Link(EventDispatcher):
         self.client.send(message)
         return message.request_id
 
-    def request(self, message, callback: ReplyCallback) -> str:
+    def request(self, message, callback: ReplyCallback,
+                on_progress: ReplyCallback | None = None) -> str:
+        """Send; ``callback(final reply)`` on the main thread, ``on_progress(REQUEST_PROGRESS)``
+        for each progress report before it."""
         self._callbacks[message.request_id] = callback
+        if on_progress is not None:
+            self._progress_listeners[message.request_id] = on_progress
         return self.send(message)
 
     def _heartbeat(self, _dt) -> None:
@@ -131,6 +138,7 @@ class Link(EventDispatcher):
         # it now, and whatever still arrives for them later (the client's own "lost" errors, a
         # late reply from a hung service) is dropped instead of surfacing twice
         callbacks, self._callbacks = self._callbacks, {}
+        self._progress_listeners.clear()
         self._abandoned.update(callbacks)
         self._progress.clear()
         self.progress_text = ""
@@ -216,8 +224,15 @@ class Link(EventDispatcher):
         if isinstance(msg, P.RequestProgress):
             if msg.request_id not in self._abandoned:
                 self._note_progress(msg)
+                listener = self._progress_listeners.get(msg.request_id)
+                if listener is not None:
+                    try:
+                        listener(msg)
+                    except Exception:   # one view's bug must not stop the pump
+                        log.exception("UI progress listener for %s failed", msg.request_id)
             return
         self._settled(getattr(msg, "request_id", None))
+        self._progress_listeners.pop(getattr(msg, "request_id", None), None)
         if isinstance(msg, P.SystemStatusUpdate):
             self.last_status = msg
         rid = getattr(msg, "request_id", None)

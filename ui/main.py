@@ -13,8 +13,8 @@ log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--view", choices=("chat", "inspector", "memory"), default="chat",
-                        help="the view to open (default: chat)")
+    parser.add_argument("--view", choices=("chat", "inspector", "memory", "backups", "status"),
+                        default="chat", help="the view to open (default: chat)")
     parser.add_argument("--screenshot", metavar="PATH", type=Path,
                         help="render the view against the running service, save a PNG and exit")
     parser.add_argument("--after", metavar="SECONDS", type=float, default=2.0,
@@ -88,6 +88,10 @@ def run(args: argparse.Namespace) -> int:
             return root.ids.inspector.current is not None
         if args.view == "memory":
             return not args.search or root.ids.memory.replies > 0
+        if args.view == "backups":
+            return root.ids.backups.replies > 0          # the list of sets arrived
+        if args.view == "status":
+            return root.ids.status_page.renders > 0
         return True
 
     def on_start(*_a) -> None:

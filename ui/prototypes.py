@@ -137,4 +137,12 @@ def build_prototypes(theme: Theme) -> PrototypeRegistry:
                        value_color=theme.text_muted, row_color=theme.background))
     reg.add(WidgetPrototype("MemoryRow", "MemoryHitRow", text="", source="", when="", distance="", text_height=0,
                             tier="", tiers="", tier_color=theme.accent, row_color=theme.surface))
+    reg.add(WidgetPrototype("BackupRow", "BackupSetRow", ident="", when="", kind="", size_text="",
+                            encrypted="", verified="", selected=False, panel=None,
+                            verified_color=theme.text_muted, row_color=theme.surface))
+    status_row = reg.add(WidgetPrototype("StatusRow", "StatusRow", label="", value="", kind="row",
+                                         label_color=theme.text_muted, value_color=theme.text,
+                                         row_color=theme.surface, value_height=0))
+    reg.add(status_row.derive("StatusHeading", kind="header", label_color=theme.accent,
+                              row_color=theme.background, value=""))
     return reg

@@ -1,19 +1,46 @@
-"""The window's root: header with the view tabs, the three screens, the status bar."""
+"""The window's root: header with the view tabs, the screens, the status bar.
+
+The status bar shows short fields (:mod:`ui.status`), each fitted to its place at word
+boundaries by :class:`StatusField`; a click anywhere on it opens the status page."""
 
 from __future__ import annotations
 
 import time
 
+from kivy.clock import Clock
+from kivy.metrics import dp
 from kivy.properties import ObjectProperty, StringProperty
+from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.label import Label
 
 from telos.bridge import protocol as P
-from ui.status import status_fields
+from ui.measure import TextMeasure
+from ui.status import fit, status_fields
 
-VIEWS = ("chat", "inspector", "memory")
+VIEWS = ("chat", "inspector", "memory", "backups", "status")
+TABBED = ("chat", "inspector", "memory", "backups")     # the status page opens from the bar
 
 
-class StatusBar(BoxLayout):
+class StatusField(Label):
+    """A one-line label showing as much of ``full`` as fits, cut only between segments or
+    words (``text`` is what is shown)."""
+
+    full = StringProperty("")
+
+    def __init__(self, **kwargs):
+        self._measure: TextMeasure | None = None
+        self._refit = Clock.create_trigger(self._fit, -1)
+        super().__init__(**kwargs)
+        self.bind(full=self._refit, width=self._refit, font_size=self._refit)
+
+    def _fit(self, *_args) -> None:
+        if self._measure is None or self._measure.font_size != self.font_size:
+            self._measure = TextMeasure(self.font_size, font_name=self.font_name)
+        self.text = fit(self.full, self.width - dp(4), self._measure.line_width)
+
+
+class StatusBar(ButtonBehavior, BoxLayout):
     link = ObjectProperty(None, allownone=True, rebind=True)
     backend = StringProperty("backend: —")
     memory = StringProperty("memory: —")
@@ -35,9 +62,13 @@ class RootView(BoxLayout):
     def show_view(self, name: str) -> None:
         if name not in VIEWS:
             raise ValueError(f"no view {name!r}; views are {', '.join(VIEWS)}")
+        if name == "status" and self.view != "status":
+            self.ids.status_page.back_to = self.view
         self.view = name
         self.ids.screens.current = name
-        for v in VIEWS:
+        for v in TABBED:
             self.ids[f"tab_{v}"].state = "down" if v == name else "normal"
+        self.ids.backups.shown = name == "backups"
+        self.ids.status_page.shown = name == "status"
         if name == "inspector" and self.link is not None and self.link.connected:
             self.ids.inspector.load_registry()

@@ -156,10 +156,28 @@ class Backups:
         report = verify(self.destination(), self.keys(), drill_sets=drill, status=status)
         newest = report.drills[-1] if report.drills else None
         message = "; ".join(report.problems + [d.error for d in report.drills if not d.ok])
+        now = _now().isoformat()
         self._record("backup verify: " + ("ok" if report.ok else "FAILED"), last_verify={
-            "time": _now().isoformat(), "ok": report.ok, "seconds": round(report.seconds, 3),
-            "set": newest.set.ident if newest else None, "message": message[:2000]})
+            "time": now, "ok": report.ok, "seconds": round(report.seconds, 3),
+            "set": newest.set.ident if newest else None, "message": message[:2000]},
+            verified=self._verified(report, now))
         return report
+
+    def _verified(self, report: VerifyReport, now: str) -> dict[str, dict]:
+        """Each set's last check (``BackupManager.verified``): the ones this run checked are
+        replaced, sets no longer on disk are dropped."""
+        drilled = {d.set.ident: d for d in report.drills}
+        out = {k: dict(v) for k, v in dict(mirror(self.manager).get("verified") or {}).items()
+               if k in {s.ident for s in report.sets}}
+        for s in report.sets:
+            if s.error is not None:
+                continue
+            d = drilled.get(s.ident)
+            problems = s.problems + ([d.error] if d is not None and not d.ok else [])
+            out[s.ident] = {"time": now, "ok": not problems,
+                            "how": "restore drill" if d is not None else "checksums",
+                            "message": "; ".join(problems)[:500]}
+        return out
 
     def restore(self, *, at: Any = None, to: str | Path, status: StatusCallback | None = None) -> RestoreResult:
         """Restore into directory ``to`` (the live image cannot be replaced while open)."""

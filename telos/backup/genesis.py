@@ -19,6 +19,7 @@ STATE = {
     "last_backup": None,              # ISO time of the newest set made by this image
     "last_full": None,
     "last_verify": None,              # {"time", "ok", "set", "seconds", "message"}
+    "verified": {},                   # set ident -> {"time", "ok", "how", "message"}: its last check
 }
 DESCRIPTION = ("Owns backups of the image: policy (intervals, retention, destination, encryption) "
                "and the history of runs and restore drills. Use image.backups to act.")

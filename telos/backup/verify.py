@@ -60,6 +60,9 @@ def verify(dest: Path, keys: BackupKeys, *, drill_sets: str = "newest",
             repozo.verify_repo(chain_dir / "repozo")
         except BackupError as exc:
             report.problems.append(f"chain {chain_dir.name}: {exc}")
+            for s in good:
+                if s.chain_dir == chain_dir:
+                    s.problems.append(f"repozo -V of its chain: {exc}")
     if drill_sets == "none" or not good:
         targets: list[SetRef] = []
     elif drill_sets == "all":

@@ -4,8 +4,9 @@ Two roles (see :mod:`telos.bridge.keys` for the allow-list):
 
 ``rw``  read-write — every request.
 ``ro``  read-only — only :data:`telos.bridge.protocol.READ_COMMANDS` (PING, STATUS_REQUEST,
-        LIST_PROTOTYPES, INSPECT_OBJECT, SEARCH_MEMORY, VSA_QUERY). Anything that changes the
-        image, runs code or stops the service (SET_SLOT, DEFINE_METHOD, SEND_MESSAGE, REMEMBER,
+        LIST_PROTOTYPES, INSPECT_OBJECT, SEARCH_MEMORY, VSA_QUERY, LIST_BACKUPS). Anything that
+        changes the image, runs code or stops the service (SET_SLOT, DEFINE_METHOD, SEND_MESSAGE,
+        REMEMBER, RUN_BACKUP and VERIFY_BACKUP — they record their run in the BackupManager —,
         SHUTDOWN_REQUEST, and USER_QUERY_REQUEST, because a persona's answer is remembered as a
         memory of the turn) gets ERROR ``forbidden``.
 

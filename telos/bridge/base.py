@@ -10,7 +10,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 PROTOCOL_VERSION = 4               # 2: REQUEST_PROGRESS; 3: status areas, memory hit tiers;
-                                   # 4: search mode/filters/as-of, thoughts, history, diff, undo
+                                   # 4: search mode/filters/as-of, thoughts, history, diff, undo;
+                                   # backup requests, status clients/database
 PROGRESS_INTERVAL_S = 1.0          # how often a silent request in flight is reported
 MAX_FRAME_BYTES = 1 * 2**20        # a valid message is never larger than this
 SOCKET_MAX_MSG_BYTES = 4 * 2**20   # ZMQ_MAXMSGSIZE: beyond this ZeroMQ drops the peer itself
@@ -57,7 +58,7 @@ ErrorCode = Literal["bad_frame", "bad_json", "invalid_message", "unknown_command
 # memory of the turn — and needs a read-write key (else ERROR ``forbidden``).
 READ_COMMANDS = frozenset({"PING", "STATUS_REQUEST", "LIST_PROTOTYPES", "INSPECT_OBJECT",
                            "SEARCH_MEMORY", "VSA_QUERY", "LIST_THOUGHTS", "OBJECT_HISTORY",
-                           "DIFF_OBJECT"})
+                           "DIFF_OBJECT", "LIST_BACKUPS"})
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 

@@ -103,6 +103,22 @@ class ShutdownRequest(_Request):
     reason: Short = ""
 
 
+class ListBackups(_Request):
+    command: Literal["LIST_BACKUPS"] = "LIST_BACKUPS"
+
+
+class RunBackup(_Request):
+    """Make a backup set now (REQUEST_PROGRESS while it runs, then BACKUP_DONE)."""
+    command: Literal["RUN_BACKUP"] = "RUN_BACKUP"
+    full: bool | None = None             # None: as the BackupManager's policy says
+
+
+class VerifyBackup(_Request):
+    """Check every set (MAC, hash chain, sha256, repozo -V) and restore-drill some of them."""
+    command: Literal["VERIFY_BACKUP"] = "VERIFY_BACKUP"
+    drill: Literal["newest", "chains", "all", "none"] = "newest"
+
+
 # --- replies -----------------------------------------------------------------------------
 
 class PersonaResponsePartial(_Message):
@@ -174,6 +190,8 @@ class SystemStatusUpdate(_Message):
     uptime: float = 0.0
     in_flight: int = 0
     pid: int | None = None
+    clients: int = 0                     # bridge connections heard from in the last minute
+    database: Short = ""                 # "ok", or why the database does not answer
 
 
 class PrototypeSummary(BaseModel):
@@ -243,6 +261,47 @@ class SearchResults(_Message):
     hits: Annotated[list[MemoryHit], Field(max_length=100)]
 
 
+class BackupSetView(BaseModel):
+    """One backup set as LIST_BACKUPS shows it (``telos.backup.layout.SetRef``)."""
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    ident: Short                         # "<chain>/<stamp>"
+    seq: int | None = None
+    time: float | None = None            # unix time of the image state it holds (its tid)
+    kind: Name = "?"                     # full | incremental
+    size: Annotated[int, Field(ge=0)] = 0     # bytes of its files in the destination
+    encrypted: bool = False
+    objects: int | None = None
+    state: Literal["ok", "broken", "other_key"] = "ok"
+    error: Short = ""                    # why it is broken / which key it needs
+    verified: float | None = None        # unix time it was last verified (None: never)
+    verified_how: Short = ""             # "restore drill" | "checksums" (+ ": FAILED …")
+    verified_ok: bool | None = None
+    restore_command: Short = ""          # what an operator runs to restore this set
+
+
+class BackupList(_Message):
+    command: Literal["BACKUP_LIST"] = "BACKUP_LIST"
+    request_id: RequestId
+    destination: Short
+    sets: Annotated[list[BackupSetView], Field(max_length=MAX_ITEMS)] = []   # oldest first
+    key_id: Short | None = None          # the current backup key's id
+    warning: Short = ""                  # e.g. the newest set is older than the policy allows
+    last_verify: Short = ""              # the last verification, for a person
+    restore_help: Short = ""             # what restoring does and when it may run
+
+
+class BackupDone(_Message):
+    """The final reply to RUN_BACKUP and VERIFY_BACKUP."""
+    command: Literal["BACKUP_DONE"] = "BACKUP_DONE"
+    request_id: RequestId
+    of: Literal["RUN_BACKUP", "VERIFY_BACKUP"]
+    ok: bool
+    summary: Short                       # one sentence
+    lines: Annotated[list[Short], Field(max_length=256)] = []
+    set: Short | None = None             # the set made (RUN_BACKUP; None: nothing changed)
+    seconds: float = 0.0
+
+
 class Ack(_Message):
     command: Literal["ACK"] = "ACK"
     request_id: RequestId
@@ -269,10 +328,11 @@ class Error(_Message):
 
 Request = Union[UserQueryRequest, StatusRequest, ListPrototypes, InspectObject, SetSlot,
                 DefineMethod, SendMessage, SearchMemory, VsaQuery, Remember, Ping, ShutdownRequest,
-                ListThoughts, ObjectHistory, DiffObject, UndoThought]
+                ListThoughts, ObjectHistory, DiffObject, UndoThought, ListBackups, RunBackup,
+                VerifyBackup]
 Reply = Union[PersonaResponsePartial, RequestProgress, PersonaResponseComplete, SystemStatusUpdate, PrototypeList,
               ObjectDescription, SendResult, SearchResults, VsaAnswer, Ack, Pong, Error,
-              ThoughtList, ThoughtsCommitted, HistoryList, ObjectDiff]
+              ThoughtList, ThoughtsCommitted, HistoryList, ObjectDiff, BackupList, BackupDone]
 Message = Annotated[Union[Request, Reply], Field(discriminator="command")]
 
 REQUEST_TYPES: tuple[type[_Request], ...] = Request.__args__  # type: ignore[attr-defined]

@@ -12,7 +12,9 @@ same identity only. Every message carries ``protocol`` (:data:`PROTOCOL_VERSION`
 Requests carry a client-chosen ``request_id``; every reply to it names the same ``request_id``.
 A request gets exactly one *final* reply (see :data:`FINAL_REPLIES`); a ``USER_QUERY_REQUEST``
 (and a ``SEND_MESSAGE`` that runs the generative kernel) may be preceded by any number of
-``PERSONA_RESPONSE_PARTIAL`` frames numbered by ``seq``.
+``PERSONA_RESPONSE_PARTIAL`` frames numbered by ``seq``. ``RUN_BACKUP`` and ``VERIFY_BACKUP``
+send ``REQUEST_PROGRESS`` as each step of the backup advances (``stage`` ``backup``/``verify``,
+``fraction`` when known), not only while silent.
 
 While a request is in flight and silent, the service sends ``REQUEST_PROGRESS`` for it about
 once a second (:data:`PROGRESS_INTERVAL_S`): what it is waiting for (``queued`` with its place,
@@ -44,6 +46,9 @@ UNDO_THOUGHT                 ACK (the undo's ``thought_id``)        revert one t
                                                                     depends on it)
 PING                         PONG                                   application-level liveness
 SHUTDOWN_REQUEST             ACK                                    ask the service to stop
+LIST_BACKUPS                 BACKUP_LIST                            the backup sets (a read)
+RUN_BACKUP                   BACKUP_DONE                            make a backup set now
+VERIFY_BACKUP                BACKUP_DONE                            checksums + restore drill
 ===========================  =====================================  ============================
 
 Any request may instead be answered by ``ERROR`` (``code`` from :data:`ERROR_CODES`, a
@@ -72,7 +77,8 @@ from telos.bridge.messages import (  # noqa: F401
     TIMEOUT, INTERNAL, FORBIDDEN, ERROR_CODES, ErrorCode, READ_COMMANDS, _REQUEST_ID_RE,
     RequestId, Name, Short, Text, Source, new_request_id, _Message, _Request, _Targeted,
     UserQueryRequest, StatusRequest, ListPrototypes, InspectObject, SetSlot, DefineMethod,
-    SendMessage, SearchMemory, VsaQuery, Remember, Ping, ShutdownRequest, PersonaResponsePartial,
+    SendMessage, SearchMemory, VsaQuery, Remember, Ping, ShutdownRequest, ListBackups, RunBackup,
+    VerifyBackup, BackupSetView, BackupList, BackupDone, PersonaResponsePartial,
     PersonaResponseComplete, RequestProgress, ModelInfo, IndexState, AreaStatus, SystemStatusUpdate,
     PrototypeSummary, PrototypeList, SlotView, ParentView, MethodView, ObjectView,
     ObjectDescription, SendResult, VsaStep, VsaAnswer, MemoryHit, SearchResults, Ack, Pong, Error,

@@ -83,3 +83,16 @@ class Requests:
 
     def shutdown(self, reason: str = "") -> P.Ack:
         return self.request(P.ShutdownRequest(reason=reason))
+
+    # --- backups -------------------------------------------------------------------------------
+    def list_backups(self) -> P.BackupList:
+        return self.request(P.ListBackups())
+
+    def run_backup(self, full: bool | None = None, *, timeout: float | None = None,
+                   on_progress: Callable[[P.RequestProgress], None] | None = None) -> Call:
+        """A backup set now; ``.result()`` is the BACKUP_DONE (progress: ``on_progress``)."""
+        return self.submit(P.RunBackup(full=full), timeout, on_progress=on_progress)
+
+    def verify_backups(self, drill: str = "newest", *, timeout: float | None = None,
+                       on_progress: Callable[[P.RequestProgress], None] | None = None) -> Call:
+        return self.submit(P.VerifyBackup(drill=drill), timeout, on_progress=on_progress)

@@ -117,6 +117,12 @@ class BridgeServer:
         with self._lock:
             return len(self._active)
 
+    def clients(self, within: float = 60.0) -> int:
+        """How many connections (DEALER identities: a client process may hold several) sent
+        something in the last ``within`` seconds."""
+        now = time.monotonic()
+        return sum(1 for seen in list(self._peers.values()) if now - seen <= within)
+
     def stop_accepting(self) -> None:
         self._accepting.clear()
 

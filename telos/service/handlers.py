@@ -17,8 +17,8 @@ from telos.bridge import protocol as P
 from telos.bridge.server import HandlerRegistry, RequestContext
 from telos.errors import GenerationCancelled, RequestRefused, TelosError
 from telos.reflect import mirror
+from telos.service import backups, limits, views
 from telos.service import history_handlers as history
-from telos.service import limits, views
 from telos.service.sessions import commit_thought
 
 if TYPE_CHECKING:
@@ -190,6 +190,7 @@ def build_registry(service: "Service") -> HandlerRegistry:
         return P.PersonaResponseComplete(request_id=ctx.request_id, persona_id=persona_id,
                                          full_text=text[: P.MAX_LONG_TEXT], thought_id=tid)
 
+    backups.register(reg, service)          # LIST_BACKUPS, RUN_BACKUP, VERIFY_BACKUP
     return reg
 
 

@@ -75,7 +75,9 @@ class StatusBoard:
         return base[1].model_copy(update={
             "request_id": request_id, "uptime": round(time.time() - s.started_at, 3),
             **_model_fields(s),
-            "in_flight": s.bridge.in_flight() if s.bridge else 0})
+            "in_flight": s.bridge.in_flight() if s.bridge else 0,
+            "clients": s.bridge.clients() if s.bridge else 0,
+            "database": (s.database_problem or "ok")[: P.MAX_SHORT]})
 
     def health(self) -> dict:
         s = self.service

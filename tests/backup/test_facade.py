@@ -55,3 +55,31 @@ def test_run_due_follows_the_schedule(image, key_env):
     time.sleep(1.1)                                          # repozo: one backup per second
     second = image.backups.run_due()
     assert second is not None and second.kind == "incremental"
+
+
+def test_each_set_remembers_when_and_how_it_was_last_verified(image, key_env):
+    """``BackupManager.verified``: the drilled set says "restore drill", the others "checksums";
+    a damaged file marks its own set failed and leaves the other set's record ok."""
+    import time
+    with image.thought("policy"):
+        image.backups.manager.drill = "full"
+    first = image.backups.backup(full=True)                     # drilled right after (policy)
+    rec = dict(image.backups.manager.verified[first.set.ident])
+    assert rec["how"] == "restore drill" and rec["ok"] is True and rec["time"]
+    time.sleep(1.1)                                              # repozo: one backup per second
+    with image.thought("a change"):
+        image.root["changed"] = 1
+    second = image.backups.backup(full=False)
+    assert second.kind == "incremental"
+    assert second.set.ident not in image.backups.manager.verified     # not drilled (policy: full)
+    report = image.backups.verify(drill="none")
+    assert report.ok
+    verified = {k: dict(v) for k, v in image.backups.manager.verified.items()}
+    assert {k: v["how"] for k, v in verified.items()} == {first.set.ident: "checksums",
+                                                          second.set.ident: "checksums"}
+    config_file = second.set.path / "config.json"
+    config_file.write_text(config_file.read_text() + " ")       # damage one file of the newest set
+    assert not image.backups.verify(drill="none").ok
+    verified = {k: dict(v) for k, v in image.backups.manager.verified.items()}
+    assert verified[second.set.ident]["ok"] is False and "config.json" in verified[second.set.ident]["message"]
+    assert verified[first.set.ident]["ok"] is True

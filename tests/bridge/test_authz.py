@@ -47,8 +47,14 @@ def _registry(seen: list, gate: threading.Event) -> HandlerRegistry:
     def slow(ctx):                      # holds its worker until the gate opens
         gate.wait(30)
         return P.PersonaResponseComplete(request_id=ctx.request_id, persona_id="T", full_text="ok")
+    def backups(ctx):
+        if ctx.request.command != "LIST_BACKUPS":
+            return write(ctx)
+        return P.BackupList(request_id=ctx.request_id, destination="/nowhere")
     for cmd in ("SET_SLOT", "DEFINE_METHOD", "SEND_MESSAGE", "SHUTDOWN_REQUEST", "REMEMBER"):
         reg.register(cmd, write)
+    for cmd in ("LIST_BACKUPS", "RUN_BACKUP", "VERIFY_BACKUP"):
+        reg.register(cmd, backups)
     reg.register("INSPECT_OBJECT", inspect)
     reg.register("USER_QUERY_REQUEST", slow)
     return reg
@@ -130,6 +136,23 @@ def test_ro_key_reads_and_is_forbidden_to_write(server, home, caplog):
             assert "read-only" in e.value.remote_message and "keys allow" in e.value.hint
     assert server.seen == []
     assert sum("key:viewer REFUSED" in r.getMessage() for r in caplog.records) == 6
+
+
+def test_ro_key_lists_backups_but_may_not_run_or_verify_one(server, home):
+    keys.new_client(home, "viewer", role=keys.RO)
+    with _client(server, home, "viewer") as c:
+        assert c.list_backups().destination == "/nowhere"        # a read
+        for call in (lambda: c.run_backup().result(), lambda: c.run_backup(full=True).result(),
+                     lambda: c.verify_backups().result()):
+            with pytest.raises(RemoteError) as e:
+                call()
+            assert e.value.code == P.FORBIDDEN and "read-only" in e.value.remote_message
+    assert server.seen == []
+    keys.new_client(home, "operator")
+    with _client(server, home, "operator") as c:               # a read-write key may
+        assert c.run_backup().result().of == "RUN_BACKUP"
+        assert c.verify_backups().result().of == "VERIFY_BACKUP"
+    assert server.seen == [("RUN_BACKUP", "key:operator"), ("VERIFY_BACKUP", "key:operator")]
 
 
 def test_demoted_or_revoked_key_loses_rights_at_its_next_request(server, home):

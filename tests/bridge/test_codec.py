@@ -55,6 +55,14 @@ def _examples():
             p.SlotChange(slot="norm", kind="method", change="changed", before="def norm(self):",
                          after="def norm(self):", diff="-    return 1\n+    return 2\n",
                          thought=thought, provenance={"author": "kernel"})]),
+        p.ListBackups(), p.RunBackup(full=True), p.VerifyBackup(drill="all"),
+        p.BackupList(request_id="r", destination="/b", key_id="k1", sets=[
+            p.BackupSetView(ident="c/s", seq=1, time=1.5, kind="full", size=10, encrypted=True,
+                            objects=3, verified=2.5, verified_how="restore drill",
+                            verified_ok=True, restore_command="python3 master_forge.py restore"),
+            p.BackupSetView(ident="c/t", state="broken", error="manifest missing")]),
+        p.BackupDone(request_id="r", of="VERIFY_BACKUP", ok=False, summary="verify: FAILED",
+                     lines=["PROBLEM: x", "verify: FAILED"], seconds=1.0),
     ]
 
 

@@ -31,8 +31,9 @@ def test_commands_split_into_requests_and_replies():
 def test_read_commands_are_requests_and_never_change_the_image():
     assert M.READ_COMMANDS <= M.REQUEST_COMMANDS
     for write in ("SET_SLOT", "DEFINE_METHOD", "SEND_MESSAGE", "REMEMBER", "SHUTDOWN_REQUEST",
-                  "USER_QUERY_REQUEST"):
+                  "USER_QUERY_REQUEST", "RUN_BACKUP", "VERIFY_BACKUP"):
         assert write not in M.READ_COMMANDS
+    assert "LIST_BACKUPS" in M.READ_COMMANDS          # listing the sets changes nothing
 
 
 def test_every_request_type_has_a_request_id_and_every_message_the_protocol():
@@ -116,3 +117,20 @@ def test_defaults():
 
 def test_command_names_are_upper_snake_case():
     assert all(re.fullmatch(r"[A-Z]+(_[A-Z]+)*", c) for c in M.COMMANDS)
+
+
+def test_backup_messages_round_trip_and_refuse_what_they_do_not_know():
+    from telos.bridge import codec
+    done = M.BackupDone(request_id="b1", of="RUN_BACKUP", ok=True, summary="full backup #1",
+                        set="20260101-000000/20260101-000000")
+    assert codec.decode(codec.encode(done)) == done
+    assert "BACKUP_DONE" in M.FINAL_REPLIES and "BACKUP_LIST" in M.FINAL_REPLIES
+    assert M.RunBackup().full is None                  # the policy decides unless asked
+    with pytest.raises(ValidationError):
+        M.VerifyBackup(drill="everything")
+    with pytest.raises(ValidationError):
+        M.BackupSetView(ident="x", state="fine")
+    with pytest.raises(ValidationError):
+        M.BackupSetView(ident="x", size=-1)
+    old = M.SystemStatusUpdate(status_text="ready")    # the fields protocol 4 added have defaults
+    assert (old.clients, old.database) == (0, "")

@@ -252,3 +252,10 @@ def test_a_client_that_leaves_cancels_its_silent_request(endpoint):
         assert srv.in_flight() == 0
     finally:
         srv.stop()
+
+
+def test_clients_counts_the_connections_heard_from_recently():
+    srv = BridgeServer("inproc://clients-count", HandlerRegistry())
+    now = time.monotonic()
+    srv._peers.update({b"a": now, b"b": now - 5.0, b"c": now - 120.0})
+    assert srv.clients() == 2 and srv.clients(within=1.0) == 1 and srv.clients(within=600) == 3

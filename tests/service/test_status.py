@@ -179,3 +179,13 @@ def test_health(registry):
     assert h["ok"] is False and h["database"] == "ZEO unreachable"
     service.database_problem, service.state = None, "starting"
     assert board.health()["ok"] is False
+
+
+def test_the_snapshot_counts_clients_and_names_the_database_state(registry):
+    service = StandInService()
+    service.bridge = types.SimpleNamespace(in_flight=lambda: 2, clients=lambda: 3)
+    board = S.StatusBoard(service)
+    snap = board.snapshot()
+    assert (snap.in_flight, snap.clients, snap.database) == (2, 3, "ok")
+    service.database_problem = "ZEO unreachable"
+    assert board.snapshot().database == "ZEO unreachable"

@@ -44,6 +44,10 @@ def stack(tmp_path_factory):
             "    mirror(g).define('area', 'def area(self):\\n    \"\"\"Twice the size.\"\"\"\\n'\n"
             "                     '    return self.size * 2\\n', {'author': 'tests', 'model': 'hand-written'})\n")
         assert setup.returncode == 0, setup.stdout + setup.stderr
+        # a first backup before the service starts: its schedule then has nothing due for an
+        # hour, so no scheduled backup races the ones the tests make
+        first = st.cli("backup")
+        assert first.returncode == 0 and "full backup #1" in first.stdout, first.stdout + first.stderr
         st.start_service()
         # a first answer: the responder (the Ollama client) is up and the stand-in answers
         from telos.bridge.client import BridgeClient

@@ -117,6 +117,11 @@ class Stack:
     # --- a separate process reading the image --------------------------------------------------
     def shell(self, code: str, timeout: float = 180.0) -> subprocess.CompletedProcess:
         """``python -m telos.cli shell -c CODE`` attached to this stack's ZEO."""
+        return self.cli("shell", "-c", code, timeout=timeout)
+
+    def cli(self, *args: str, timeout: float = 180.0) -> subprocess.CompletedProcess:
+        """``python -m telos.cli ARGS`` (what ``master_forge.py ARGS`` runs) attached to this
+        stack's ZEO, e.g. ``cli("backup", "--full")``."""
         env = _env(self.home, {"TELOS_ZEO": str(self.zeo_sock)})
-        return subprocess.run([PY, "-m", "telos.cli", "shell", "-c", code], cwd=REPO, env=env,
+        return subprocess.run([PY, "-m", "telos.cli", *args], cwd=REPO, env=env,
                               capture_output=True, text=True, timeout=timeout)

@@ -166,3 +166,48 @@ def test_the_link_shows_a_waiting_requests_progress_and_keeps_its_callback():
                                                     full_text="done")])
     link.pump()
     assert link.progress_text == "" and got[-1].full_text == "done"
+
+
+from ui.status import MORE, SEP, fit, index_text
+
+WORDS = st.text(alphabet=st.sampled_from("abcdefgh,:0123456789é"), min_size=1, max_size=12)
+
+
+def _left_whole(original: str, shown: str) -> bool:
+    """``shown`` is ``original`` whole, or its start up to a word boundary followed by `` …``."""
+    if shown in ("", original):
+        return True
+    if not shown.endswith(MORE):
+        return False
+    kept = shown[: -len(MORE)]
+    return original.startswith(kept) and original[len(kept)] == " " and kept.split(" ") == \
+        original.split(" ")[: len(kept.split(" "))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(WORDS, min_size=1, max_size=5), min_size=1, max_size=6),
+       st.integers(0, 80))
+def test_fit_never_cuts_a_word_and_never_overflows(segments, width):
+    text = SEP.join(" ".join(words) for words in segments)
+    shown = fit(text, width)
+    assert len(shown) <= width or shown == ""
+    assert _left_whole(text, shown), (text, width, shown)
+    if len(text) <= width:
+        assert shown == text
+
+
+def test_fit_drops_whole_segments_first_then_words():
+    text = "memory concepts 0 · L1 1,200 · L2 0 · lexical 12"
+    assert fit(text, 100) == text
+    assert fit(text, 30) == "memory concepts 0 · L1 1,200 …"
+    assert fit(text, 20) == "memory concepts 0 …"
+    assert fit(text, 12) == "memory …"
+    assert fit(text, 5) == ""
+    # the two fields the bar used to cut inside a word
+    long_index = index_text(P.SystemStatusUpdate(
+        status_text="ready", index=P.IndexState(state="idle", detail="no L2 archive yet")))
+    assert long_index == "index idle · no L2 archive yet"
+    assert fit(long_index, 22) == "index idle …"
+    # measured in pixels rather than characters: the same word boundaries
+    assert fit(long_index, 22 * 7, measure=lambda t: 7 * len(t)) == "index idle …"
+    assert fit("connected · ipc:///tmp/a/very/long/path/run/bridge.sock", 20) == "connected …"

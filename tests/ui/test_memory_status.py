@@ -15,17 +15,18 @@ def test_status_bar_shows_the_service_and_its_llm_backend(ui):
     ui.until(lambda: ui.link.last_status is not None and ui.link.last_status.backend, "a status with a backend")
     st = ui.link.last_status
     assert "ollama" in st.backend                      # the stack's service answers through Ollama
-    assert status.ids.status_backend.text.startswith(st.backend)
+    # each field's whole text (``full``); what fits of it is drawn (test_backups_status.py)
+    assert status.ids.status_backend.full.startswith(st.backend)
     assert any(m.loaded for m in st.models)            # the stand-in's /api/ps, as the service saw it
-    assert any(m.name in status.ids.status_backend.text for m in st.models if m.loaded)
+    assert any(m.name in status.ids.status_backend.full for m in st.models if m.loaded)
     assert status.ids.status_connection.text.startswith("connected")
-    assert ui.link.endpoint in status.ids.status_connection.text
+    assert ui.link.endpoint in status.ids.status_connection.full
     assert status.ids.status_index.text.startswith(f"index {st.index.state}")
     tiers = {t: n for t, n in st.memory.items() if "_" not in t}
     assert tiers, st.memory                             # the service reports its memory tiers
     for n in tiers.values():                            # and the bar shows each tier's count
-        assert f"{n:,}" in status.ids.status_memory.text, (st.memory, status.ids.status_memory.text)
-    assert status.ids.status_backup.text                # "no backup yet" or "backup … ago"
+        assert f"{n:,}" in status.ids.status_memory.full, (st.memory, status.ids.status_memory.full)
+    assert status.ids.status_backup.text.startswith("backup ")   # the stack made a first backup
 
 
 def test_memory_search_shows_text_source_time_score_and_tiers(ui, stack):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
+
 from tests.ui.conftest import image_stats
 from tests.ui.stack import PY, REPO, _env
 
@@ -43,3 +45,16 @@ def test_without_a_display_the_ui_says_what_to_do(tmp_path):
     out = _ui(tmp_path / "h", timeout=60)
     assert out.returncode == 2
     assert "no display" in out.stderr and "--screenshot" in out.stderr
+
+
+@pytest.mark.parametrize("view", ["backups", "status"])
+def test_screenshot_of_the_new_views(stack, kivy_window, tmp_path, view):
+    """``ui --screenshot FILE --view backups|status`` renders the view once its content arrived
+    (the list of sets; the first status) and exits 0."""
+    out_path = tmp_path / f"{view}.png"
+    out = _ui(stack.home, "--screenshot", str(out_path), "--view", view, "--after", "0.5")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.strip().endswith(str(out_path))
+    stats = image_stats(out_path)
+    assert (stats["width"], stats["height"]) == (1180, 760)
+    assert stats["std"] > 10 and stats["colours"] > 50
