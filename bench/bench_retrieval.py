@@ -140,15 +140,19 @@ def bench_retrieval(n_texts: int, latency_queries: int = 200) -> None:
             mem = attach(im, embedder=PrecomputedEmbedder(dict(zip(texts, dvecs))))
             ids = mem.remember_many(texts, batch_size=500)
             found = {m: [] for m in modes}
+            rankings = []     # (vector ids, lexical ids) at the depth hybrid search uses
             for i, (q, v) in enumerate(zip(queries, qvecs)):
                 for m in modes:
                     got = [h.id for h in mem.search(q, k=10, mode=m, vector=v)]
                     found[m].append(got.index(ids[i]) + 1 if ids[i] in got else 0)
+                rankings.append(([h.id for h in mem.search(q, k=20, mode="vector", vector=v)],
+                                 [h.id for h in mem.search(q, k=20, mode="lexical")]))
             print(f"    {'mode':8} {'top-1':>7} {'top-3':>7} {'top-10':>7}   (% of {len(texts)} queries)")
             for m in modes:
                 r = np.asarray(found[m])
                 print(f"    {m:8} " + " ".join(f"{100 * np.mean((r > 0) & (r <= k)):7.1f}"
                                              for k in (1, 3, 10)))
+            fusion_sweep(rankings, ids)
             mem.engine._embedder = emb      # latency as a caller pays it: the real model
             emb.encode(queries[:8])
             rng = np.random.default_rng(4)
@@ -167,6 +171,27 @@ def bench_retrieval(n_texts: int, latency_queries: int = 200) -> None:
         finally:
             im.close()
     bench_lexical_commit(texts)
+
+
+def fusion_sweep(rankings, ids) -> None:
+    """(4b) Hybrid top-1/top-3 for other fusion settings, fused from the same two rankings as
+    the search fuses them (``telos.memory.fusion.fuse``): how the defaults were chosen."""
+    from telos import config
+    from telos.memory.fusion import fuse
+    default = (config.setting("memory_lexical_weight").default, config.setting("memory_rrf_k").default)
+    print("    fusion settings (vector weight 1.0), hybrid top-1 / top-3 %:")
+    for k in (10, 60):
+        row = []
+        for w in (0.5, 1.0, 1.5, 2.0, 3.0):
+            r = []
+            for (vec, lex), want in zip(rankings, ids):
+                got = [i for i, _, _ in fuse({"vector": vec, "lexical": lex},
+                                             weights={"vector": 1.0, "lexical": w}, k=k)[:10]]
+                r.append(got.index(want) + 1 if want in got else 0)
+            r = np.asarray(r)
+            mark = "*" if (w, k) == default else " "
+            row.append(f"w {w:3.1f}{mark} {100 * np.mean(r == 1):5.1f}/{100 * np.mean((r > 0) & (r <= 3)):5.1f}")
+        print(f"      rrf k {k:3d}:  " + "   ".join(row))
 
 
 def bench_lexical_commit(texts: list[str], reps: int = 300) -> None:
