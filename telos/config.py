@@ -138,8 +138,9 @@ SETTINGS: tuple[Setting, ...] = (
             C.integer(minimum=1), IMAGE),
     Setting("memory_vector_weight", None, 1.0,
             "weight of the vector tiers (L1, L2) in hybrid memory search", C.number(above=0), IMAGE),
-    Setting("memory_lexical_weight", None, 1.0,
-            "weight of the lexical (Tantivy) tier in hybrid memory search", C.number(above=0), IMAGE),
+    Setting("memory_lexical_weight", None, 1.5,
+            "weight of the lexical (Tantivy) tier in hybrid memory search (1.5: chosen by the "
+            "fusion sweep of bench memory --retrieval)", C.number(above=0), IMAGE),
     Setting("vsa_dimension", None, 10_000,
             "dimension of the FHRR hypervectors (read once, when the Codebook is created)",
             C.integer(minimum=1), IMAGE),
