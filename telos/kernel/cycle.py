@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from telos import config
-from telos.errors import GenerationError, LLMError
+from telos.errors import GenerationError, LLMError, TelosError
 from telos.kernel import (analogy, candidates, examples, extract, patterns, policy,
                           prompt as prompting, receiver_prompt)
 from telos.kernel.levers import DEFAULT, Levers
@@ -38,15 +38,30 @@ class Kernel:
     """The generative kernel of one image session (``image.kernel``)."""
 
     def __init__(self, image, *, orchestrator=None, limits: Limits = Limits(),
-                 levers: Levers = DEFAULT):
+                 levers: Levers | None = None):
         self.image = image
-        self.levers = levers
+        self._levers = levers            # None: the image setting kernel_levers
         self._orchestrator = orchestrator
         self.limits = limits
         self.last_timings: dict[str, float] = {}
         self.last_attempts: list[dict] = []
 
     # -- switches ----------------------------------------------------------------------------
+    @property
+    def levers(self) -> Levers:
+        """The levers given to this kernel, else those the image setting ``kernel_levers`` names."""
+        if self._levers is not None:
+            return self._levers
+        try:
+            return Levers.named(config.image_setting(self.image, "kernel_levers"))
+        except (ValueError, TelosError) as exc:   # a bad slot: the defaults, said once per read
+            log.warning("kernel_levers: %s; using the defaults", exc)
+            return DEFAULT
+
+    @levers.setter
+    def levers(self, value: Levers | None) -> None:
+        self._levers = value
+
     @property
     def enabled(self) -> bool:
         return self.image.kernel_enabled

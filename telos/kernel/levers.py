@@ -1,8 +1,10 @@
 """The kernel's levers: each way of raising its success rate, switchable on its own so
 ``bench kernel --eval --ablation`` can measure what each one is worth.
 
+The image setting ``kernel_levers`` names the levers that are on (``Config.kernel_levers =
+"constrained,analogy"`` in the shell; ``python3 master_forge.py config kernel_levers``);
 ``Kernel(image, levers=Levers(...))`` or ``image.kernel.levers = Levers.off()`` (the kernel
-before these levers). ``Levers()`` is every lever on; the kernel's default is :data:`DEFAULT`,
+before these levers) override it for one kernel. ``Levers()`` is every lever on; the kernel's default is :data:`DEFAULT`,
 every lever but ``candidates``: measured on the evaluation set with the embedded SmolLM2-135M,
 three candidates and a vote were no better than the greedy one (20 vs 21 of 53) at three times
 the time per request (median 6.0 s vs 1.9 s) — switch it on for a model whose samples agree
@@ -45,10 +47,20 @@ class Levers:
             raise ValueError(f"no lever {name!r} (levers: {', '.join(NAMES)})")
         return replace(self, **{name: False})
 
+    @classmethod
+    def named(cls, names: str) -> "Levers":
+        """Levers with exactly the comma-separated ``names`` on (the ``kernel_levers`` setting)."""
+        on = {n.strip() for n in names.split(",") if n.strip()}
+        unknown = on - set(NAMES)
+        if unknown:
+            raise ValueError(f"no lever {', '.join(sorted(unknown))} (levers: {', '.join(NAMES)})")
+        return cls(**{name: name in on for name in NAMES})
+
     def label(self) -> str:
         on = [f.name for f in fields(self) if f.name in NAMES and getattr(self, f.name)]
         return ", ".join(on) if on else "none"
 
 
-#: what ``image.kernel`` uses unless told otherwise (see the module docstring)
+#: the default of the image setting ``kernel_levers`` (see the module docstring); an image's
+#: kernel reads that setting unless given levers (``Kernel(image, levers=...)``)
 DEFAULT = Levers(candidates=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -41,16 +42,30 @@ class Memory:
         return self.remember_many([text], sources=[source])[0]
 
     def remember_many(self, texts, *, sources=None, batch_size: int = 256, status=None) -> list[int]:
-        """Embed and store many texts, one thought per batch; returns their ids."""
+        """Embed and store many texts, one thought per batch; returns their ids.
+
+        A pipeline: batch n+1 is embedded (on the compute thread) while batch n commits here,
+        so the commits hide behind the model. A failed batch stops the run; the batches before
+        it stay committed (one thought each)."""
         texts = [str(t) for t in texts]
         sources = list(sources) if sources is not None else [None] * len(texts)
+        starts = range(0, len(texts), batch_size)
         ids: list[int] = []
-        with Progress("remember", total=len(texts), unit="text", status=status) as bar:
-            for start in range(0, len(texts), batch_size):
-                chunk = texts[start:start + batch_size]
-                vecs = self.engine.embedder.encode(chunk)
-                ids += self._store(chunk, vecs, sources[start:start + batch_size])
-                bar.update(len(chunk))
+        encode = self.engine.embedder.encode
+        with Progress("remember", total=len(texts), unit="text", status=status) as bar, \
+                ThreadPoolExecutor(1, thread_name_prefix="telos-embed") as pool:
+            ahead = pool.submit(encode, texts[:batch_size]) if texts else None
+            for start in starts:
+                vecs = ahead.result()
+                nxt = start + batch_size
+                ahead = pool.submit(encode, texts[nxt:nxt + batch_size]) if nxt < len(texts) else None
+                try:
+                    ids += self._store(texts[start:nxt], vecs, sources[start:nxt])
+                except BaseException:
+                    if ahead is not None:
+                        ahead.cancel()
+                    raise
+                bar.update(len(vecs))
         return ids
 
     def _store(self, texts, vecs, sources) -> list[int]:

@@ -100,6 +100,25 @@ def choice(*options: str) -> Converter:
     return Converter(" | ".join(options), convert)
 
 
+def subset(*options: str) -> Converter:
+    """Some of ``options``, comma-separated (or a list), returned as one comma-separated string
+    in the declared order; ``none`` or nothing: the empty string."""
+    by_key = {o.lower(): o for o in options}
+
+    def convert(raw: Any) -> str:
+        items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",") \
+            if isinstance(raw, str) else None
+        if items is None:
+            raise ValueError(f"expected names among {', '.join(options)}, comma-separated")
+        names = {str(i).strip().lower() for i in items} - {"", "none"}
+        unknown = sorted(names - set(by_key))
+        if unknown:
+            raise ValueError(f"unknown {', '.join(unknown)}: expected names among "
+                             f"{', '.join(options)}, comma-separated (or none)")
+        return ",".join(o for o in options if o.lower() in names)
+    return Converter(f"comma-separated names among {', '.join(options)} (or none)", convert)
+
+
 def _path(raw: Any) -> Path:
     if not isinstance(raw, (str, Path)) or not str(raw).strip():
         raise ValueError("expected a path")

@@ -22,10 +22,28 @@ def test_levers_switch_one_at_a_time():
         Levers().without("magic")
 
 
-def test_the_kernel_default_is_every_lever_but_candidates():
+def test_the_kernel_default_is_every_lever_but_candidates(image):
     from telos.kernel.cycle import Kernel
     from telos.kernel.levers import DEFAULT
-    assert Kernel(image=None).levers == DEFAULT == Levers().without("candidates")
+    assert Kernel(image=image).levers == DEFAULT == Levers().without("candidates")
+
+
+def test_the_image_setting_names_the_levers_and_a_kernel_may_override_it(image):
+    from telos import config
+    from telos.errors import ConfigError
+    from telos.kernel.cycle import Kernel
+    with image.thought("levers"):
+        image.config.kernel_levers = config.check_image_slot("kernel_levers", "analogy, Constrained")
+    assert image.config.kernel_levers == "constrained,analogy"
+    k = Kernel(image=image)
+    assert k.levers == Levers.named("constrained,analogy")
+    assert k.levers.label() == "constrained, analogy" and not k.levers.examples
+    k.levers = Levers.off()                       # one kernel's own choice (bench, tests)
+    assert k.levers == Levers.off() and Kernel(image=image).levers.analogy
+    with pytest.raises(ConfigError, match="unknown magic"):
+        config.check_image_slot("kernel_levers", "analogy,magic")
+    assert config.check_image_slot("kernel_levers", "none") == ""
+    assert Levers.named("") == Levers.off()
 
 
 @pytest.mark.parametrize("text,end", [
