@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from telos.errors import MemoryStoreError
-from telos.memory.facade import Hit
+from telos.memory.hits import Hit
 
 TEXTS = ["the sky is blue", "grass is green", "the sea is salty", "snow is cold"]
 
@@ -25,6 +25,27 @@ def test_remember_returns_fresh_ids_in_one_thought_per_batch(image, memory):
     assert len(image.thoughts(1000)) == before + 2             # batches of 3 and 1
     assert memory.get(2).text == "grass is green" and memory.get(2).source == "b"
     assert memory.remember("one more") == 5
+
+
+def test_a_batch_whose_embedding_fails_stops_the_run_and_keeps_the_batches_before(image, memory,
+                                                                                   standin_embedder):
+    from telos.errors import EmbeddingError
+    real = standin_embedder.encode
+    calls = []
+
+    def encode(texts):                     # the pipeline embeds batch n+1 while n commits
+        calls.append(list(texts))
+        if "poison" in texts:
+            raise EmbeddingError("the model failed on this batch")
+        return real(texts)
+    standin_embedder.encode = encode
+    before = len(image.thoughts(1000))
+    with pytest.raises(EmbeddingError, match="failed on this batch"):
+        memory.remember_many(["a1", "a2", "b1", "poison", "c1"], batch_size=2)
+    assert calls == [["a1", "a2"], ["b1", "poison"]]          # "c1" never embedded
+    assert len(image.thoughts(1000)) == before + 1          # only the first batch committed
+    assert [r.text for r in memory.bank.contexts.values()] == ["a1", "a2"]
+    assert len(memory.engine.l1) == 2 and memory.engine.lexical.ids() == {1, 2}
 
 
 def test_a_remembered_text_is_found_first_by_its_own_text(memory):
