@@ -41,7 +41,7 @@ class Memory:
         """Embed ``text`` and store it as a ContextFractal in one thought; returns its id."""
         return self.remember_many([text], sources=[source])[0]
 
-    def remember_many(self, texts, *, sources=None, batch_size: int = 256, status=None) -> list[int]:
+    def remember_many(self, texts, *, sources=None, batch_size: int = 1024, status=None) -> list[int]:
         """Embed and store many texts, one thought per batch; returns their ids.
 
         A pipeline: batch n+1 is embedded (on the compute thread) while batch n commits here,
