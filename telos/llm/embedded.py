@@ -435,6 +435,7 @@ class EmbeddedBackend:
 
     def warm(self) -> None:
         """Convert (once per machine) and load the model in the background, now."""
+        self.engine.use(self.spec)
         self.engine.start()
 
     def readiness(self) -> Progress:
