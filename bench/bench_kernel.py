@@ -4,6 +4,7 @@
     python3 master_forge.py bench kernel [--quick] [--cycles N]
     python3 master_forge.py bench kernel --eval [--only CATEGORY] [--limit N] [--verbose]
                                                 [--json PATH] [--backend embedded|ollama]
+                                                [--models smollm2,gemma3-270m [--fresh-convert]]
 
 1. embedded SmolLM2-135M greedy generation: tokens/s (a token = one generated id), against the
    baseline measured in the same run: one forward pass over the same prompt (prefill), so the
@@ -13,7 +14,8 @@
    and the trial against a baseline of spawning a bare ``python -I -S -c pass`` in the same run.
 
 ``--eval`` (:mod:`kernel_eval_run`) sends every request of ``bench/kernel_eval.py`` to a fresh
-image and compares the value with the expected one.
+image and compares the value with the expected one; ``--models`` (:mod:`kernel_eval_models`)
+does it once per embedded model, each in its own process, and prints one comparison table.
 """
 
 from __future__ import annotations
@@ -118,9 +120,26 @@ def main(argv: list[str]) -> int:
     ev.add_argument("--threads", type=int, default=1, metavar="N",
                     help="torch threads for the embedded model (default 1: on the busy 2-core "
                          "machine 2 threads decoded 3x slower)")
+    ev.add_argument("--models", metavar="A,B",
+                    help="embedded models to compare (smollm2, gemma3-270m): the evaluation once "
+                         "per model, each in its own process, then one table (success, time per "
+                         "request, tokens/s, load time, memory)")
+    ev.add_argument("--fresh-convert", action="store_true",
+                    help="with --models: convert each model into an empty temporary cache, to "
+                         "measure the conversion too")
     args = parser.parse_args(argv)
+    if args.models:
+        if not args.eval or args.ablation or args.backend != "embedded":
+            parser.error("--models goes with --eval, the embedded backend and one lever set")
+        keys = [k.strip() for k in args.models.split(",") if k.strip()]
+        return _sibling("kernel_eval_models").run(
+            keys, argv, fresh=args.fresh_convert, json_path=args.json,
+            summarize=_sibling("kernel_eval_run").summarize)
+    if args.fresh_convert:
+        parser.error("--fresh-convert goes with --models")
     if args.eval:
-        return _sibling("kernel_eval_run").main(args, _sibling("kernel_eval"))
+        return _sibling("kernel_eval_run").main(args, _sibling("kernel_eval"),
+                                                measure=_sibling("kernel_eval_models").measure)
     if (args.only or args.limit or args.verbose or args.json or args.backend != "embedded"
             or args.ablation or args.levers != "default"):
         parser.error("--only, --limit, --verbose, --json, --backend, --levers and --ablation "
@@ -136,8 +155,9 @@ def main(argv: list[str]) -> int:
     load()
     print(f"embedded model ready in {time.perf_counter() - t0:.1f} s (cached conversion)")
 
+    from telos.llm import models
     tps, prefill = _tokens_per_second(n_tokens)
-    print(f"\n1. embedded SmolLM2-135M, greedy, 1 thread, {n_tokens} tokens")
+    print(f"\n1. embedded {models.spec().title}, greedy, 1 thread, {n_tokens} tokens")
     print(f"   generation        {tps:8.1f} tokens/s   ({1000 / tps:.1f} ms/token)")
     print(f"   baseline prefill  {prefill * 1000:8.1f} ms/pass")
     print(f"   ratio token/prefill {1 / tps / prefill:6.2f}")

@@ -30,6 +30,9 @@ MISS_KINDS = ("wrong value", "None", "refused at generation", "refused at extrac
 BASELINE_ROW = "all levers off (the kernel before them)"
 ALL_ON_ROW = "all levers on"
 DEFAULT_ROW = "the kernel's default (all but candidates)"
+#: how long the embedded model took to become ready in this run: ``convert`` (0 when the
+#: machine's cache had it), ``ready`` (conversion + load)
+LOAD_SECONDS: dict[str, float] = {}
 
 
 class EvalRefused(Exception):
@@ -76,16 +79,24 @@ def prepare_backend(name: str, threads: int | None = None) -> str:
     os.environ["TELOS_LLM_BACKEND"] = name
     if name == "ollama":
         return _prepare_ollama()
-    from telos.llm.embedded import MODEL_NAME, engine, ensure_cache, load
+    from telos.errors import TelosError
+    from telos.llm import models
+    from telos.llm.embedded import engine, ensure_cache, load
+    try:
+        spec = models.spec()                # the embedded_model setting (TELOS_EMBEDDED_MODEL)
+    except TelosError as exc:
+        raise EvalRefused(str(exc)) from exc
     if threads:
         import torch
         torch.set_num_threads(threads)
         engine().threads = threads
     t0 = time.perf_counter()
-    ensure_cache()
-    load()
-    print(f"embedded model ready in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-    return f"embedded {MODEL_NAME}, {threads or 'default'} torch thread(s)"
+    ensure_cache(model=spec)
+    LOAD_SECONDS["convert"] = time.perf_counter() - t0
+    load(model=spec)
+    LOAD_SECONDS["ready"] = time.perf_counter() - t0
+    print(f"embedded model {spec.title} ready in {LOAD_SECONDS['ready']:.1f} s", file=sys.stderr)
+    return f"embedded {spec.name}, {threads or 'default'} torch thread(s)"
 
 
 def _prepare_ollama() -> str:
@@ -260,7 +271,9 @@ def lever_table(runs: list[tuple[str, list[dict]]], out=None) -> None:
           f"{100 * (s['success_rate'] - ref):+9.1f}  {s['median_s']:9.2f} {s['p90_s']:7.2f}")
 
 
-def main(args, ev) -> int:
+def main(args, ev, measure=None) -> int:
+    """Run the evaluation; ``measure(LOAD_SECONDS)``, when given and the backend is embedded,
+    returns the model's figures (speed, memory: kernel_eval_models.measure) for the JSON."""
     try:
         requests = select(ev.REQUESTS, args.only, args.limit, ev.CATEGORIES)
         sets = lever_sets(getattr(args, "levers", "all"), getattr(args, "ablation", False))
@@ -292,8 +305,9 @@ def main(args, ev) -> int:
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
     lever_table(runs)
     if args.json:
+        model = measure(LOAD_SECONDS) if measure and args.backend == "embedded" else None
         with open(args.json, "w") as f:
-            json.dump({"backend": label, "runs": [
+            json.dump({"backend": label, "model": model, "runs": [
                 {"levers": row, "summary": summarize(results), "results": results}
                 for row, results in runs]}, f, indent=1)
     return 0

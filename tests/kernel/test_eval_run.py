@@ -116,3 +116,15 @@ def test_ollama_backend_without_a_server_is_refused_clearly(monkeypatch, capsys)
     assert RUN.main(_args(), _subset_eval()) == 2
     err = capsys.readouterr().err
     assert "no Ollama answers at http://127.0.0.1:" in err and "ollama serve" in err
+
+
+def test_models_comparison_refuses_an_unknown_model_and_passes_the_rest_on(capsys):
+    models = _load("kernel_eval_models")
+    assert models._child_argv(["--eval", "--models", "smollm2,gemma3-270m", "--limit", "3",
+                               "--json", "x.json", "--fresh-convert", "--models=a"]) == [
+        "--eval", "--limit", "3"]
+    assert models.run(["smollm2", "llama-7b"], [], fresh=False, json_path=None,
+                      summarize=RUN.summarize) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("bench kernel --models: embedded_model='llama-7b': expected one of smollm2, "
+                   "gemma3-270m")

@@ -90,7 +90,8 @@ def register(sub) -> None:
     p = sub.add_parser("ask", help="ask a persona; the answer streams as it is generated",
                        description="Route TEXT to a persona (ALFRED, BRICK, ROBIN, BABS; or "
                                    "--persona) and stream its answer. Uses Ollama when it is "
-                                   "configured or reachable, else the embedded SmolLM2 model.")
+                                   "configured or reachable, else the embedded model "
+                                   "(Config.embedded_model: SmolLM2 by default).")
     p.add_argument("text", nargs="*", help="the question")
     p.add_argument("--persona", help="ALFRED | BRICK | ROBIN | BABS (default: routed by content)")
     p.add_argument("--backend", choices=("auto", "ollama", "embedded"),
