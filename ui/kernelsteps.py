@@ -99,6 +99,8 @@ def step_text(row: StepRow) -> tuple[str, str, str]:
     if row.attempt and row.step not in ("request", "install", "commit", "done", "refused"):
         label += f" · attempt {row.attempt}"
     outcome = {"ok": "ok", "failed": "failed", "started": "started"}.get(row.outcome, row.outcome)
+    if row.step == "commit" and row.outcome == "started":
+        outcome = "installed in a savepoint; the request's thought commits it"
     if row.reason:
         outcome += f": {row.reason}"
     return label, outcome, seconds_text(row.seconds) if row.outcome != "started" else ""
@@ -127,8 +129,7 @@ def state_text(c: Cycle) -> str:
 def summary_line(c: Cycle) -> str:
     when = time.strftime("%H:%M:%S", time.localtime(c.started)) if c.started else "--:--:--"
     state = {"installed": "installed", "refused": "refused", "working": "working…"}[c.state]
-    return f"{when}  {c.request or c.selector}  — {state}" + (
-        f" ({seconds_text(c.seconds)})" if c.state != "working" else "")
+    return f"{when}  {state}  {c.request or c.selector}"
 
 
 def method_link(c: Cycle) -> tuple[str, str] | None:

@@ -115,7 +115,7 @@ class MapCanvas(StencilView):
     def rebuild(self, *_a) -> None:
         self._points.clear()
         local = self.view.local(self.data.xy)
-        half = dp(2.2)
+        half = dp(2.2) if len(self.data) > 2_000 else dp(3.5)     # a small map: larger dots
         palette = [_rgba(c) for c in (TIERS if self.colour_by == "tier" else PALETTE)]
         groups = G.colour_groups(self.data, self.colour_by, len(PALETTE))
         for g in np.unique(groups):
@@ -303,7 +303,7 @@ class MemoryMapBody(BoxLayout):
             self.load(full=True)
 
     # --- search, remember, the point shown -----------------------------------------------------
-    def search(self, text: str | None = None, k: int = 20) -> str | None:
+    def search(self, text: str | None = None, k: int = 5) -> str | None:
         text = (self.ids.map_query.text if text is None else text).strip()
         if not text:
             self.ids.map_canvas.highlighted = []

@@ -84,6 +84,7 @@ class Kernel:
         rep = self._report = events.CycleReport(
             _label(receiver), selector, f"{_label(receiver)}.{repr(message)[8:-1]}")
         started, state = time.perf_counter(), {"source": "", "committing": None}
+        nested = self.image.in_thought      # then the enclosing thought commits, not this one
         try:
             with self.image.thought(f"kernel: {_label(receiver)}.{selector}", user="kernel"):
                 source, trial, prov = self._synthesize(receiver, message, t)
@@ -107,6 +108,9 @@ class Kernel:
             raise
         t["commit"] += time.perf_counter() - t0
         t["commit_only"] = time.perf_counter() - t_commit
+        if nested:      # a savepoint: whoever opened the enclosing thought reports its commit
+            rep.emit("commit", "started", code=state["source"])
+            return value
         rep.emit("commit", "ok", seconds=t["commit_only"], code=state["source"])
         rep.emit("done", "ok", seconds=time.perf_counter() - started, code=state["source"])
         return value

@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections import deque
+from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from telos.bridge import protocol as P
@@ -34,9 +36,42 @@ class KernelFeed:
 
     @contextlib.contextmanager
     def watching(self, request_id: str = "") -> Iterator[None]:
-        """Report every kernel step run inside this block (in this thread) to every client."""
-        with events.observing(lambda e: self.publish(e, request_id)):
-            yield
+        """Report every kernel step run inside this block (in this thread) to every client.
+
+        The block is the request's thought: a cycle inside it installs in a savepoint and says
+        ``commit started``; when the block ends, its commit is reported (ok, or failed and the
+        cycle refused) with the time it took, then ``done``."""
+        pending: dict[str, tuple[events.KernelEvent, float, float]] = {}
+        first: dict[str, float] = {}
+
+        def sink(e: events.KernelEvent) -> None:
+            first.setdefault(e.cycle, time.monotonic())
+            if e.step == "commit" and e.outcome == "started":
+                pending[e.cycle] = (e, time.monotonic(), first[e.cycle])
+            self.publish(e, request_id)
+        try:
+            with events.observing(sink):
+                yield
+        except BaseException as exc:
+            for e, t0, _start in pending.values():
+                self._after(e, request_id, "failed", time.monotonic() - t0,
+                            f"{type(exc).__name__}: {exc}")
+            raise
+        for e, t0, start in pending.values():
+            self._after(e, request_id, "ok", time.monotonic() - t0, "", time.monotonic() - start)
+
+    def _after(self, e: events.KernelEvent, request_id: str, outcome: str, seconds: float,
+               reason: str, total: float = 0.0) -> None:
+        now = time.time()
+        self.publish(replace(e, outcome=outcome, seconds=round(seconds, 4), time=now,
+                             reason=events.one_sentence(reason) if reason else ""), request_id)
+        if outcome == "ok":
+            self.publish(replace(e, step="done", outcome="ok", seconds=round(total, 4), time=now),
+                         request_id)
+        else:
+            self.publish(replace(e, step="refused", outcome="failed", code="", time=now,
+                                 reason=events.one_sentence(f"the commit failed: {reason}")),
+                         request_id)
 
     def publish(self, e: events.KernelEvent, request_id: str = "") -> None:
         msg = to_message(e, request_id)

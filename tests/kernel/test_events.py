@@ -87,3 +87,28 @@ def test_a_failing_sink_never_stops_the_cycle(kimage, standin):
 ])
 def test_one_sentence(reason, sentence):
     assert events.one_sentence(reason) == sentence
+
+
+def test_inside_a_request_thought_the_service_reports_the_real_commit(kimage, standin):
+    """A SEND_MESSAGE runs the kernel inside the handler's thought: the kernel's own commit is a
+    savepoint (``commit started``); the service's feed reports the real commit, then ``done``."""
+    from telos.service.kernelfeed import KernelFeed
+    pushed = []
+    feed = KernelFeed(pushed.append)
+    standin.script(fenced("def area(self):\n    return self.width * self.height"))
+    with feed.watching("req-1"):
+        with kimage.thought("bridge: send area"):
+            assert kimage.prototypes["Rectangle"].area() == 12
+    steps = [(m.step, m.outcome) for m in pushed if m.outcome != "streaming"]
+    assert steps[-3:] == [("commit", "started"), ("commit", "ok"), ("done", "ok")]
+    assert all(m.for_request == "req-1" and m.request_id is None for m in pushed)
+    assert [m.step for m in feed.recent()] == [s for s, _ in steps]
+    standin.script(fenced("def volume(self):\n    return self.width * self.height * 2"))
+    with pytest.raises(RuntimeError):
+        with feed.watching("req-2"):
+            with kimage.thought("bridge: send volume"):
+                kimage.prototypes["Rectangle"].volume()
+                raise RuntimeError("the request's thought failed after the send")
+    last = feed.recent()[-2:]
+    assert [(m.step, m.outcome) for m in last] == [("commit", "failed"), ("refused", "failed")]
+    assert last[-1].reason.startswith("the commit failed: RuntimeError")

@@ -93,7 +93,7 @@ def test_events_fold_into_a_cycle_with_its_steps_and_code():
     assert c.state == "installed" and K.state_text(c) == "installed and committed in 1.50 s"
     assert K.method_link(c) == ("Gadget", "tripled")
     assert log.add(_ev("done", seconds=1.5, attempt=1, time=101.5)) is None    # seen twice: once
-    assert K.summary_line(c).endswith("Gadget.tripled()  — installed (1.50 s)")
+    assert K.summary_line(c).endswith("  installed  Gadget.tripled()")
 
 
 def test_a_refusal_shows_its_reason():
