@@ -19,12 +19,14 @@ import logging
 import numpy as np
 from kivy.core.text import Label as CoreLabel
 from kivy.core.window import Window
-from kivy.graphics import Color, InstructionGroup, Line, Mesh, PopMatrix, PushMatrix, Rectangle, Translate
+from kivy.graphics import (Color, InstructionGroup, Line, Mesh, PopMatrix, PushMatrix, Rectangle,
+                           Translate)
+from kivy.graphics.scissor_instructions import ScissorPop, ScissorPush
 from kivy.metrics import dp, sp
 from kivy.properties import (BooleanProperty, ListProperty, NumericProperty, ObjectProperty,
                              OptionProperty, StringProperty)
 from kivy.uix.boxlayout import BoxLayout
-from kivy.uix.stencilview import StencilView
+from kivy.uix.widget import Widget
 
 from telos.bridge import protocol as P
 from ui import mapgeom as G
@@ -43,7 +45,7 @@ def _rgba(hex_colour: str, alpha: float = 1.0) -> tuple:
     return hex_rgba(hex_colour, alpha)
 
 
-class MapCanvas(StencilView):
+class MapCanvas(Widget):
     """The points. ``data`` (a :class:`ui.mapgeom.MapData`) is drawn by :meth:`rebuild`."""
 
     colour_by = OptionProperty("cluster", options=("cluster", "tier"))
@@ -61,6 +63,7 @@ class MapCanvas(StencilView):
         with self.canvas:
             self._bg_colour = Color(0.11, 0.12, 0.14, 1)
             self._bg = Rectangle(pos=self.pos, size=self.size)
+            self._scissor = ScissorPush(x=0, y=0, width=1, height=1)   # clip to the widget
             PushMatrix()
             self._translate = Translate(0, 0)
             self._halo = InstructionGroup()
@@ -68,6 +71,7 @@ class MapCanvas(StencilView):
             self._labels = InstructionGroup()
             self._marks = InstructionGroup()
             PopMatrix()
+            ScissorPop()
         self.bind(pos=self._moved, size=self._resized, colour_by=self.rebuild,
                   highlighted=self._draw_halo, hovered=self._draw_marks, selected=self._draw_marks)
         Window.bind(mouse_pos=self._on_mouse)
@@ -79,6 +83,9 @@ class MapCanvas(StencilView):
 
     def _moved(self, *_a) -> None:
         self._bg.pos, self._bg.size = self.pos, self.size
+        x, y = self.to_window(self.x, self.y)
+        self._scissor.x, self._scissor.y = int(x), int(y)
+        self._scissor.width, self._scissor.height = int(self.width), int(self.height)
         self._translate.xy = (self.center_x + self.view.pan[0], self.center_y + self.view.pan[1])
 
     def _resized(self, *_a) -> None:
