@@ -12,7 +12,11 @@ display). Measured in the same run:
   leaves the local socket) to the end of the first frame whose widget tree shows it (the
   streaming bubble's text has reached it) — median / p95 / max, also in baseline frame times.
 
-``master_forge.py bench ui [--tokens N] [--rate TOKENS_PER_S]``
+* the memory map (``--map N``, default 10,000; 0 skips it): N memories loaded over the bridge
+  into the map view, then frames per second while it pans, printed beside the chat's streaming
+  frame rate of the same run, and the median time of a zoom (:mod:`bench.ui_map`).
+
+``master_forge.py bench ui [--tokens N] [--rate TOKENS_PER_S] [--map N]``
 """
 
 from __future__ import annotations
@@ -53,6 +57,8 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="bench ui", description=__doc__.splitlines()[0])
     ap.add_argument("--tokens", type=int, default=2000)
     ap.add_argument("--rate", type=float, default=400.0, help="tokens per second from the model (default 400)")
+    ap.add_argument("--map", type=int, default=10_000, metavar="N",
+                    help="memories on the map for the pan measure (default 10,000; 0: skip)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary home")
     ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the streaming phase to FILE")
     ap.add_argument("--trace", action="store_true", help="print the latency of every 100th token")
@@ -184,7 +190,9 @@ def _measure(stack, reply: str, ends: list[int], args) -> int:
     lat = sorted((shown[s] - arrivals[s]) * 1000 for s in shown if s in arrivals)
     idle_ms = 1000 / idle_fps
     entry = next(e for e in chat.chatlog.entries if e.request_id == rid and e.kind == "persona")
-    assert entry.text == reply, "the streamed text differs from what the model sent"
+    # grounded chat appends the sources it was given ("\n\nSources: [p1] prototype Object")
+    assert entry.text.partition("\n\nSources: ")[0] == reply, \
+        "the streamed text differs from what the model sent"
 
     if args.trace:
         for s_ in range(0, len(ends), 100):
@@ -207,6 +215,19 @@ def _measure(stack, reply: str, ends: list[int], args) -> int:
     print(f"token → widget tree       : median {statistics.median(lat):.1f} ms, p95 {q(0.95):.1f} ms, "
           f"max {lat[-1]:.1f} ms  = {statistics.median(lat) / redraw_ms:.2f} / {q(0.95) / redraw_ms:.2f} "
           f"redraw-baseline frames")
+    if args.map:      # after the chat: memories would ground its answer (a sources line)
+        from bench.ui_map import measure_map, seed_memories
+        t0 = time.perf_counter()
+        held = seed_memories(stack, args.map)
+        print(f"memories stored           : {held:,} (synthetic embeddings) in "
+              f"{time.perf_counter() - t0:.1f} s", flush=True)
+        m = measure_map(app, args.map)
+        print(f"memory map                : {m['points']:,} points loaded over the bridge in "
+              f"{m['load_s']:.1f} s (MEMORY_MAP pages, first projection included)")
+        print(f"map panning               : {m['pan_fps']:6.1f} frames/s  (chat while streaming "
+              f"{stream_fps:.1f}, redraw baseline {redraw_fps:.1f}) = {m['pan_fps'] / redraw_fps:.2f} "
+              f"× redraw baseline")
+        print(f"map zoom (vertices again) : median {m['zoom_ms']:.1f} ms per zoom step")
     app.dispatch("on_stop")
     return 0
 

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 KV_DIR = Path(__file__).resolve().parent / "kv"
 KV_FILES = ("base.kv", "chat.kv", "inspector.kv", "memory.kv", "backups.kv", "status.kv",
-            "root.kv")
+            "map.kv", "kernel.kv", "root.kv")
 
 
 def load_layouts() -> None:
@@ -28,6 +28,8 @@ def load_layouts() -> None:
     import ui.backupsview  # noqa: F401
     import ui.chat  # noqa: F401
     import ui.inspector  # noqa: F401
+    import ui.kernelview  # noqa: F401
+    import ui.mapview  # noqa: F401
     import ui.memoryview  # noqa: F401
     import ui.root  # noqa: F401
     import ui.statuspage  # noqa: F401
@@ -71,6 +73,8 @@ class TelosApp(App):
                 chat.on_complete(msg)
             elif isinstance(msg, P.SystemStatusUpdate):
                 status.show(msg)
+            elif isinstance(msg, P.KernelEvent):
+                root.ids.kernel.on_event(msg)     # pushed: any client's send woke the kernel
             elif isinstance(msg, P.Error):
                 chat.on_error(msg)          # errors nobody asked for are shown, never swallowed
             else:

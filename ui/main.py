@@ -13,7 +13,8 @@ log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--view", choices=("chat", "inspector", "memory", "backups", "status"),
+    parser.add_argument("--view", choices=("chat", "inspector", "memory", "backups", "status", "map",
+                                           "kernel"),
                         default="chat", help="the view to open (default: chat)")
     parser.add_argument("--screenshot", metavar="PATH", type=Path,
                         help="render the view against the running service, save a PNG and exit")
@@ -73,7 +74,9 @@ def run(args: argparse.Namespace) -> int:
         root = app.root
         if args.query and state["query"] is None:
             state["query"] = root.ids.chat.submit(args.query, persona=args.persona)
-        if args.search and not root.ids.memory.ids.memory_results.data:
+        if args.search and args.view == "map":
+            state["map_search"] = True
+        elif args.search and not root.ids.memory.ids.memory_results.data:
             root.ids.memory.search(args.search)
         if args.view == "inspector":
             root.ids.inspector.load_registry()
@@ -92,6 +95,13 @@ def run(args: argparse.Namespace) -> int:
             return root.ids.backups.replies > 0          # the list of sets arrived
         if args.view == "status":
             return root.ids.status_page.renders > 0
+        if args.view == "map":                           # the points arrived (and the hits)
+            memory_map = root.ids.memory_map
+            if memory_map.loads and state.get("map_search") is True:
+                state["map_search"] = memory_map.search(args.search)
+            return memory_map.loads > 0 and (not args.search or memory_map.searches > 0)
+        if args.view == "kernel":
+            return root.ids.kernel.catch_ups > 0         # the recent kernel events arrived
         return True
 
     def on_start(*_a) -> None:

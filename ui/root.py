@@ -18,8 +18,8 @@ from telos.bridge import protocol as P
 from ui.measure import TextMeasure
 from ui.status import fit, status_fields
 
-VIEWS = ("chat", "inspector", "memory", "backups", "status")
-TABBED = ("chat", "inspector", "memory", "backups")     # the status page opens from the bar
+VIEWS = ("chat", "inspector", "memory", "backups", "status", "map", "kernel")
+TABBED = ("chat", "inspector", "memory", "backups", "map", "kernel")   # status: from the bar
 
 
 class StatusField(Label):
@@ -70,5 +70,7 @@ class RootView(BoxLayout):
             self.ids[f"tab_{v}"].state = "down" if v == name else "normal"
         self.ids.backups.shown = name == "backups"
         self.ids.status_page.shown = name == "status"
+        self.ids.memory_map.shown = name == "map"
+        self.ids.kernel.shown = name == "kernel"
         if name == "inspector" and self.link is not None and self.link.connected:
             self.ids.inspector.load_registry()

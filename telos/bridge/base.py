@@ -58,7 +58,7 @@ ErrorCode = Literal["bad_frame", "bad_json", "invalid_message", "unknown_command
 # memory of the turn — and needs a read-write key (else ERROR ``forbidden``).
 READ_COMMANDS = frozenset({"PING", "STATUS_REQUEST", "LIST_PROTOTYPES", "INSPECT_OBJECT",
                            "SEARCH_MEMORY", "VSA_QUERY", "LIST_THOUGHTS", "OBJECT_HISTORY",
-                           "DIFF_OBJECT", "LIST_BACKUPS"})
+                           "DIFF_OBJECT", "LIST_BACKUPS", "MEMORY_MAP", "KERNEL_EVENTS"})
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 

@@ -25,6 +25,9 @@ from telos.bridge.history_messages import (AuthorKind, DiffObject, HistoryList, 
                                            ThoughtList, ThoughtsCommitted, ThoughtView,
                                            UndoThought)
 from telos.bridge.objects import MethodView, ObjectView, ParentView, SlotView  # noqa: F401
+from telos.bridge.view_messages import (MAP_PAGE_MAX, ConceptLabel, KernelEvent,  # noqa: F401
+                                        KernelEventList, KernelEvents, MemoryMap, MemoryPoint,
+                                        MemoryPoints)
 
 
 # --- requests ----------------------------------------------------------------------------
@@ -329,10 +332,11 @@ class Error(_Message):
 Request = Union[UserQueryRequest, StatusRequest, ListPrototypes, InspectObject, SetSlot,
                 DefineMethod, SendMessage, SearchMemory, VsaQuery, Remember, Ping, ShutdownRequest,
                 ListThoughts, ObjectHistory, DiffObject, UndoThought, ListBackups, RunBackup,
-                VerifyBackup]
+                VerifyBackup, MemoryMap, KernelEvents]
 Reply = Union[PersonaResponsePartial, RequestProgress, PersonaResponseComplete, SystemStatusUpdate, PrototypeList,
               ObjectDescription, SendResult, SearchResults, VsaAnswer, Ack, Pong, Error,
-              ThoughtList, ThoughtsCommitted, HistoryList, ObjectDiff, BackupList, BackupDone]
+              ThoughtList, ThoughtsCommitted, HistoryList, ObjectDiff, BackupList, BackupDone,
+              MemoryPoints, KernelEvent, KernelEventList]
 Message = Annotated[Union[Request, Reply], Field(discriminator="command")]
 
 REQUEST_TYPES: tuple[type[_Request], ...] = Request.__args__  # type: ignore[attr-defined]

@@ -49,14 +49,19 @@ SHUTDOWN_REQUEST             ACK                                    ask the serv
 LIST_BACKUPS                 BACKUP_LIST                            the backup sets (a read)
 RUN_BACKUP                   BACKUP_DONE                            make a backup set now
 VERIFY_BACKUP                BACKUP_DONE                            checksums + restore drill
+MEMORY_MAP                   MEMORY_POINTS                          the memories as 2-D points
+                                                                    (PCA; tier, concept; paged)
+KERNEL_EVENTS                KERNEL_EVENT_LIST                      the kernel's recent steps
 ===========================  =====================================  ============================
 
 Any request may instead be answered by ``ERROR`` (``code`` from :data:`ERROR_CODES`, a
 ``message`` and a ``hint`` for the human). A client whose key is read-only may send only
 :data:`READ_COMMANDS`; anything else is answered ``forbidden``. An ``ERROR`` answering a frame the service could not
 read names the ``request_id`` when it could still be recovered from the frame, else ``null``.
-The service may also push ``SYSTEM_STATUS_UPDATE`` and ``THOUGHTS_COMMITTED`` (the thoughts just
-committed, by anyone) with ``request_id = null``.
+The service may also push ``SYSTEM_STATUS_UPDATE``, ``THOUGHTS_COMMITTED`` (the thoughts just
+committed, by anyone) and ``KERNEL_EVENT`` (a step of a cognitive cycle: request, generation with
+the code so far, extract, policy, trial, install, commit, and the one-sentence reason of a
+refusal; :mod:`telos.bridge.view_messages`) with ``request_id = null``.
 
 Use :func:`encode` / :func:`decode`; both raise :class:`telos.errors.ProtocolError` with a
 ``code`` suitable for an ``ERROR`` reply.
@@ -85,4 +90,5 @@ from telos.bridge.messages import (  # noqa: F401
     Request, Reply, Message, REQUEST_TYPES, REPLY_TYPES, COMMANDS, REQUEST_COMMANDS,
     FINAL_REPLIES, ThoughtId, When, AuthorKind, ListThoughts, ObjectHistory, DiffObject, UndoThought,
     ThoughtView, ThoughtList, ThoughtsCommitted, RevisionView, HistoryList, SlotChange, ObjectDiff,
+    MAP_PAGE_MAX, MemoryMap, MemoryPoint, ConceptLabel, MemoryPoints, KernelEvent, KernelEvents, KernelEventList,
 )

@@ -78,6 +78,15 @@ class Requests:
     def vsa_query(self, query: str) -> P.VsaAnswer:
         return self.request(P.VsaQuery(query=query))
 
+    def memory_map(self, offset: int = 0, limit: int = P.MAP_PAGE_MAX,
+                   after_id: int = 0) -> P.MemoryPoints:
+        """One page of the memory map (``next_offset`` names the next; None: the last)."""
+        return self.request(P.MemoryMap(offset=offset, limit=limit, after_id=after_id))
+
+    def kernel_events(self, limit: int = 200) -> list[P.KernelEvent]:
+        """The kernel's recent steps, oldest first (new ones arrive pushed as KERNEL_EVENT)."""
+        return self.request(P.KernelEvents(limit=limit)).events
+
     def remember(self, text: str, source: str = "bridge") -> P.Ack:
         return self.request(P.Remember(text=text, source=source))
 

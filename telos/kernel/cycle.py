@@ -20,7 +20,7 @@ from typing import Any
 
 from telos import config
 from telos.errors import GenerationError, LLMError, TelosError
-from telos.kernel import (analogy, candidates, examples, extract, patterns, policy,
+from telos.kernel import (analogy, candidates, events, examples, extract, patterns, policy,
                           prompt as prompting, receiver_prompt)
 from telos.kernel.levers import DEFAULT, Levers
 from telos.kernel.receiver import visible_data as _visible_data
@@ -45,6 +45,7 @@ class Kernel:
         self.limits = limits
         self.last_timings: dict[str, float] = {}
         self.last_attempts: list[dict] = []
+        self._report = events.CycleReport("", "-", "")     # the cycle in progress (observed)
 
     # -- switches ----------------------------------------------------------------------------
     @property
@@ -95,23 +96,51 @@ class Kernel:
         t = self.last_timings = {"prompt": 0.0, "generation": 0.0, "checks": 0.0,
                                  "trial": 0.0, "commit": 0.0}
         self.last_attempts = []
-        with self.image.thought(f"kernel: {_label(receiver)}.{selector}", user="kernel"):
-            source, trial, prov = self._synthesize(receiver, message, t)
-            t0 = time.perf_counter()
-            holder = choose_holder(self.image, receiver, source)
-            mirror(holder).define(selector, source, provenance=prov)
-            try:
-                value = getattr(receiver, selector)(*message.args, **message.kwargs)
-            except Exception as exc:  # the generated method, run for real: report and abort
-                raise GenerationError("install", f"the installed method raised "
-                                      f"{type(exc).__name__}: {exc}", selector=selector) from exc
-            log.info("kernel: installed %s.%s (%s, attempt %s)", _label(holder), selector,
-                     prov.get("model") or f"copied from {prov.get('copied_from')}",
-                     prov["attempts"])
-            t_commit = time.perf_counter()
+        rep = self._report = events.CycleReport(
+            _label(receiver), selector, f"{_label(receiver)}.{repr(message)[8:-1]}")
+        started, state = time.perf_counter(), {"source": "", "committing": None}
+        nested = self.image.in_thought      # then the enclosing thought commits, not this one
+        try:
+            with self.image.thought(f"kernel: {_label(receiver)}.{selector}", user="kernel"):
+                source, trial, prov = self._synthesize(receiver, message, t)
+                state["source"] = source
+                t0 = time.perf_counter()
+                with rep.step("install", source):
+                    holder = choose_holder(self.image, receiver, source)
+                    mirror(holder).define(selector, source, provenance=prov)
+                    try:
+                        value = getattr(receiver, selector)(*message.args, **message.kwargs)
+                    except Exception as exc:  # the generated method, run for real: report, abort
+                        raise GenerationError("install", f"the installed method raised "
+                                              f"{type(exc).__name__}: {exc}",
+                                              selector=selector) from exc
+                log.info("kernel: installed %s.%s (%s, attempt %s)", _label(holder), selector,
+                         prov.get("model") or f"copied from {prov.get('copied_from')}",
+                         prov["attempts"])
+                t_commit = state["committing"] = time.perf_counter()
+        except Exception as exc:
+            self._refused(rep, exc, state["committing"])
+            raise
         t["commit"] += time.perf_counter() - t0
         t["commit_only"] = time.perf_counter() - t_commit
+        if nested:      # a savepoint: whoever opened the enclosing thought reports its commit
+            rep.emit("commit", "started", code=state["source"])
+            return value
+        rep.emit("commit", "ok", seconds=t["commit_only"], code=state["source"])
+        rep.emit("done", "ok", seconds=time.perf_counter() - started, code=state["source"])
         return value
+
+    @staticmethod
+    def _refused(rep: "events.CycleReport", exc: BaseException, committing: float | None) -> None:
+        """Report a cycle that ended without a method: the commit that failed, and why."""
+        if committing is not None:
+            rep.emit("commit", "failed", seconds=time.perf_counter() - committing,
+                     reason=f"{type(exc).__name__}: {exc}")
+        if isinstance(exc, GenerationError):
+            why = f"the {exc.step} step refused it: {exc.reason}"
+        else:
+            why = f"{type(exc).__name__}: {exc}"
+        rep.emit("refused", "failed", reason=why)
 
     def regenerate(self, obj: UvmObject, selector: str) -> str:
         """Write ``obj``'s local method ``selector`` again (the model, the levers, the sandbox)
@@ -128,6 +157,7 @@ class Kernel:
         t = self.last_timings = {"prompt": 0.0, "generation": 0.0, "checks": 0.0,
                                  "trial": 0.0, "commit": 0.0}
         self.last_attempts = []
+        self._report = events.CycleReport(_label(obj), selector, f"regenerate {_label(obj)}.{selector}")
         with self.image.thought(f"kernel: regenerate {_label(obj)}.{selector}", user="kernel"):
             source, _trial, prov = self._synthesize(obj, message, t)
             try:
@@ -143,6 +173,9 @@ class Kernel:
         selector = message.selector
         orch = self.orchestrator
         persona = orch.code_persona()
+        rep = self._report
+        rep.writer(persona.name, orch.model_for(persona))
+        rep.emit("request", "started")
         t0 = time.perf_counter()
         methods = _visible_methods(receiver)
         slots = _visible_data(receiver)
@@ -151,6 +184,8 @@ class Kernel:
         if lv.analogy:
             reused = self._reuse(receiver, message, slots, methods, t)
             if reused is not None:
+                rep.emit("reuse", "ok", code=f"# copied from {reused[2]['copied_from']}\n"
+                                           + reused[0])
                 return reused
             shots = analogy.examples(self.image, receiver, selector, message.args,
                                      message.kwargs, slots, methods)
@@ -222,38 +257,48 @@ class Kernel:
         selector = message.selector
         lv = self.levers
         c = candidates.Candidate(index)
+        rep = self._report
+        rep.attempt = len(self.last_attempts) + 1
+        prefix = p.messages[-1]["content"] if p.messages[-1]["role"] == "assistant" else ""
         t0 = time.perf_counter()
         try:
-            reply = self.orchestrator.chat(
+            turn = self.orchestrator.chat(
                 persona, p.messages,
-                options=candidates.options(lv.constrained, index, lv.temperature,
-                                           more=more)).wait()
+                options=candidates.options(lv.constrained, index, lv.temperature, more=more))
+            for _token in turn:
+                rep.streaming(prefix + turn.text, t0)
+            reply = turn.text
         except LLMError as exc:
+            rep.emit("generation", "failed", seconds=time.perf_counter() - t0, reason=str(exc))
             raise GenerationError("generation", str(exc), selector=selector,
                                   attempts=len(self.last_attempts) + 1) from exc
         finally:
             t["generation"] += time.perf_counter() - t0
         if p.messages[-1]["role"] == "assistant":
             reply = candidates.assemble(p.signature, reply)
+        rep.emit("generation", "ok", seconds=time.perf_counter() - t0, code=reply)
         c.reply = reply
         record = {"attempt": len(self.last_attempts) + 1, "reply": reply}
         self.last_attempts.append(record)
         try:
             t0 = time.perf_counter()
             try:
-                c.source = extract.extract_function(reply, selector)
-                policy.check(c.source, selector)
+                with rep.step("extract", reply):
+                    c.source = extract.extract_function(reply, selector)
+                with rep.step("policy", c.source):
+                    policy.check(c.source, selector)
             finally:
                 t["checks"] += time.perf_counter() - t0
-            c.trial = self._try(receiver, message, c.source, slots, methods, t)
-            c.value = c.trial.value
-            if lv.receiver_prompt and candidates.copies_inputs(
-                    c.source, list(slots.values()) + list(message.args)
-                    + list(message.kwargs.values())):
-                raise GenerationError("trial", "the method reads neither self nor its "
-                                      "arguments: compute the value from the object's slots "
-                                      "instead of writing their values into the method",
-                                      selector=selector)
+            with rep.step("trial", c.source):
+                c.trial = self._try(receiver, message, c.source, slots, methods, t)
+                c.value = c.trial.value
+                if lv.receiver_prompt and candidates.copies_inputs(
+                        c.source, list(slots.values()) + list(message.args)
+                        + list(message.kwargs.values())):
+                    raise GenerationError("trial", "the method reads neither self nor its "
+                                          "arguments: compute the value from the object's slots "
+                                          "instead of writing their values into the method",
+                                          selector=selector)
         except GenerationError as exc:
             exc.attempts = record["attempt"]
             c.exc = exc

@@ -17,7 +17,7 @@ from telos.bridge import protocol as P
 from telos.bridge.server import HandlerRegistry, RequestContext
 from telos.errors import GenerationCancelled, RequestRefused, TelosError
 from telos.reflect import mirror
-from telos.service import backups, limits, views
+from telos.service import backups, kernelfeed, limits, memorymap, views
 from telos.service import history_handlers as history
 from telos.service.sessions import commit_thought
 
@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 def build_registry(service: "Service") -> HandlerRegistry:
     reg = HandlerRegistry()
     max_slot_bytes = config.get_int("bridge_max_slot_bytes")
+    # KERNEL_EVENT pushes to every client, and the recent ones for KERNEL_EVENTS
+    feed = kernelfeed.KernelFeed(lambda m: getattr(service, "bridge", None) is not None
+                                 and service.bridge.broadcast(m))
 
     def thought(ctx: RequestContext, fn, note: str):
         s = ctx.session
@@ -124,7 +127,8 @@ def build_registry(service: "Service") -> HandlerRegistry:
                                      hint="the image is unchanged") from exc
             state["generated"] = not state["had"] and mirror(obj).responds_to(r.selector)
             return value
-        value, tid = thought(ctx, run, f"bridge: send {r.selector}")
+        with feed.watching(ctx.request_id):          # the kernel's steps, if it wakes
+            value, tid = thought(ctx, run, f"bridge: send {r.selector}")
         authz.record(ctx.peer, "SEND_MESSAGE", f"{_target(r)}.{r.selector}",
                      f"thought {tid}" + (", method generated" if state.get("generated") else ""))
         return P.SendResult(request_id=ctx.request_id, generated=state.get("generated", False),
@@ -191,6 +195,8 @@ def build_registry(service: "Service") -> HandlerRegistry:
                                          full_text=text[: P.MAX_LONG_TEXT], thought_id=tid)
 
     backups.register(reg, service)          # LIST_BACKUPS, RUN_BACKUP, VERIFY_BACKUP
+    memorymap.register(reg, _memory)        # MEMORY_MAP
+    feed.register(reg)                      # KERNEL_EVENTS
     return reg
 
 

@@ -63,6 +63,18 @@ def _examples():
             p.BackupSetView(ident="c/t", state="broken", error="manifest missing")]),
         p.BackupDone(request_id="r", of="VERIFY_BACKUP", ok=False, summary="verify: FAILED",
                      lines=["PROBLEM: x", "verify: FAILED"], seconds=1.0),
+        p.MemoryMap(offset=1000, limit=500, after_id=7), p.KernelEvents(limit=50),
+        p.MemoryPoints(request_id="r", points=[p.MemoryPoint(id=3, x=0.5, y=-1.25, tier="L2",
+                                                             cluster=9, text="the kettle")],
+                       concepts=[p.ConceptLabel(id=9, definition="kitchen things", size=1,
+                                                x=0.5, y=-1.25)],
+                       total=1, basis="pca-1-ab", fitted_on=1, explained=[0.6, 0.2]),
+        p.KernelEvent(cycle="c1", for_request="r", request="Gadget.tripled()",
+                      receiver="Gadget", selector="tripled", persona="BRICK", model="m",
+                      step="policy", outcome="failed", attempt=1, seconds=0.001,
+                      code="def tripled(self):\n    import os", reason="no os.", time=1.0),
+        p.KernelEventList(request_id="r", events=[p.KernelEvent(cycle="c1", selector="f",
+                                                                step="request", outcome="started")]),
     ]
 
 

@@ -47,10 +47,11 @@ def test_without_a_display_the_ui_says_what_to_do(tmp_path):
     assert "no display" in out.stderr and "--screenshot" in out.stderr
 
 
-@pytest.mark.parametrize("view", ["backups", "status"])
+@pytest.mark.parametrize("view", ["backups", "status", "map", "kernel"])
 def test_screenshot_of_the_new_views(stack, kivy_window, tmp_path, view):
-    """``ui --screenshot FILE --view backups|status`` renders the view once its content arrived
-    (the list of sets; the first status) and exits 0."""
+    """``ui --screenshot FILE --view backups|status|map|kernel`` renders the view once its
+    content arrived (the list of sets; the first status; every page of the map; the recent
+    kernel events) and exits 0."""
     out_path = tmp_path / f"{view}.png"
     out = _ui(stack.home, "--screenshot", str(out_path), "--view", view, "--after", "0.5")
     assert out.returncode == 0, out.stdout + out.stderr
