@@ -78,7 +78,7 @@ def call(registry, image, request, server=None):
 
 def test_every_request_command_has_a_handler_and_only_cheap_ones_run_inline(registry):
     assert set(registry.commands()) == set(P.REQUEST_COMMANDS)
-    assert registry.inline == {"PING", "STATUS_REQUEST"}
+    assert registry.inline == {"PING", "STATUS_REQUEST", "KERNEL_EVENTS"}   # all from memory
 
 
 def test_ping_and_status_answer_the_request(registry, image):
