@@ -20,17 +20,19 @@ log = logging.getLogger(__name__)
 
 KV_DIR = Path(__file__).resolve().parent / "kv"
 KV_FILES = ("base.kv", "chat.kv", "inspector.kv", "memory.kv", "backups.kv", "status.kv",
-            "root.kv")
+            "timeline.kv", "history.kv", "root.kv")
 
 
 def load_layouts() -> None:
     # widget classes must be registered with the Factory before their rules are read
     import ui.backupsview  # noqa: F401
     import ui.chat  # noqa: F401
+    import ui.historyview  # noqa: F401
     import ui.inspector  # noqa: F401
     import ui.memoryview  # noqa: F401
     import ui.root  # noqa: F401
     import ui.statuspage  # noqa: F401
+    import ui.timelineview  # noqa: F401
 
     for name in KV_FILES:
         path = str(KV_DIR / name)
@@ -71,6 +73,8 @@ class TelosApp(App):
                 chat.on_complete(msg)
             elif isinstance(msg, P.SystemStatusUpdate):
                 status.show(msg)
+            elif isinstance(msg, P.ThoughtsCommitted):
+                root.on_thoughts(msg)
             elif isinstance(msg, P.Error):
                 chat.on_error(msg)          # errors nobody asked for are shown, never swallowed
             else:

@@ -192,17 +192,18 @@ def change_texts(change: P.SlotChange) -> dict:
     """The strings of one diff row (``diff`` is markup, the rest plain text)."""
     label = {"data": "slot", "parent": "parent", "method": "method"}[change.kind]
     head = f"{label} {change.slot} — {CHANGE_WORDS[change.change]}"
-    if change.kind == "method":
-        body = diff_markup(change.diff) if change.diff else escape_markup(
-            f"{change.before or '∅'}  →  {change.after or '∅'}")
+    if change.kind == "method" and change.diff:
+        plain = change.diff.rstrip("\n")
+        body = diff_markup(plain)
     else:
         before = change.before if change.change != "added" else "∅ (not there)"
         after = change.after if change.change != "removed" else "∅ (gone)"
-        body = escape_markup(f"{before}  →  {after}")
+        plain = f"{before}  →  {after}"
+        body = escape_markup(plain)
     t = change.thought
     thought = (f"by {thought_label(t)} · {author_text(t)}" if t is not None
                else "by a thought outside the listed revisions")
-    return {"head": head, "body": body, "thought": thought,
+    return {"head": head, "body": body, "plain": plain, "thought": thought,
             "thought_id": t.thought_id if t is not None else "",
             "provenance": provenance_text(change.provenance) if change.kind == "method" else "",
             "kind": change.kind, "change": change.change}
