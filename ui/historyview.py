@@ -164,11 +164,11 @@ class HistoryScreenBody(BoxLayout):
         picks = [p for p in self.picks if p != thought_id]
         if len(picks) == len(self.picks):          # a new pick: keep the last one with it
             picks = picks[-1:] + [thought_id]
+        self.outcome = ""
         self._set_picks(picks)
 
     def _set_picks(self, picks: list[str]) -> None:
         self.picks = sorted(picks, key=lambda t: int(t, 16))
-        self.outcome = ""
         if not self.picks:
             self.diff_heading = "Pick two revisions to compare them"
             self.diff, self.ids.changes.data = None, []

@@ -65,6 +65,7 @@ class TimelinePanel(BoxLayout):
         self._asking: str | None = None
         self._ask_again = False
         self._undoing: str | None = None
+        self._scroll_to = False
 
     # --- events ------------------------------------------------------------------------------
     def on_link(self, _instance, link) -> None:
@@ -132,6 +133,8 @@ class TimelinePanel(BoxLayout):
         self.timeline.replace(reply.thoughts)
         self.ids.thought_rows.data = self._records(self.timeline.thoughts)
         self._say_summary()
+        if self.selected and (self.picked is None or self._scroll_to):
+            self.show_thought(self.selected)       # picked before the list had it
         if self._ask_again and self.shown:
             self.refresh()
 
@@ -164,6 +167,7 @@ class TimelinePanel(BoxLayout):
         """Pick a thought and scroll it into view (from a diff's "by thought" link)."""
         self.select(thought_id)
         ids = [t.thought_id for t in self.timeline.thoughts]
+        self._scroll_to = thought_id not in ids
         if thought_id in ids and len(ids) > 1:
             self.ids.thought_rows.scroll_y = 1 - ids.index(thought_id) / (len(ids) - 1)
 
