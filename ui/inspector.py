@@ -187,7 +187,7 @@ class InspectorScreenBody(BoxLayout):
     def edit_slot(self, name: str) -> None:
         slot = next((s for s in self.current.slots if s.name == name), None) if self.current else None
         self.editing = ("data", name)
-        self.edit_label = f"slot  {name}   (a JSON literal)"
+        self.edit_label = f"slot  {name}   " + ("(as it was: read-only)" if self.as_of else "(a JSON literal)")
         self.provenance = f"{slot.value_type}" if slot else "new slot"
         self.ids.editor.text = value_text(slot) if slot else "null"
         self.edit_message = ""
@@ -195,7 +195,7 @@ class InspectorScreenBody(BoxLayout):
     def edit_method(self, selector: str) -> None:
         method = next((m for m in self.current.methods if m.selector == selector), None) if self.current else None
         self.editing = ("method", selector)
-        self.edit_label = f"method  {selector}"
+        self.edit_label = f"method  {selector}" + ("   (as it was: read-only)" if self.as_of else "")
         self.provenance = describe_provenance(method.provenance) if method else "new method"
         self.ids.editor.text = method.source if method else f"def {selector}(self):\n    return None\n"
         self.edit_message = ""

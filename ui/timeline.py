@@ -90,6 +90,7 @@ class Timeline:
 
 
 # --- an object's revisions and their diff -------------------------------------------------------
+# (ASCII arrows and minus signs: the UI's Roboto has no glyph for "→", "−" or "∅")
 
 def _slots(view: P.ObjectView) -> dict[tuple[str, str], str]:
     out = {("parent", p.slot): p.object_id for p in view.parents}
@@ -99,7 +100,7 @@ def _slots(view: P.ObjectView) -> dict[tuple[str, str], str]:
 
 
 def revision_summary(newer: P.ObjectView, older: P.ObjectView | None) -> str:
-    """``size 3 → 42 · method area changed`` (``created`` for the first revision)."""
+    """``size 3 -> 42 · method area changed`` (``created`` for the first revision)."""
     if older is None:
         return "created" if newer.slots or newer.methods or newer.parents else "created (empty)"
     a, b = _slots(older), _slots(newer)
@@ -112,9 +113,9 @@ def revision_summary(newer: P.ObjectView, older: P.ObjectView | None) -> str:
         if key not in a:
             parts.append(f"+{label}")
         elif key not in b:
-            parts.append(f"−{label}")
+            parts.append(f"-{label}")
         elif kind == "data":
-            parts.append(f"{name} {one_line(a[key], 24)} → {one_line(b[key], 24)}")
+            parts.append(f"{name} {one_line(a[key], 24)} -> {one_line(b[key], 24)}")
         else:
             parts.append(f"{label} changed")
     return " · ".join(parts) if parts else "no slot changed (its state was rewritten)"
@@ -196,9 +197,9 @@ def change_texts(change: P.SlotChange) -> dict:
         plain = change.diff.rstrip("\n")
         body = diff_markup(plain)
     else:
-        before = change.before if change.change != "added" else "∅ (not there)"
-        after = change.after if change.change != "removed" else "∅ (gone)"
-        plain = f"{before}  →  {after}"
+        before = change.before if change.change != "added" else "(not there)"
+        after = change.after if change.change != "removed" else "(gone)"
+        plain = f"{before}  ->  {after}"
         body = escape_markup(plain)
     t = change.thought
     thought = (f"by {thought_label(t)} · {author_text(t)}" if t is not None

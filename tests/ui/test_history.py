@@ -52,7 +52,7 @@ def test_history_diff_of_two_revisions_with_thoughts_and_provenance(ui, stack):
     hist = _open_history(ui, name)
     assert [r["thought_id"] for r in hist.ids.revisions.data] == [rewrite, ticks, made]
     summaries = [r["summary"] for r in hist.ids.revisions.data]
-    assert summaries == ["method tick changed", "ticks 1 → 2", "created"]
+    assert summaries == ["method tick changed", "ticks 1 -> 2", "created"]
     # the newest two are compared at once: only the method changed, shown as a unified diff
     assert hist.picks == [ticks, rewrite]
     changes = _changes(hist)
@@ -75,7 +75,7 @@ def test_history_diff_of_two_revisions_with_thoughts_and_provenance(ui, stack):
     changes = _changes(hist)
     assert set(changes) == {("data", "ticks"), ("method", "tick")}
     data = changes[("data", "ticks")]
-    assert data["body"] == "1  →  2" and data["thought_id"] == ticks and data["provenance"] == ""
+    assert data["body"] == "1  ->  2" and data["thought_id"] == ticks and data["provenance"] == ""
     assert changes[("method", "tick")]["thought_id"] == rewrite
     assert hist.diff_heading.startswith(f"2 changes from thought {made} (")
     shown = [w for w in ui.widgets("ChangeRow") if w.head]

@@ -52,7 +52,7 @@ def test_a_revision_says_what_it_changed_against_the_one_before():
     old = _view(on=False, colour="red", methods={"glow": "def glow(self):\n    return 1\n"})
     new = _view(on=True, watts=40, methods={"glow": "def glow(self):\n    return 2\n"})
     summary = revision_summary(new, old)
-    assert "on False → True" in summary and "+watts" in summary and "−colour" in summary
+    assert "on False -> True" in summary and "+watts" in summary and "-colour" in summary
     assert "method glow changed" in summary
     assert revision_summary(old, None) == "created"
     rv = P.RevisionView(thought=_t(9, note="lamp on"), object=new)
@@ -87,10 +87,10 @@ def test_a_change_row_names_its_thought_and_a_methods_provenance():
         assert part in p, (part, p)
     data = change_texts(P.SlotChange(slot="on", kind="data", change="changed", before="False",
                                      after="True"))
-    assert data["body"] == "False  →  True" and data["provenance"] == ""
+    assert data["body"] == "False  ->  True" and data["provenance"] == ""
     assert "outside the listed revisions" in data["thought"]
     gone = change_texts(P.SlotChange(slot="colour", kind="data", change="removed", before="'red'"))
-    assert gone["body"] == "'red'  →  ∅ (gone)"
+    assert gone["body"] == "'red'  ->  (gone)"
     assert provenance_text({}) == ""
 
 
