@@ -11,8 +11,8 @@ display). Measured in the same run:
 * latency: for every token, from its arrival off the bridge (the client's I/O thread, i.e. as it
   leaves the local socket) to the end of the first frame whose widget tree shows it (the
   streaming bubble's text has reached it) — median / p95 / max, also in baseline frame times;
-* scrolling (:mod:`ui_scroll`): the Thoughts timeline listing 10,000 thoughts of the image
-  (committed by a shell before the service starts) and the chat holding a long conversation,
+* scrolling (:mod:`ui_scroll`): the Thoughts timeline holding 10,000 thoughts of the image
+  (committed by a shell while the UI runs, arriving as pushes) and the chat holding a long conversation,
   each scrolled by the same pixels per frame, alternately — frames/s of each and their ratio.
 
 ``master_forge.py bench ui [--tokens N] [--rate TOKENS_PER_S] [--thoughts N] [--exchanges N]``
@@ -88,10 +88,6 @@ def main(argv: list[str]) -> int:
         print(f"starting a stack in {tmp} (ZEO, service, Ollama stand-in) …", flush=True)
         stack.start_zeo()
         stack.configure_image()
-        if args.thoughts:
-            print(f"committing {args.thoughts:,} thoughts for the timeline …", flush=True)
-            took = _sibling("ui_scroll").seed_thoughts(stack, args.thoughts)
-            print(f"  {took:.1f} s ({took / args.thoughts * 1000:.2f} ms per thought through ZEO)")
         stack.start_service()
         return _measure(stack, reply, ends, args)
     finally:
@@ -223,7 +219,7 @@ def _measure(stack, reply: str, ends: list[int], args) -> int:
           f"max {lat[-1]:.1f} ms  = {statistics.median(lat) / redraw_ms:.2f} / {q(0.95) / redraw_ms:.2f} "
           f"redraw-baseline frames")
     if args.thoughts:
-        _scrolling(app, link, args)
+        _scrolling(app, link, args, stack)
     app.dispatch("on_stop")
     return 0
 
@@ -240,11 +236,15 @@ def _sibling(name: str):
     return module
 
 
-def _scrolling(app, link, args) -> None:
-    r = _sibling("ui_scroll").measure(app, link, thoughts=args.thoughts, exchanges=args.exchanges,
+def _scrolling(app, link, args, stack) -> None:
+    print(f"committing {args.thoughts:,} thoughts by a shell; the timeline receives them live …",
+          flush=True)
+    r = _sibling("ui_scroll").measure(app, link, stack, thoughts=args.thoughts, exchanges=args.exchanges,
                                       seconds=args.scroll_seconds, step_px=args.step,
                                       profile=f"{args.profile}.scroll" if args.profile else None)
     runs = lambda xs: ", ".join(f"{x:.1f}" for x in xs)     # noqa: E731
+    print(f"  {r['listed']:,} thoughts in the timeline after {r['seeded_s']:.0f} s "
+          f"({r['pushes']} THOUGHTS_COMMITTED pushes)")
     print(f"scrolling, {args.step:.0f} px a frame, {args.scroll_seconds:.0f} s a run, alternating:")
     print(f"  chat     ({r['chat_rows']:,} rows)     : {r['chat_fps']:6.1f} frames/s  (runs {runs(r['chat_runs'])})")
     print(f"  timeline ({r['listed']:,} thoughts) : {r['timeline_fps']:6.1f} frames/s  "

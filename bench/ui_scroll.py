@@ -1,8 +1,10 @@
 """``bench ui``'s scrolling phase: the Thoughts timeline holding 10,000 thoughts of the real image
 scrolls at the frame rate of the chat, both measured in the same run, in the same window.
 
-* :func:`seed_thoughts` commits N small thoughts through a shell on the stack's ZEO (authors of
-  every kind), before the service starts;
+* :func:`start_seeding` commits N small thoughts through a shell on the stack's ZEO (authors of
+  every kind) while the UI runs: they reach the timeline as the service's ``THOUGHTS_COMMITTED``
+  pushes (one ``THOUGHT_LIST`` of 10,000 would not fit in a bridge frame), in batches of 100 with
+  a pause, so no push tick sees more than the 200 thoughts it carries;
 * :func:`fill_chat` gives the chat a long conversation (bubbles of varied length);
 * :func:`scroll_fps` scrolls a RecycleView by the same number of pixels every frame, back and
   forth over its whole length, and counts frames per second.
@@ -19,17 +21,20 @@ t0 = time.perf_counter()
 for i in range({n}):
     with image.thought(f'bench: thought {{i}} of the timeline', user=authors[i % len(authors)]):
         image.root['bench_timeline_counter'] = i
+    if i % 100 == 99:
+        time.sleep(0.3)
 print('SEEDED', {n}, time.perf_counter() - t0)
 """
 
 
-def seed_thoughts(stack, n: int) -> float:
-    """Commit ``n`` thoughts by another process; returns the seconds it took."""
-    out = stack.shell(SEED.format(n=n), timeout=3600)
-    if out.returncode != 0:
-        raise RuntimeError(f"seeding {n} thoughts failed:\n{out.stdout}\n{out.stderr}")
-    line = next(x for x in out.stdout.splitlines() if x.startswith("SEEDED"))
-    return float(line.split()[2])
+def start_seeding(stack, n: int):
+    """A shell committing ``n`` thoughts (a Popen; its stdout ends with ``SEEDED n seconds``)."""
+    import subprocess
+
+    from tests.ui.stack import PY, REPO, _env
+    env = _env(stack.home, {"TELOS_ZEO": str(stack.zeo_sock)})
+    return subprocess.Popen([PY, "-m", "telos.cli", "shell", "-c", SEED.format(n=n)], cwd=REPO,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def fill_chat(chat, n: int) -> None:
@@ -66,9 +71,10 @@ def scroll_fps(rv, seconds: float, step_px: float) -> tuple[float, int]:
     return frames / (time.perf_counter() - t0), frames
 
 
-def measure(app, link, *, thoughts: int, exchanges: int, seconds: float, step_px: float,
+def measure(app, link, stack, *, thoughts: int, exchanges: int, seconds: float, step_px: float,
             rounds: int = 2, profile: str | None = None) -> dict:
-    """Fill the chat, list the timeline, then scroll each ``rounds`` times, alternating."""
+    """Fill the chat, fill the timeline (listed, then ``thoughts`` more pushed live), then
+    scroll each ``rounds`` times, alternating."""
     from kivy.base import EventLoop
 
     root = app.root
@@ -79,12 +85,18 @@ def measure(app, link, *, thoughts: int, exchanges: int, seconds: float, step_px
         EventLoop.idle()
     timeline = root.ids.timeline
     root.show_view("timeline")
-    deadline = time.monotonic() + 300
-    while timeline.replies == 0 or len(timeline.ids.thought_rows.data) < thoughts:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the timeline listed {len(timeline.ids.thought_rows.data)} of "
-                               f"{thoughts} thoughts")
+    while timeline.replies == 0:
         EventLoop.idle()
+    t0 = time.perf_counter()
+    seeding = start_seeding(stack, thoughts)
+    deadline = time.monotonic() + 1800
+    while len(timeline.ids.thought_rows.data) < thoughts or seeding.poll() is None:
+        if time.monotonic() > deadline or (seeding.poll() not in (None, 0)):
+            raise RuntimeError(f"the timeline has {len(timeline.ids.thought_rows.data)} of "
+                               f"{thoughts} thoughts ({timeline.summary}); "
+                               f"seeding: {seeding.poll()} {seeding.stdout.read() if seeding.poll() is not None else ''}")
+        EventLoop.idle()
+    seeded = time.perf_counter() - t0
     listed = len(timeline.ids.thought_rows.data)
     chat_fps, timeline_fps = [], []
     profiler = None
@@ -102,6 +114,6 @@ def measure(app, link, *, thoughts: int, exchanges: int, seconds: float, step_px
             profiler.disable()
     if profiler is not None:
         profiler.dump_stats(profile)
-    return {"listed": listed, "chat_rows": len(chat.ids.chat_view.data),
+    return {"listed": listed, "seeded_s": seeded, "pushes": timeline.pushes, "chat_rows": len(chat.ids.chat_view.data),
             "chat_fps": sum(chat_fps) / rounds, "timeline_fps": sum(timeline_fps) / rounds,
             "chat_runs": chat_fps, "timeline_runs": timeline_fps}

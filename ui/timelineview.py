@@ -24,7 +24,8 @@ from ui.timeline import Timeline, thought_label, thought_texts, undo_text
 
 log = logging.getLogger(__name__)
 
-LIMIT = 10_000          # the most LIST_THOUGHTS answers with
+LIMIT = 10_000          # the most LIST_THOUGHTS answers with, and the most the timeline keeps
+MIN_PAGE = 100
 
 
 class ThoughtRow(RecycleDataViewBehavior, ButtonBehavior, BoxLayout):
@@ -66,6 +67,7 @@ class TimelinePanel(BoxLayout):
         self._ask_again = False
         self._undoing: str | None = None
         self._scroll_to = False
+        self.page = LIMIT                 # halved while the service's answer is too large a frame
 
     # --- events ------------------------------------------------------------------------------
     def on_link(self, _instance, link) -> None:
@@ -115,7 +117,7 @@ class TimelinePanel(BoxLayout):
             if not force:
                 return None
         obj = self.object_filter
-        msg = P.ListThoughts(limit=LIMIT, name=obj or None, author=self.author_filter or None)
+        msg = P.ListThoughts(limit=self.page, name=obj or None, author=self.author_filter or None)
         self._asking, self._ask_again = msg.request_id, False
         self.link.request(msg, self._on_list)
         return msg.request_id
@@ -125,6 +127,13 @@ class TimelinePanel(BoxLayout):
             return                        # an older question, overtaken by a filter change
         self._asking = None
         self.replies += 1
+        if isinstance(reply, P.Error) and reply.code == P.TOO_LARGE and self.page > MIN_PAGE:
+            # 10,000 thoughts do not fit in one bridge frame (1 MiB): ask for fewer; the pushes
+            # still add every new one on top, up to LIMIT
+            self.page = max(MIN_PAGE, self.page // 2)
+            log.info("timeline: the list was too large for a frame; asking for %d", self.page)
+            self.refresh(force=True)
+            return
         if isinstance(reply, P.Error):
             self.summary = f"could not list the thoughts [{reply.code}]: {reply.message}"
             self.timeline.replace([])
@@ -146,7 +155,7 @@ class TimelinePanel(BoxLayout):
         if self.author_filter:
             where.append(f"by an author matching {self.author_filter!r}")
         self.summary = (f"{n:,} thought{'s' if n != 1 else ''} " + " ".join(where)
-                        + ("" if n < LIMIT else f" (the newest {LIMIT:,})")
+                        + (f" (the newest {n:,})" if n >= self.page else "")
                         + " — live: new thoughts appear as they commit").replace("  ", " ")
 
     def _records(self, thoughts) -> list[dict]:
