@@ -10,13 +10,16 @@ display). Measured in the same run:
 * streaming: frames per second while the 2,000 tokens arrive — printed as a ratio to idle;
 * latency: for every token, from its arrival off the bridge (the client's I/O thread, i.e. as it
   leaves the local socket) to the end of the first frame whose widget tree shows it (the
-  streaming bubble's text has reached it) — median / p95 / max, also in baseline frame times.
+  streaming bubble's text has reached it) — median / p95 / max, also in baseline frame times;
+* scrolling (:mod:`ui_scroll`): the Thoughts timeline holding 10,000 thoughts of the image
+  (committed by a shell while the UI runs, arriving as pushes) and the chat holding a long conversation,
+  each scrolled by the same pixels per frame, alternately — frames/s of each and their ratio.
 
 * the memory map (``--map N``, default 10,000; 0 skips it): N memories loaded over the bridge
   into the map view, then frames per second while it pans, printed beside the chat's streaming
   frame rate of the same run, and the median time of a zoom (:mod:`bench.ui_map`).
 
-``master_forge.py bench ui [--tokens N] [--rate TOKENS_PER_S] [--map N]``
+``master_forge.py bench ui [--tokens N] [--rate TOKENS_PER_S] [--map N] [--thoughts N] [--exchanges N]``
 """
 
 from __future__ import annotations
@@ -60,8 +63,14 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--map", type=int, default=10_000, metavar="N",
                     help="memories on the map for the pan measure (default 10,000; 0: skip)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary home")
-    ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the streaming phase to FILE")
+    ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the streaming phase to FILE (the timeline's scrolling: FILE.scroll)")
     ap.add_argument("--trace", action="store_true", help="print the latency of every 100th token")
+    ap.add_argument("--thoughts", type=int, default=10_000,
+                    help="thoughts in the image for the timeline's scrolling (default 10,000; 0: skip)")
+    ap.add_argument("--exchanges", type=int, default=300,
+                    help="question/answer pairs in the chat for its scrolling (default 300)")
+    ap.add_argument("--scroll-seconds", type=float, default=4.0, help="per scrolling run (default 4)")
+    ap.add_argument("--step", type=float, default=40.0, help="pixels scrolled per frame (default 40)")
     args = ap.parse_args(argv)
 
     from tests.ui.stack import Stack
@@ -228,8 +237,38 @@ def _measure(stack, reply: str, ends: list[int], args) -> int:
               f"{stream_fps:.1f}, redraw baseline {redraw_fps:.1f}) = {m['pan_fps'] / redraw_fps:.2f} "
               f"× redraw baseline")
         print(f"map zoom (vertices again) : median {m['zoom_ms']:.1f} ms per zoom step")
+    if args.thoughts:
+        _scrolling(app, link, args, stack)
     app.dispatch("on_stop")
     return 0
+
+
+def _sibling(name: str):
+    """The module bench/NAME.py (the bench directory is not a package)."""
+    import importlib.util
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _scrolling(app, link, args, stack) -> None:
+    print(f"committing {args.thoughts:,} thoughts by a shell; the timeline receives them live …",
+          flush=True)
+    r = _sibling("ui_scroll").measure(app, link, stack, thoughts=args.thoughts, exchanges=args.exchanges,
+                                      seconds=args.scroll_seconds, step_px=args.step,
+                                      profile=f"{args.profile}.scroll" if args.profile else None)
+    runs = lambda xs: ", ".join(f"{x:.1f}" for x in xs)     # noqa: E731
+    print(f"  {r['listed']:,} thoughts in the timeline after {r['seeded_s']:.0f} s "
+          f"({r['pushes']} THOUGHTS_COMMITTED pushes)")
+    print(f"scrolling, {args.step:.0f} px a frame, {args.scroll_seconds:.0f} s a run, alternating:")
+    print(f"  chat     ({r['chat_rows']:,} rows)     : {r['chat_fps']:6.1f} frames/s  (runs {runs(r['chat_runs'])})")
+    print(f"  timeline ({r['listed']:,} thoughts) : {r['timeline_fps']:6.1f} frames/s  "
+          f"(runs {runs(r['timeline_runs'])})")
+    print(f"  timeline ÷ chat            : {r['timeline_fps'] / r['chat_fps']:.2f}")
 
 
 if __name__ == "__main__":

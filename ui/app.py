@@ -20,19 +20,21 @@ log = logging.getLogger(__name__)
 
 KV_DIR = Path(__file__).resolve().parent / "kv"
 KV_FILES = ("base.kv", "chat.kv", "inspector.kv", "memory.kv", "backups.kv", "status.kv",
-            "map.kv", "kernel.kv", "root.kv")
+            "timeline.kv", "history.kv", "map.kv", "kernel.kv", "root.kv")
 
 
 def load_layouts() -> None:
     # widget classes must be registered with the Factory before their rules are read
     import ui.backupsview  # noqa: F401
     import ui.chat  # noqa: F401
+    import ui.historyview  # noqa: F401
     import ui.inspector  # noqa: F401
     import ui.kernelview  # noqa: F401
     import ui.mapview  # noqa: F401
     import ui.memoryview  # noqa: F401
     import ui.root  # noqa: F401
     import ui.statuspage  # noqa: F401
+    import ui.timelineview  # noqa: F401
 
     for name in KV_FILES:
         path = str(KV_DIR / name)
@@ -75,6 +77,8 @@ class TelosApp(App):
                 status.show(msg)
             elif isinstance(msg, P.KernelEvent):
                 root.ids.kernel.on_event(msg)     # pushed: any client's send woke the kernel
+            elif isinstance(msg, P.ThoughtsCommitted):
+                root.on_thoughts(msg)
             elif isinstance(msg, P.Error):
                 chat.on_error(msg)          # errors nobody asked for are shown, never swallowed
             else:

@@ -3,13 +3,19 @@
 Everything it changes goes through the bridge as one request (``SET_SLOT`` / ``DEFINE_METHOD`` /
 ``SEND_MESSAGE``), which the service runs as one thought: the reply is either the committed
 object, shown again, or an ``ERROR`` shown under the editor — and then nothing changed.
+
+*As of a thought* (``as_of``, a thought id) the inspector shows the object as it was then
+(``INSPECT_OBJECT.as_of``), read-only: a banner says so and offers *back to now*; the editor,
+commit, new slot/method and the evaluator are disabled, and following a parent stays in the past.
+*History* opens the object's revisions and their diffs (:mod:`ui.historyview`).
 """
 
 from __future__ import annotations
 
 import logging
 
-from kivy.properties import BooleanProperty, ColorProperty, ObjectProperty, StringProperty
+from kivy.properties import (BooleanProperty, ColorProperty, NumericProperty, ObjectProperty,
+                             StringProperty)
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
@@ -17,6 +23,7 @@ from kivy.uix.recycleview.views import RecycleDataViewBehavior
 from telos.bridge import protocol as P
 from ui.inspection import (EditRejected, describe_provenance, object_rows, parse_send,
                            parse_value, result_text, value_text)
+from ui.timeline import as_of_banner
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +60,10 @@ class InspectorScreenBody(BoxLayout):
     editing = ObjectProperty(None, allownone=True)      # ("data"|"method", name) or None
     auto_open = StringProperty("")                      # open this prototype once the registry arrives
     busy = BooleanProperty(False)                       # an evaluator send or commit is in flight
+    navigator = ObjectProperty(None, allownone=True)    # the RootView (history, other views)
+    as_of = StringProperty("")                          # a thought id: read-only, as it was then
+    as_of_text = StringProperty("")                     # the banner
+    objects_shown = NumericProperty(0)                  # object replies shown (tests)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -73,8 +84,43 @@ class InspectorScreenBody(BoxLayout):
     def open(self, name: str | None = None, object_id: str | None = None, *, remember=True) -> str | None:
         if remember and self.current is not None:
             self.history.append(self.current.object_id)
-        msg = P.InspectObject(name=name) if name else P.InspectObject(object_id=object_id)
+        as_of = self.as_of or None
+        msg = (P.InspectObject(name=name, as_of=as_of) if name
+               else P.InspectObject(object_id=object_id, as_of=as_of))
         return self._send(msg, self._on_object)
+
+    def open_as_of(self, thought_id: str, thought=None, *, name: str | None = None,
+                   object_id: str | None = None) -> str | None:
+        """Show an object (``name``/``object_id``, else the one shown) as of a thought, read-only."""
+        if not name and not object_id:
+            object_id = self.current.object_id if self.current is not None else None
+            name = None if object_id else "Config"
+        self.as_of, self.as_of_text = thought_id, as_of_banner(thought, thought_id)
+        self._leave_editing()
+        return self.open(name=name, object_id=object_id, remember=False)
+
+    def back_to_now(self) -> str | None:
+        self.as_of, self.as_of_text = "", ""
+        self._leave_editing()
+        if self.current is not None:
+            return self.open(object_id=self.current.object_id, remember=False)
+        return None
+
+    def _leave_editing(self) -> None:
+        self.editing = None
+        self.edit_label, self.provenance, self.edit_message = \
+            "Select a slot or a method to edit it", "", ""
+        self.ids.editor.text = ""
+
+    def _read_only(self) -> bool:
+        if self.as_of:
+            self.edit_ok = False
+            self.edit_message = "read-only: this is the object as it was; press back to now to edit"
+        return bool(self.as_of)
+
+    def show_history(self) -> None:
+        if self.current is not None and self.navigator is not None:
+            self.navigator.show_history(self.current.object_id, self.current.name)
 
     def back(self) -> None:
         if self.history:
@@ -107,6 +153,7 @@ class InspectorScreenBody(BoxLayout):
         if isinstance(reply, P.Error):
             self.edit_ok, self.edit_message = False, f"[{reply.code}] {reply.message}"
             return
+        self.objects_shown += 1
         self.show(reply.object)
 
     def show(self, view: P.ObjectView) -> None:
@@ -140,7 +187,7 @@ class InspectorScreenBody(BoxLayout):
     def edit_slot(self, name: str) -> None:
         slot = next((s for s in self.current.slots if s.name == name), None) if self.current else None
         self.editing = ("data", name)
-        self.edit_label = f"slot  {name}   (a JSON literal)"
+        self.edit_label = f"slot  {name}   " + ("(as it was: read-only)" if self.as_of else "(a JSON literal)")
         self.provenance = f"{slot.value_type}" if slot else "new slot"
         self.ids.editor.text = value_text(slot) if slot else "null"
         self.edit_message = ""
@@ -148,12 +195,14 @@ class InspectorScreenBody(BoxLayout):
     def edit_method(self, selector: str) -> None:
         method = next((m for m in self.current.methods if m.selector == selector), None) if self.current else None
         self.editing = ("method", selector)
-        self.edit_label = f"method  {selector}"
+        self.edit_label = f"method  {selector}" + ("   (as it was: read-only)" if self.as_of else "")
         self.provenance = describe_provenance(method.provenance) if method else "new method"
         self.ids.editor.text = method.source if method else f"def {selector}(self):\n    return None\n"
         self.edit_message = ""
 
     def new_slot(self, name: str) -> None:
+        if self._read_only():
+            return
         name = name.strip()
         if not name.isidentifier() or name.startswith("_"):
             self.edit_ok, self.edit_message = False, "a slot name is a public Python identifier"
@@ -161,6 +210,8 @@ class InspectorScreenBody(BoxLayout):
         self.edit_slot(name)
 
     def new_method(self, selector: str) -> None:
+        if self._read_only():
+            return
         selector = selector.strip()
         if not selector.isidentifier() or selector.startswith("_"):
             self.edit_ok, self.edit_message = False, "a selector is a public Python identifier"
@@ -170,6 +221,8 @@ class InspectorScreenBody(BoxLayout):
     # --- commit ----------------------------------------------------------------------------
     def commit(self) -> str | None:
         """Send the editor's text as SET_SLOT or DEFINE_METHOD; returns the request id."""
+        if self._read_only():
+            return None
         if self.current is None or self.editing is None:
             self.edit_ok, self.edit_message = False, "select a slot or a method first"
             return None
@@ -219,6 +272,9 @@ class InspectorScreenBody(BoxLayout):
     def evaluate(self, text: str | None = None) -> str | None:
         if self.current is None:
             self.eval_result = "open an object first"
+            return None
+        if self.as_of:
+            self.eval_result = "not sent: the object is shown as it was (read-only); back to now first"
             return None
         text = self.ids.evaluator.text if text is None else text
         try:

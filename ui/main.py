@@ -13,9 +13,10 @@ log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--view", choices=("chat", "inspector", "memory", "backups", "status", "map",
-                                           "kernel"),
-                        default="chat", help="the view to open (default: chat)")
+    parser.add_argument("--view", choices=("chat", "inspector", "memory", "timeline", "history",
+                                           "backups", "status", "map", "kernel"),
+                        default="chat", help="the view to open (default: chat; history: of --inspect "
+                                             "NAME, default Config, with its newest two revisions compared)")
     parser.add_argument("--screenshot", metavar="PATH", type=Path,
                         help="render the view against the running service, save a PNG and exit")
     parser.add_argument("--after", metavar="SECONDS", type=float, default=2.0,
@@ -26,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--persona", metavar="NAME", help="persona for --query (default: auto)")
     parser.add_argument("--inspect", metavar="NAME", help="open this prototype in the inspector")
     parser.add_argument("--search", metavar="TEXT", help="search memory for this once connected")
+    parser.add_argument("--as-of", metavar="THOUGHT", dest="as_of",
+                        help="with --view inspector: show --inspect NAME as of this thought (read-only)")
     parser.add_argument("--endpoint", metavar="URL",
                         help="bridge endpoint (default: TELOS_BRIDGE or $TELOS_HOME/run/bridge.sock)")
     parser.add_argument("--size", metavar="WxH", default="1180x760", help="window size (default 1180x760)")
@@ -80,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
             root.ids.memory.search(args.search)
         if args.view == "inspector":
             root.ids.inspector.load_registry()
+            if args.as_of and not root.ids.inspector.as_of:
+                root.ids.inspector.open_as_of(args.as_of, name=args.inspect or "Config")
+        if args.view == "history" and not root.ids.history.object_id:
+            root.ids.history.open(name=args.inspect or "Config")
 
     def ready() -> bool:
         root = app.root
@@ -89,6 +96,11 @@ def run(args: argparse.Namespace) -> int:
             return not args.query or (state["query"] is not None and not root.ids.chat.chatlog.pending)
         if args.view == "inspector":
             return root.ids.inspector.current is not None
+        if args.view == "timeline":
+            return root.ids.timeline.replies > 0
+        if args.view == "history":
+            h = root.ids.history
+            return h.replies > 0 and (h.diffs > 0 or len(h.revisions) < 1)
         if args.view == "memory":
             return not args.search or root.ids.memory.replies > 0
         if args.view == "backups":

@@ -1,18 +1,21 @@
 """The memory panel: search the layered memory, show text, source, time, score and the tiers
-that found each hit."""
+that found each hit — now, or *as of* the thought picked in the timeline (``SEARCH_MEMORY.as_of``:
+what the image remembered then)."""
 
 from __future__ import annotations
 
 import logging
 import time
 
-from kivy.properties import ColorProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import (BooleanProperty, ColorProperty, NumericProperty, ObjectProperty,
+                             StringProperty)
 from kivy.metrics import dp, sp
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
 from telos.bridge import protocol as P
 from ui.measure import TextMeasure
+from ui.timeline import thought_label
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,14 @@ class MemoryScreenBody(BoxLayout):
                              "words (Tantivy), fused.")
     busy = StringProperty("")
     replies = NumericProperty(0)         # search replies received (results or errors)
+    picked = ObjectProperty(None, allownone=True)   # the thought picked in the timeline
+    use_as_of = BooleanProperty(False)   # search as of ``picked`` instead of now
+    as_of_text = StringProperty("")
+
+    def on_picked(self, _instance, picked) -> None:
+        self.as_of_text = thought_label(picked) if picked is not None else ""
+        if picked is None:
+            self.use_as_of = False
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -76,8 +87,10 @@ class MemoryScreenBody(BoxLayout):
         if self.link is None or not self.link.connected:
             self.message = "the service is not connected; nothing was searched (wait for 'connected')"
             return None
-        msg = P.SearchMemory(query=text, k=k)
-        self.busy = f"searching for {text!r}…"
+        as_of = self.picked.thought_id if (self.use_as_of and self.picked is not None) else None
+        msg = P.SearchMemory(query=text, k=k, as_of=as_of)
+        self.busy = f"searching for {text!r}" + (f" as of {self.as_of_text}" if as_of else "") + "…"
+        self._searched_as_of = as_of
         self.link.request(msg, self._on_reply)
         return msg.request_id
 
@@ -94,4 +107,5 @@ class MemoryScreenBody(BoxLayout):
         self._hits = list(reply.hits)
         self._show_hits()
         rows = self.ids.memory_results.data
-        self.message = f"{len(rows)} result(s)" if rows else "nothing found"
+        when = f" as of {self.as_of_text}" if getattr(self, "_searched_as_of", None) else ""
+        self.message = (f"{len(rows)} result(s)" if rows else "nothing found") + when

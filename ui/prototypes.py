@@ -140,6 +140,13 @@ def build_prototypes(theme: Theme) -> PrototypeRegistry:
     reg.add(WidgetPrototype("BackupRow", "BackupSetRow", ident="", when="", kind="", size_text="",
                             encrypted="", verified="", selected=False, panel=None,
                             verified_color=theme.text_muted, row_color=theme.surface))
+    reg.add(WidgetPrototype("ThoughtRow", "ThoughtRow", thought_id="", when="", author="",
+                            author_kind="person", note="", author_color=theme.text, panel=None))
+    reg.add(WidgetPrototype("RevisionRow", "RevisionRow", thought_id="", when="", author="", note="",
+                            summary="", panel=None))
+    reg.add(WidgetPrototype("ChangeRow", "ChangeRow", head="", body="", thought="", thought_id="",
+                            provenance="", kind="data", change="changed", head_color=theme.warn,
+                            body_height=0, provenance_height=0, panel=None))
     status_row = reg.add(WidgetPrototype("StatusRow", "StatusRow", label="", value="", kind="row",
                                          label_color=theme.text_muted, value_color=theme.text,
                                          row_color=theme.surface, value_height=0))

@@ -18,8 +18,10 @@ from telos.bridge import protocol as P
 from ui.measure import TextMeasure
 from ui.status import fit, status_fields
 
-VIEWS = ("chat", "inspector", "memory", "backups", "status", "map", "kernel")
-TABBED = ("chat", "inspector", "memory", "backups", "map", "kernel")   # status: from the bar
+VIEWS = ("chat", "inspector", "memory", "timeline", "backups", "status", "history", "map",
+         "kernel")
+TABBED = ("chat", "inspector", "memory", "timeline", "backups", "map", "kernel")   # the status page
+TAB_OF = {"history": "inspector"}            # opens from the bar, history from the inspector
 
 
 class StatusField(Label):
@@ -67,10 +69,40 @@ class RootView(BoxLayout):
         self.view = name
         self.ids.screens.current = name
         for v in TABBED:
-            self.ids[f"tab_{v}"].state = "down" if v == name else "normal"
+            self.ids[f"tab_{v}"].state = "down" if v == TAB_OF.get(name, name) else "normal"
         self.ids.backups.shown = name == "backups"
+        self.ids.timeline.shown = name == "timeline"
+        self.ids.history.shown = name == "history"
         self.ids.status_page.shown = name == "status"
         self.ids.memory_map.shown = name == "map"
         self.ids.kernel.shown = name == "kernel"
         if name == "inspector" and self.link is not None and self.link.connected:
             self.ids.inspector.load_registry()
+
+    # --- moving between the views of the image's past ----------------------------------------
+    def open_as_of(self, thought_id: str, thought=None, *, name: str | None = None,
+                   object_id: str | None = None) -> None:
+        """The inspector, read-only, on an object as of a thought."""
+        self.show_view("inspector")
+        self.ids.inspector.open_as_of(thought_id, thought, name=name, object_id=object_id)
+
+    def search_as_of(self, thought) -> None:
+        """The memory panel, set to search as of a thought."""
+        memory = self.ids.memory
+        memory.picked = thought
+        memory.use_as_of = thought is not None
+        self.show_view("memory")
+
+    def show_history(self, object_id: str, name: str | None = None) -> None:
+        self.ids.history.open(name=name, object_id=object_id)
+        self.show_view("history")
+
+    def show_thought(self, thought_id: str) -> None:
+        """The timeline with one thought picked (a diff's link to the thought of a change)."""
+        self.show_view("timeline")
+        self.ids.timeline.show_thought(thought_id)
+
+    def on_thoughts(self, msg: P.ThoughtsCommitted) -> None:
+        """The service's push: thoughts just committed (main thread, from the link)."""
+        self.ids.timeline.on_committed(msg)
+        self.ids.history.on_committed(msg)

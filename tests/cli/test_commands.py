@@ -156,7 +156,7 @@ def test_every_subcommand_has_help(command, capsys):
     (["standby", "watch", "--misses", "x"], "argument --misses: invalid int value: 'x'"),
     (["start", "--wait", "soon"], "argument --wait: invalid float value: 'soon'"),
     (["run", "--wait", "soon"], "argument --wait: invalid float value: 'soon'"),
-    (["ui", "--view", "map"], "argument --view: invalid choice: 'map'"),
+    (["ui", "--view", "nowhere"], "argument --view: invalid choice: 'nowhere'"),
     (["verify", "--drill", "some"], "argument --drill: invalid choice: 'some'"),
     (["status", "--verbose"], "unrecognized arguments: --verbose"),
     (["backup", "--incremental"], "unrecognized arguments: --incremental"),

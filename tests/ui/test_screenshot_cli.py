@@ -59,3 +59,16 @@ def test_screenshot_of_the_new_views(stack, kivy_window, tmp_path, view):
     stats = image_stats(out_path)
     assert (stats["width"], stats["height"]) == (1180, 760)
     assert stats["std"] > 10 and stats["colours"] > 50
+
+
+@pytest.mark.parametrize("view", ["timeline", "history"])
+def test_screenshot_of_the_timeline_and_a_history(stack, kivy_window, tmp_path, view):
+    """``ui --screenshot FILE --view timeline`` once the thoughts are listed; ``--view history
+    --inspect Gadget`` once its revisions and the diff of the newest two arrived."""
+    out_path = tmp_path / f"{view}.png"
+    out = _ui(stack.home, "--screenshot", str(out_path), "--view", view, "--inspect", "Gadget",
+              "--after", "0.5")
+    assert out.returncode == 0, out.stdout + out.stderr
+    stats = image_stats(out_path)
+    assert (stats["width"], stats["height"]) == (1180, 760)
+    assert stats["std"] > 10 and stats["colours"] > 50

@@ -1,6 +1,6 @@
 """``ui``: the Morphic desktop client (Kivy), talking to the running service over the bridge.
 
-``master_forge.py ui --screenshot PATH [--view chat|inspector|memory|backups|status]
+``master_forge.py ui --screenshot PATH [--view chat|inspector|memory|timeline|history|backups|status|map|kernel]
 [--after SECONDS]`` renders a view against the running service, saves a PNG and exits (0; 3 when
 the view never became ready, e.g. the service was not running — the picture then shows that).
 """
@@ -17,7 +17,7 @@ def run(args) -> int:
 def register(sub) -> None:
     from ui.main import add_arguments
 
-    p = sub.add_parser("ui", help="the Morphic desktop client (chat, inspector, memory, backups, status)",
+    p = sub.add_parser("ui", help="the Morphic desktop client (chat, inspector, memory, timeline, backups, status)",
                        description="Start the Kivy client against the running service "
                                    "(`master_forge.py serve`). Headless machines render with SDL's "
                                    "offscreen driver; --screenshot saves a PNG and exits.")
