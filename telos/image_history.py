@@ -95,18 +95,23 @@ class History:
         return type(self)(self.store, at=p64(u64(tid) + 1))
 
     def thoughts(self, limit: int = 50, *, obj: UvmObject | None = None,
-                 author: str | None = None) -> list[ThoughtInfo]:
+                 author: str | None = None, before: Any = None) -> list[ThoughtInfo]:
         """Recent committed thoughts, newest first: only those that changed ``obj`` when given,
-        only those whose author (the thought's user) contains ``author`` when given."""
+        only those whose author (the thought's user) contains ``author`` when given, only those
+        older than thought ``before`` when given (the next page after a list ending there)."""
+        older = None if before is None else tid_from(before)
         if obj is not None:
             if obj._p_oid is None:
                 return []
-            entries = ((e["tid"], e) for e in self.store.db.history(obj._p_oid, size=limit))
+            size = limit if older is None else None
+            entries = ((e["tid"], e) for e in self.store.db.history(obj._p_oid, size=size or 10**9))
         else:
-            entries = ((_undo_tid(e), e) for e in _undo_log(self.store.db, limit if author is None
-                                                             else None))
+            entries = ((_undo_tid(e), e) for e in _undo_log(
+                self.store.db, limit if author is None and older is None else None))
         out = []
         for tid, entry in entries:
+            if older is not None and tid >= older:
+                continue
             info = ThoughtInfo(id=tid_hex(tid), time=tid_time(tid),
                                user=_text(entry.get("user_name", b"")),
                                note=_text(entry.get("description", b"")),

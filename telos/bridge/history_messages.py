@@ -17,12 +17,14 @@ AuthorKind = Literal["person", "persona", "kernel", "job"]
 
 class ListThoughts(_Request):
     """Recent thoughts, newest first; only those that changed one object when ``name`` or
-    ``object_id`` is given, only those whose author contains ``author`` when given."""
+    ``object_id`` is given, only those whose author contains ``author`` when given, only those
+    older than ``before`` when given (page with the last id of the previous answer)."""
     command: Literal["LIST_THOUGHTS"] = "LIST_THOUGHTS"
     limit: Annotated[int, Field(ge=1, le=10_000)] = 50
     name: Name | None = None
     object_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     author: Name | None = None
+    before: ThoughtId | None = None      # only thoughts older than this one: the next page
 
 
 class ObjectHistory(_Targeted):

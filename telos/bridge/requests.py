@@ -60,9 +60,9 @@ class Requests:
 
     # --- the image's past ----------------------------------------------------------------------
     def thoughts(self, limit: int = 50, *, name: str | None = None, object_id: str | None = None,
-                 author: str | None = None) -> list[P.ThoughtView]:
+                 author: str | None = None, before: str | None = None) -> list[P.ThoughtView]:
         return self.request(P.ListThoughts(limit=limit, name=name, object_id=object_id,
-                                           author=author)).thoughts
+                                           author=author, before=before)).thoughts
 
     def history(self, name: str | None = None, object_id: str | None = None,
                 limit: int = 50) -> list[P.RevisionView]:

@@ -55,7 +55,7 @@ def register(reg: "HandlerRegistry", thought) -> None:
         obj = None
         if r.name is not None or r.object_id is not None:
             obj = views.resolve(ctx.session, r.name, r.object_id)
-        found = ctx.session.thoughts(r.limit, obj=obj, author=r.author)
+        found = ctx.session.thoughts(r.limit, obj=obj, author=r.author, before=r.before)
         return P.ThoughtList(request_id=ctx.request_id, thoughts=[thought_view(t) for t in found])
 
     @reg.handler("OBJECT_HISTORY")

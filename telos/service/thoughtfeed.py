@@ -13,7 +13,8 @@ from telos.service.history_handlers import thought_view
 
 log = logging.getLogger(__name__)
 
-MAX_PUSHED = 200        # more new thoughts than this in one tick: the newest 200
+MAX_PUSHED = 200        # thoughts in one THOUGHTS_COMMITTED (more: several messages)
+MAX_BACKLOG = 10_000    # thoughts pushed after one tick at the most (the newest)
 
 
 class ThoughtFeed:
@@ -34,22 +35,29 @@ class ThoughtFeed:
             self._thread.join(timeout=5)
 
     def poll(self) -> list[P.ThoughtView]:
-        """The thoughts committed since the last poll, newest first (also remembers them)."""
+        """The thoughts committed since the last poll, newest first (also remembers them); read
+        a page of MAX_PUSHED at a time, at most MAX_BACKLOG (after a long silence, the newest)."""
         last = self.image.store.db.lastTransaction()
         if last == self.seen:
             return []
         seen, self.seen = self.seen, last
-        new = [t for t in self.image.thoughts(MAX_PUSHED)
-               if seen is None or bytes.fromhex(t.id) > seen]
-        return [thought_view(t) for t in new]
+        new, before = [], None
+        while len(new) < MAX_BACKLOG:
+            page = self.image.thoughts(MAX_PUSHED, before=before)
+            fresh = [t for t in page if seen is None or bytes.fromhex(t.id) > seen]
+            new += fresh
+            if seen is None or len(fresh) < len(page) or len(page) < MAX_PUSHED:
+                break
+            before = page[-1].id
+        return [thought_view(t) for t in new[:MAX_BACKLOG]]
 
     def _run(self) -> None:
         failing = False
         while not self._stop.wait(self.interval):
             try:
                 new = self.poll()
-                if new:
-                    self.push(P.ThoughtsCommitted(thoughts=new))
+                for i in range(0, len(new), MAX_PUSHED):     # newest first, a message a page
+                    self.push(P.ThoughtsCommitted(thoughts=new[i:i + MAX_PUSHED]))
                 failing = False
             except Exception as exc:   # a lost database: the status board says so; retry
                 if not failing:

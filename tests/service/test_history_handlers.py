@@ -115,3 +115,29 @@ def test_undo_is_a_thought_and_a_dependent_undo_is_refused_plainly(registry, ima
     assert mirror(image.prototypes["Point"]).methods()["norm"].source == NORM1
     newest = image.thoughts(1)[0]
     assert newest.note == "back to v1" and newest.id == ack.thought_id
+
+
+def test_thoughts_page_by_before(registry, image, story):
+    first, _ = call(registry, image, P.ListThoughts(limit=2))
+    assert [v.thought_id for v in first.thoughts] == story[:2:-1][:2]          # t4, t3
+    nxt, _ = call(registry, image, P.ListThoughts(limit=2, before=first.thoughts[-1].thought_id))
+    assert [v.thought_id for v in nxt.thoughts] == [story[2], story[1]]
+    point, _ = call(registry, image, P.ListThoughts(name="Point", before=story[2]))
+    assert [v.thought_id for v in point.thoughts] == [story[1], story[0]]
+
+
+def test_the_feed_pushes_every_new_thought_in_pages(image):
+    from telos.service.thoughtfeed import MAX_PUSHED, ThoughtFeed
+    pushed = []
+    feed = ThoughtFeed(image, pushed.append)
+    assert feed.poll() == []
+    with image.thought("a counter"):
+        image.register("Counter", UvmObject(n=0))
+    ids = [image.last_thought]
+    for i in range(MAX_PUSHED + 30):                    # more than one message's worth
+        with image.thought(f"tick {i}"):
+            image.prototypes["Counter"].n = i + 1
+        ids.append(image.last_thought)
+    new = feed.poll()
+    assert [v.thought_id for v in new] == ids[::-1]     # all of them, newest first, none lost
+    assert feed.poll() == []
