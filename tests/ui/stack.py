@@ -125,3 +125,15 @@ class Stack:
         env = _env(self.home, {"TELOS_ZEO": str(self.zeo_sock)})
         return subprocess.run([PY, "-m", "telos.cli", *args], cwd=REPO, env=env,
                               capture_output=True, text=True, timeout=timeout)
+
+
+def click(ui, widget) -> None:
+    """A real touch (down, up) at the widget's centre, through the window."""
+    from kivy.tests.common import UnitTestTouch
+
+    x, y = widget.to_window(*widget.center)
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    ui.frames(1)
+    touch.touch_up()
+    ui.frames(2)

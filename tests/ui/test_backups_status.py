@@ -9,24 +9,13 @@ from telos.bridge import protocol as P
 from tests.ui.conftest import assert_stacked, image_stats
 from ui.backups import size_text
 from ui.status import MORE
-
-
-def _click(ui, widget) -> None:
-    """A real touch (down, up) at the widget's centre, through the window."""
-    from kivy.tests.common import UnitTestTouch
-
-    x, y = widget.to_window(*widget.center)
-    touch = UnitTestTouch(x, y)
-    touch.touch_down()
-    ui.frames(1)
-    touch.touch_up()
-    ui.frames(2)
+from tests.ui.stack import click
 
 
 def _open_backups(ui):
     panel = ui.root.ids.backups
     before = panel.replies
-    _click(ui, ui.root.ids.tab_backups)
+    click(ui, ui.root.ids.tab_backups)
     ui.until(lambda: panel.replies > before, "the list of backup sets arrived", timeout=120)
     return panel
 
@@ -55,12 +44,12 @@ def test_the_panel_lists_a_set_made_by_the_backup_command(ui, stack):
     assert panel.selected == ident and panel.command == s.restore_command
     assert f"TELOS_HOME={stack.home}" in panel.command and " restore --at " in panel.command
     assert panel.ids.restore_command.text == panel.command
-    _click(ui, panel.ids.copy_command)
+    click(ui, panel.ids.copy_command)
     from kivy.core.clipboard import Clipboard
     assert Clipboard.paste() == panel.command and panel.copied.startswith("copied")
     # choosing another set shows that set's command
     older = next(x for x in panel.listing.sets if x.ident != ident and x.state == "ok")
-    _click(ui, _row(ui, older.ident))
+    click(ui, _row(ui, older.ident))
     assert panel.selected == older.ident and panel.command == older.restore_command
 
 
@@ -79,7 +68,7 @@ def test_a_backup_run_from_the_panel_shows_progress_and_adds_a_set(ui, stack):
             seen["fractions"].append(panel.fraction)
             seen["buttons_disabled"].append(panel.ids.backup_now.disabled)
     panel.bind(busy=watch, fraction=watch)
-    _click(ui, panel.ids.backup_now)
+    click(ui, panel.ids.backup_now)
     assert seen["busy"][0] == "backup: asking the service…"        # at once, before any answer
     ui.until(lambda: panel.runs == 1, "the backup run finished", timeout=300)
     ui.until(lambda: panel._asking is None and panel.selected in {s.ident for s in panel.listing.sets},
@@ -97,7 +86,7 @@ def test_a_backup_run_from_the_panel_shows_progress_and_adds_a_set(ui, stack):
     chosen = next(s for s in panel.listing.sets if s.ident == panel.selected)
     assert panel.command == chosen.restore_command and " restore --at " in panel.command
     # a verify drill from the panel marks the newest set verified by a restore drill
-    _click(ui, panel.ids.backup_verify)
+    click(ui, panel.ids.backup_verify)
     ui.until(lambda: panel.runs == 2, "the verify drill finished", timeout=300)
     ui.until(lambda: panel._asking is None, "the list was asked again", timeout=120)
     assert panel.outcome_ok and panel.outcome.startswith("verify: OK"), panel.outcome
@@ -123,7 +112,7 @@ def test_status_bar_fields_are_never_cut_inside_a_word(ui):
 def test_a_click_on_the_status_bar_opens_the_status_page(ui, stack):
     page = ui.root.ids.status_page
     ui.root.show_view("memory")
-    _click(ui, ui.root.ids.status)
+    click(ui, ui.root.ids.status)
     assert ui.root.view == "status" and ui.root.ids.screens.current == "status"
     ui.until(lambda: page.renders > 0 and ui.link.last_status is not None, "the status page drew")
     st = ui.link.last_status
@@ -144,7 +133,7 @@ def test_a_click_on_the_status_bar_opens_the_status_page(ui, stack):
     shot = ui.screenshot("status")
     stats = image_stats(shot)
     assert stats["std"] > 10 and stats["colours"] > 30
-    _click(ui, page.ids.status_back)                                  # back where it was opened
+    click(ui, page.ids.status_back)                                  # back where it was opened
     assert ui.root.view == "memory"
 
 

@@ -7,7 +7,8 @@ import json
 import uuid
 
 from tests.ui.conftest import image_stats
-from tests.ui.test_timeline import _click, commit, open_timeline
+from tests.ui.stack import click
+from tests.ui.test_timeline import commit, open_timeline
 
 PROV = {"author": "kernel", "persona": "BRICK", "model": "smollm2-135m", "backend": "embedded",
         "prompt_sha256": "5e" * 32, "trial": json.dumps({"args": [3], "value": 5}),
@@ -37,7 +38,7 @@ def _open_history(ui, name):
     ui.until(lambda: insp.current is not None and insp.current.name == name, f"{name} inspected")
     hist = ui.root.ids.history
     diffs = hist.diffs
-    _click(ui, insp.ids.history_button)
+    click(ui, insp.ids.history_button)
     assert ui.root.view == "history"
     ui.until(lambda: hist.diffs > diffs and hist._diffing is None, "the history and its first diff")
     return hist
@@ -125,7 +126,7 @@ def test_the_inspector_as_of_a_thought_is_read_only_with_a_banner(ui, stack):
     ui.frames(2)
     insp = ui.root.ids.inspector
     shown = insp.objects_shown
-    _click(ui, hist.ids.history_as_of)
+    click(ui, hist.ids.history_as_of)
     assert ui.root.view == "inspector"
     ui.until(lambda: insp.objects_shown > shown, "the object as of its first thought")
     assert insp.as_of == made
@@ -143,7 +144,7 @@ def test_the_inspector_as_of_a_thought_is_read_only_with_a_banner(ui, stack):
     shot = ui.screenshot("as-of")
     assert image_stats(shot)["std"] > 10
     # back to now: the banner goes, editing comes back
-    _click(ui, insp.ids.back_to_now)
+    click(ui, insp.ids.back_to_now)
     ui.until(lambda: insp.objects_shown > shown + 1, "the object now")
     assert insp.as_of == "" and insp.ids.as_of_banner.height == 0
     slots = {r["key"]: r["value"] for r in insp.ids.object_rows.data if r["kind"] == "data"}
@@ -163,7 +164,7 @@ def test_memory_searched_as_of_a_thought_picked_in_the_timeline(ui, stack):
     panel = open_timeline(ui)
     panel.select(before.thought_id)
     ui.frames(2)
-    _click(ui, panel.ids.search_as_of)
+    click(ui, panel.ids.search_as_of)
     mem = ui.root.ids.memory
     assert ui.root.view == "memory" and mem.use_as_of and mem.picked.thought_id == before.thought_id
     assert mem.ids.as_of_toggle.state == "down"
@@ -172,7 +173,7 @@ def test_memory_searched_as_of_a_thought_picked_in_the_timeline(ui, stack):
     ui.until(lambda: mem.replies == 1, "the search as of the thought", timeout=300)
     assert fact not in [r["text"] for r in mem.ids.memory_results.data]
     assert f"as of thought {before.thought_id}" in mem.message
-    _click(ui, mem.ids.as_of_toggle)                 # back to searching now
+    click(ui, mem.ids.as_of_toggle)                 # back to searching now
     assert not mem.use_as_of
     mem.search()
     ui.until(lambda: mem.replies == 2, "the search now", timeout=300)

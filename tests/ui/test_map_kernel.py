@@ -9,6 +9,7 @@ import re
 from telos.bridge import protocol as P
 from telos.bridge.client import BridgeClient
 from tests.ui.conftest import image_stats
+from tests.ui.stack import click
 
 THEMES = {
     "kitchen": ["the kettle is in the left cupboard above the sink",
@@ -37,17 +38,6 @@ def _definer(body: dict) -> str:
     return "Notes about " + " ".join((first.group(1) if first else "memories").split()[:4]) + "."
 
 
-def _click(ui, widget) -> None:
-    from kivy.tests.common import UnitTestTouch
-
-    x, y = widget.to_window(*widget.center)
-    touch = UnitTestTouch(x, y)
-    touch.touch_down()
-    ui.frames(1)
-    touch.touch_up()
-    ui.frames(2)
-
-
 def _memories_with_concepts(stack) -> None:
     """Themed memories, then one curation run (the definitions from the stand-in)."""
     with BridgeClient(stack.endpoint, timeout=120) as c:
@@ -66,7 +56,7 @@ def test_the_map_shows_memories_remembered_here_and_rings_search_hits(ui, stack)
     _memories_with_concepts(stack)
     view = ui.root.ids.memory_map
     canvas = view.ids.map_canvas
-    _click(ui, ui.root.ids.tab_map)
+    click(ui, ui.root.ids.tab_map)
     ui.until(lambda: view.loads > 0, "the map loaded", timeout=120)
     with BridgeClient(stack.endpoint, timeout=60) as c:
         expected = c.memory_map()
@@ -81,7 +71,7 @@ def test_the_map_shows_memories_remembered_here_and_rings_search_hits(ui, stack)
     # remember here: the new memory appears as a point, ringed
     loads = view.loads
     view.ids.map_remember.text = "the lighthouse keeper's log is kept in the brass chest"
-    _click(ui, view.ids.map_remember_button)
+    click(ui, view.ids.map_remember_button)
     ui.until(lambda: view.remembered > 0 and view.loads > loads, "the remembered point arrived",
              timeout=120)
     new = max(int(i) for i in view.data.ids)
@@ -97,7 +87,7 @@ def test_the_map_shows_memories_remembered_here_and_rings_search_hits(ui, stack)
 
     # a search rings its hits on the map
     view.ids.map_query.text = "where is the garden hose"
-    _click(ui, view.ids.map_search)
+    click(ui, view.ids.map_search)
     ui.until(lambda: view.searches > 0, "the search answered", timeout=120)
     with BridgeClient(stack.endpoint, timeout=60) as c:
         hits = [int(h.record_id) for h in c.search("where is the garden hose", k=5).hits]
@@ -129,7 +119,7 @@ def _send(ui, selector: str) -> dict:
 
 def test_the_kernel_view_shows_each_step_and_the_reason_of_a_refusal(ui, stack):
     view = ui.root.ids.kernel
-    _click(ui, ui.root.ids.tab_kernel)
+    click(ui, ui.root.ids.tab_kernel)
     ui.until(lambda: view.catch_ups > 0, "the recent kernel events arrived")
     stack.standin.script("```python\ndef quadrupled(self):\n    n = self.size\n"
                          "    return n * 4\n```")

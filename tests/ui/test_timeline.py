@@ -9,17 +9,7 @@ import uuid
 
 from telos.bridge import protocol as P
 from tests.ui.conftest import assert_stacked, image_stats
-
-
-def _click(ui, widget) -> None:
-    from kivy.tests.common import UnitTestTouch
-
-    x, y = widget.to_window(*widget.center)
-    touch = UnitTestTouch(x, y)
-    touch.touch_down()
-    ui.frames(1)
-    touch.touch_up()
-    ui.frames(2)
+from tests.ui.stack import click
 
 
 def commit(stack, body: str, note: str) -> str:
@@ -34,7 +24,7 @@ def commit(stack, body: str, note: str) -> str:
 def open_timeline(ui):
     panel = ui.root.ids.timeline
     before = panel.replies
-    _click(ui, ui.root.ids.tab_timeline)
+    click(ui, ui.root.ids.tab_timeline)
     ui.until(lambda: panel.replies > before, "the timeline listed the thoughts")
     return panel
 
@@ -77,7 +67,7 @@ def test_the_timeline_filters_by_object_and_author(ui, stack):
     panel = open_timeline(ui)
     panel.ids.object_field.text = "Gadget"
     before = panel.replies
-    _click(ui, panel.ids.filter_button)
+    click(ui, panel.ids.filter_button)
     ui.until(lambda: panel.replies > before, "the filtered list")
     with BridgeClient(stack.endpoint, timeout=60) as c:
         gadget = c.thoughts(10_000, name="Gadget")
@@ -119,7 +109,7 @@ def test_undo_from_the_timeline_and_the_images_refusal(ui, stack):
     panel.select(first)
     ui.frames(2)
     assert panel.picked.thought_id == first and first in panel.ids.picked_label.text
-    _click(ui, panel.ids.undo_button)
+    click(ui, panel.ids.undo_button)
     ui.until(lambda: panel.undos == 1, "the undo answered")
     assert not panel.outcome_ok
     assert panel.outcome.startswith("refused: cannot undo thought " + first)
@@ -134,7 +124,7 @@ def test_undo_from_the_timeline_and_the_images_refusal(ui, stack):
     # undoing the second works, and the undo arrives in the timeline as a new thought
     panel.select(second)
     ui.frames(3)                                         # the outcome line went: buttons moved
-    _click(ui, panel.ids.undo_button)
+    click(ui, panel.ids.undo_button)
     ui.until(lambda: panel.undos == 2, "the second undo answered")
     assert panel.outcome_ok, panel.outcome
     assert panel.outcome.startswith(f"undid thought {second} — the undo is thought ")
