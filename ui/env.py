@@ -7,7 +7,7 @@ it is decided here, once, by the UI entry point (never by library code):
 * ``KIVY_LOG_MODE=PYTHON`` — Kivy's ``Logger`` becomes the plain ``logging.getLogger("kivy")``
   and adds no handlers of its own, so its records reach the handlers configured by
   :func:`telos.logsetup.configure` (file under ``$TELOS_HOME/log/ui.log``).
-* ``KIVY_HOME`` under the TelOS home, ``KIVY_USE_DEFAULTCONFIG=1`` — no user ``config.ini``
+* ``KIVY_HOME`` under the TelOS home, ``KIVY_USE_DEFAULTCONFIG=1``, ``KIVY_NO_CONFIG=1`` — no ``config.ini``
   changes how tests and screenshots look.
 * Headless (no ``DISPLAY``/``WAYLAND_DISPLAY``, or asked for): SDL's offscreen video driver,
   which renders with Mesa into a framebuffer that ``Window.screenshot`` can read; llvmpipe
@@ -58,6 +58,9 @@ def prepare(*, home: Path | None = None, headless: bool | None = None,
     os.environ["KIVY_NO_ARGS"] = "1"
     os.environ["KIVY_LOG_MODE"] = "PYTHON"
     os.environ.setdefault("KIVY_USE_DEFAULTCONFIG", "1")
+    # no config.ini at all: Kivy's defaults plus what is set below. (With only the line above,
+    # Kivy reads nothing, sees "config version 0" and warns of an upgrade on every start.)
+    os.environ.setdefault("KIVY_NO_CONFIG", "1")
     if home is not None:
         kivy_home = Path(home) / "kivy"
         kivy_home.mkdir(parents=True, exist_ok=True)

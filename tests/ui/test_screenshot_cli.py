@@ -24,6 +24,7 @@ def test_screenshot_of_the_inspector_against_the_running_service(stack, kivy_win
               "--after", "0.5")
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.strip().endswith(str(out_path))
+    assert "configuration" not in out.stderr, out.stderr     # no config.ini, so no upgrade talk
     stats = image_stats(out_path)
     assert (stats["width"], stats["height"]) == (1180, 760)
     assert stats["std"] > 10 and stats["colours"] > 50
