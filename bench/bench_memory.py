@@ -7,7 +7,8 @@
 (2) remember_many throughput / raw embedding throughput of the same texts (real model);
 (3) search latency p50/p99 per tier and layered, recall@10 vs brute force (stdlib docstrings).
 ``--retrieval`` runs instead (4) self-retrieval of vector, lexical and hybrid search and (5) the
-commit ratio with the lexical index attached (``bench/bench_retrieval.py``).
+commit ratio with the lexical index attached (``bench/bench_retrieval.py``); ``--crossover SIZES``
+runs instead (6) exact vs DiskANN search per size (where the archive starts to pay).
 All ratios are against baselines measured in this same run.
 """
 
@@ -169,6 +170,53 @@ class _Upto:
             yield i, rec.vector
 
 
+def clustered(n: int, dim: int = 384, centres: int = 200, seed: int = 0) -> np.ndarray:
+    """Unit vectors around ``centres`` random centres: synthetic, but clustered like embeddings
+    (uniform random vectors are the worst case for any graph index)."""
+    rng = np.random.default_rng(seed)
+    c = rng.standard_normal((centres, dim)).astype("f4")
+    x = c[rng.integers(0, centres, n)] + 0.35 * rng.standard_normal((n, dim)).astype("f4")
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def bench_crossover(sizes, queries: int = 200) -> None:
+    """(6) Where the archive earns its tier: exact FAISS (what L1 is) against a DiskANN archive
+    (what L2 is) on the same vectors, per size — search p50/p99, recall@10 of DiskANN against
+    exact, and the DiskANN build (2 threads). ``Config.l1_capacity`` (50,000) keeps every record
+    in the exact tier below the size where the archive starts to pay."""
+    from telos.index.diskann_index import DiskannIndex
+    from telos.index.faiss_index import FaissIndex
+    print("(6) exact (L1's FAISS) vs DiskANN (L2) on the same clustered synthetic vectors, "
+          f"{queries} queries, k=10")
+    print(f"{'size':>9} {'build s':>8} {'vec/s':>7} {'exact p50':>10} {'p99':>7} "
+          f"{'DiskANN p50':>12} {'p99':>7} {'ratio':>6} {'recall@10':>10}")
+    for n in sizes:
+        x = clustered(n)
+        ids = np.arange(n, dtype=np.int64)
+        rng = np.random.default_rng(1)
+        q = x[rng.choice(n, queries, replace=False)] + 0.02 * rng.standard_normal((queries, x.shape[1])).astype("f4")
+        flat = FaissIndex(x.shape[1], "l2")
+        flat.add(ids, x)
+        with tempfile.TemporaryDirectory(prefix="tlxc") as d:
+            t = time.perf_counter()
+            ann = DiskannIndex.build(Path(d), ids, x, "l2", threads=2)
+            built = time.perf_counter() - t
+            exact, graph, recall = [], [], []
+            for v in q:             # interleaved, so both see the same load
+                t = time.perf_counter()
+                e = flat.search(v[None], 10)[0]
+                exact.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                a = ann.search(v[None], 10)[0]
+                graph.append(time.perf_counter() - t)
+                recall.append(len({h.id for h in e} & {h.id for h in a}) / 10)
+            ann.close()
+        e50, g50 = _pct(exact, 50) * 1000, _pct(graph, 50) * 1000
+        print(f"{n:>9} {built:8.1f} {n / built:7.0f} {e50:8.2f}ms {_pct(exact, 99) * 1000:6.2f} "
+              f"{g50:10.2f}ms {_pct(graph, 99) * 1000:6.2f} {g50 / e50:6.2f} {np.mean(recall):10.3f}",
+              flush=True)
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="bench memory")
     ap.add_argument("--sizes", default="1000,100000,1000000")
@@ -176,8 +224,13 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--retrieval", action="store_true",
                     help="self-retrieval top-1/3/10 and latency of vector, lexical and hybrid search "
                          "on --texts stdlib docstrings, and the commit ratio with the lexical index")
+    ap.add_argument("--crossover", metavar="SIZES",
+                    help="only (6): exact vs DiskANN search per size, e.g. 10000,50000,100000")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if args.crossover:
+        bench_crossover([int(s) for s in args.crossover.split(",")])
+        return 0
     if args.retrieval:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         from bench_retrieval import bench_retrieval
