@@ -86,7 +86,9 @@ class History:
 
     def _view(self, when: Any) -> Any:
         tid = min(tid_from(when), self.store.db.lastTransaction())
-        first = _first_tid(self.store.db.storage)
+        first = self.store.shared.get(FIRST_TID_KEY)
+        if first is None:          # read once per process: the storage's first transaction
+            first = self.store.shared.setdefault(FIRST_TID_KEY, _first_tid(self.store.db.storage))
         if first is None or tid < first:
             raise ImageError(f"the image did not exist yet at {tid_time(tid):%Y-%m-%d %H:%M:%S} "
                              "UTC" + (f"; its first thought is {tid_hex(first)} at "
@@ -185,6 +187,9 @@ def _undo_log(db, limit: int | None, page: int = 500):
         if len(entries) < last - first:
             return
         first = last
+
+
+FIRST_TID_KEY = "telos.image.first_tid"
 
 
 def _first_tid(storage) -> bytes | None:

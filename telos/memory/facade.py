@@ -49,9 +49,11 @@ class Memory:
         it stay committed (one thought each)."""
         texts = [str(t) for t in texts]
         sources = list(sources) if sources is not None else [None] * len(texts)
+        encode = self.engine.embedder.encode
+        if len(texts) <= batch_size:      # one batch (remember(), a chat turn): nothing to overlap
+            return self._store(texts, encode(texts), sources) if texts else []
         starts = range(0, len(texts), batch_size)
         ids: list[int] = []
-        encode = self.engine.embedder.encode
         with Progress("remember", total=len(texts), unit="text", status=status) as bar, \
                 ThreadPoolExecutor(1, thread_name_prefix="telos-embed") as pool:
             ahead = pool.submit(encode, texts[:batch_size]) if texts else None

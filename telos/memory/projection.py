@@ -12,6 +12,7 @@ Everything here is a pure function of the records: no index is read, nothing is 
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import threading
 from dataclasses import dataclass, field
@@ -102,6 +103,7 @@ class MapCache:
         self.sample, self.refit_growth, self.refit_min_new = sample, refit_growth, refit_min_new
         self.basis: Basis | None = None
         self._points: dict[int, MapPoint] = {}
+        self._order: list[int] | None = None   # the points' ids sorted (None: to sort again)
         self._lock = threading.Lock()
         self.fits = 0                 # how many times a basis was fitted (for tests and logs)
         self.projected = 0            # records projected one by one since the last fit
@@ -114,6 +116,7 @@ class MapCache:
             live = set(ids)
             for gone in [i for i in self._points if i not in live]:
                 del self._points[gone]
+                self._order = None
             if self._needs_fit(len(ids)):
                 chosen = sample_ids(ids, self.sample)
                 self.basis = Basis.fit(np.stack([contexts[i].vector for i in chosen])
@@ -124,6 +127,7 @@ class MapCache:
             new = [i for i in ids if i not in self._points]
             if new:
                 self._project(contexts, new)
+                self._order = None
 
     def _needs_fit(self, n: int) -> bool:
         b = self.basis
@@ -145,7 +149,10 @@ class MapCache:
     def points(self, after_id: int = 0) -> list[MapPoint]:
         """The cached points with an id above ``after_id``, in id order."""
         with self._lock:
-            return [self._points[i] for i in sorted(self._points) if i > after_id]
+            if self._order is None:
+                self._order = sorted(self._points)
+            start = bisect.bisect_right(self._order, after_id)
+            return [self._points[i] for i in self._order[start:]]
 
     def concepts(self, concepts: Iterable[Any]) -> list[MapConcept]:
         """Each ConceptFractal (``id``, ``definition``, ``contexts``) with its points' centre."""

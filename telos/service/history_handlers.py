@@ -106,34 +106,33 @@ def slot_table(view: P.ObjectView) -> dict[tuple[str, str], tuple[str, str, Any]
     return out
 
 
+MAX_STEPS = 500     # revisions of one object a diff walks (the newest, when there are more)
+
+
 def diff(session: Any, obj: Any, before: str, after: str | None) -> list[P.SlotChange]:
     """Per-slot changes of ``obj`` from thought ``before`` to ``after`` (None: now), each with the
-    last thought in between that changed that slot."""
-    def state(tid):
-        if tid is None:
-            return views.object_view(obj)
-        with session.viewing(past_tid(tid)) as view:
-            try:
-                return views.object_view(view.connection.get(obj._p_oid))
-            except KeyError:   # POSKeyError: no state of it before that thought
-                raise RequestRefused(f"object {obj._id} did not exist at thought {tid}",
-                                     code=P.NOT_FOUND,
-                                     hint="OBJECT_HISTORY lists its thoughts") from None
-    a, b = slot_table(state(before)), slot_table(state(after))
-    # which thought last changed each slot: walk the revisions between, oldest first
-    lo, hi = int(before, 16), int(after, 16) if after else None
-    steps = [rv for rv in reversed(revisions(session, obj, 500))
-             if int(rv.thought.thought_id, 16) > lo
-             and (hi is None or int(rv.thought.thought_id, 16) <= hi)]
+    last thought in between that changed that slot. Reads the object's state at ``before`` and
+    at each thought in between that changed it -- the last of those is its state at ``after``."""
+    with session.viewing(past_tid(before)) as view:
+        try:
+            a = slot_table(views.object_view(view.connection.get(obj._p_oid)))
+        except KeyError:   # POSKeyError: no state of it before that thought
+            raise RequestRefused(f"object {obj._id} did not exist at thought {before}",
+                                 code=P.NOT_FOUND,
+                                 hint="OBJECT_HISTORY lists its thoughts") from None
+    upto = None if after is None else f"{int(after, 16) + 1:016x}"    # ``after`` included
+    steps = [t for t in reversed(session.thoughts(MAX_STEPS, obj=obj, before=upto))
+             if int(t.id, 16) > int(before, 16)]
     last: dict[tuple[str, str], P.ThoughtView] = {}
     prev = a
-    for rv in steps:
-        cur = slot_table(rv.object)
+    for t in steps:
+        with session.viewing(t.id) as view:
+            cur = slot_table(views.object_view(view.connection.get(obj._p_oid)))
         for key in set(prev) | set(cur):
             if prev.get(key, (None, None))[1] != cur.get(key, (None, None))[1]:
-                last[key] = rv.thought
+                last[key] = thought_view(t)
         prev = cur
-    return compare(a, b, before, after or "now", last)
+    return compare(a, prev, before, after or "now", last)
 
 
 def compare(a: dict, b: dict, before: str = "before", after: str = "after",

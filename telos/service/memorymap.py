@@ -37,7 +37,8 @@ def points_page(memory: Any, shared: dict, r: P.MemoryMap, request_id: str) -> P
     cache = projection.shared_cache(shared)
     t0 = time.perf_counter()
     fits, projected = cache.fits, cache.projected
-    cache.update(bank.contexts)
+    if r.offset == 0:               # a new listing: the later pages page through the same points
+        cache.update(bank.contexts)
     if cache.fits != fits or cache.projected - projected > 500:
         log.info("memory map: %d records projected (%s) in %.2f s", cache.projected,
                  cache.basis.ident if cache.basis else "no basis", time.perf_counter() - t0)
