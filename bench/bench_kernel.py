@@ -2,7 +2,7 @@
 ``--eval``, how often the kernel writes a correct method for the evaluation set.
 
     python3 master_forge.py bench kernel [--quick] [--cycles N]
-    python3 master_forge.py bench kernel --eval [--only CATEGORY] [--limit N] [--verbose]
+    python3 master_forge.py bench kernel --eval [--set dev|held-out|both] [--only CATEGORY] [--limit N] [--verbose]
                                                 [--json PATH] [--backend embedded|ollama]
                                                 [--models smollm2,gemma3-270m [--fresh-convert]]
 
@@ -81,6 +81,20 @@ def _one_cycle() -> dict:
         im.close()
 
 
+def eval_sets(which: str) -> list:
+    """The evaluation sets ``--set`` names, each a module-like namespace of
+    :mod:`kernel_eval`'s helpers with its own ``REQUESTS`` and ``NAME``."""
+    import types
+    ev = _sibling("kernel_eval")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    held = _sibling("kernel_eval_held")
+    out = []
+    for name, requests in (("dev", ev.REQUESTS), ("held-out", held.REQUESTS)):
+        if which in (name, "both"):
+            out.append(types.SimpleNamespace(**{**vars(ev), "REQUESTS": requests, "NAME": name}))
+    return out
+
+
 def _sibling(name: str):
     """The module bench/NAME.py (the bench directory is not a package)."""
     import importlib.util
@@ -102,6 +116,10 @@ def main(argv: list[str]) -> int:
     ev.add_argument("--eval", action="store_true",
                     help="send the evaluation set (bench/kernel_eval.py) to the kernel and report "
                          "its success rate, times and kinds of miss")
+    ev.add_argument("--set", choices=("dev", "held-out", "both"), default="dev", dest="eval_set",
+                    help="which requests: dev (bench/kernel_eval.py, in view while the levers "
+                         "were tuned), held-out (bench/kernel_eval_held.py, never tuned on), or "
+                         "both (reported apart)")
     ev.add_argument("--only", metavar="CATEGORY", help="only the requests of this category")
     ev.add_argument("--limit", type=int, metavar="N", help="only the first N requests")
     ev.add_argument("--verbose", action="store_true",
@@ -138,9 +156,9 @@ def main(argv: list[str]) -> int:
     if args.fresh_convert:
         parser.error("--fresh-convert goes with --models")
     if args.eval:
-        return _sibling("kernel_eval_run").main(args, _sibling("kernel_eval"),
+        return _sibling("kernel_eval_run").main(args, eval_sets(args.eval_set),
                                                 measure=_sibling("kernel_eval_models").measure)
-    if (args.only or args.limit or args.verbose or args.json or args.backend != "embedded"
+    if (args.eval_set != "dev" or args.only or args.limit or args.verbose or args.json or args.backend != "embedded"
             or args.ablation or args.levers != "default"):
         parser.error("--only, --limit, --verbose, --json, --backend, --levers and --ablation "
                      "go with --eval")

@@ -271,11 +271,14 @@ def lever_table(runs: list[tuple[str, list[dict]]], out=None) -> None:
           f"{100 * (s['success_rate'] - ref):+9.1f}  {s['median_s']:9.2f} {s['p90_s']:7.2f}")
 
 
-def main(args, ev, measure=None) -> int:
-    """Run the evaluation; ``measure(LOAD_SECONDS)``, when given and the backend is embedded,
-    returns the model's figures (speed, memory: kernel_eval_models.measure) for the JSON."""
+def main(args, evs, measure=None) -> int:
+    """Run the evaluation; ``evs`` is one evaluation set (a module like :mod:`kernel_eval`) or a
+    list of them (``--set both``: each reported apart, its ``NAME`` in the row labels).
+    ``measure(LOAD_SECONDS)``, when given and the backend is embedded, returns the model's
+    figures (speed, memory: kernel_eval_models.measure) for the JSON."""
+    evs = evs if isinstance(evs, (list, tuple)) else [evs]
     try:
-        requests = select(ev.REQUESTS, args.only, args.limit, ev.CATEGORIES)
+        chosen = [(ev, select(ev.REQUESTS, args.only, args.limit, ev.CATEGORIES)) for ev in evs]
         sets = lever_sets(getattr(args, "levers", "all"), getattr(args, "ablation", False))
         label = prepare_backend(args.backend, getattr(args, "threads", None))
     except EvalRefused as exc:
@@ -283,25 +286,29 @@ def main(args, ev, measure=None) -> int:
         return 2
     _warm_memory()
     runs = []
-    for row, levers in sets:
-        results = []
-        t_all = time.perf_counter()
-        print(f"-- {row}: {levers.label()}", file=sys.stderr, flush=True)
-        for i, req in enumerate(requests, 1):
-            r = run_one(ev, req, levers)
-            results.append(r)
-            print(f"[{i:>2}/{len(requests)}] {r['call']:<48} {r['outcome']:<22} "
-                  f"{r['seconds']:6.2f} s", file=sys.stderr, flush=True)
-        print(f"{len(requests)} requests in {time.perf_counter() - t_all:.0f} s "
-              f"({os.getloadavg()[0]:.2f} load)", file=sys.stderr)
-        runs.append((row, results))
+    for ev, requests in chosen:
+        name = getattr(ev, "NAME", "dev")
+        for row, levers in sets:
+            row = row if name == "dev" else f"{name}: {row}"
+            results = []
+            t_all = time.perf_counter()
+            print(f"-- {row}: {levers.label()}", file=sys.stderr, flush=True)
+            for i, req in enumerate(requests, 1):
+                r = run_one(ev, req, levers)
+                results.append(r)
+                print(f"[{i:>2}/{len(requests)}] {r['call']:<48} {r['outcome']:<22} "
+                      f"{r['seconds']:6.2f} s", file=sys.stderr, flush=True)
+            print(f"{len(requests)} requests in {time.perf_counter() - t_all:.0f} s "
+                  f"({os.getloadavg()[0]:.2f} load)", file=sys.stderr)
+            runs.append((row, results))
     for n, (row, results) in enumerate(runs):
         if n:
             print()
         print(f"== {row}")
-        report(results, label, ev.CATEGORIES, verbose=args.verbose)
+        report(results, label, evs[0].CATEGORIES, verbose=args.verbose)
     print()
-    print(f"levers, {len(requests)} requests each, load average "
+    sizes = ", ".join(f"{getattr(ev, 'NAME', 'dev')} {len(reqs)}" for ev, reqs in chosen)
+    print(f"levers, requests per set: {sizes}; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
     lever_table(runs)
     if args.json:

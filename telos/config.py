@@ -115,11 +115,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("kernel_enabled", None, True,
             "an unknown message starts the generative kernel (false: it raises as usual)",
             C.boolean, IMAGE),
-    Setting("kernel_levers", None, "constrained,receiver_prompt,analogy,examples",
+    Setting("kernel_levers", None, "constrained,receiver_prompt,analogy,rerank,examples",
             "the generative kernel's levers that are on (telos.kernel.levers; bench kernel "
             "--eval --ablation measures each): constrained, receiver_prompt, analogy, "
-            "candidates, examples", C.subset("constrained", "receiver_prompt", "analogy",
-                                             "candidates", "examples"), IMAGE),
+            "candidates, rerank, examples",
+            C.subset("constrained", "receiver_prompt", "analogy", "candidates", "rerank",
+                     "examples"), IMAGE),
     Setting("kernel_max_attempts", None, 3,
             "generations per unknown message (each failure is fed back to the model)",
             C.integer(minimum=1), IMAGE),

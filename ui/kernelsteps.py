@@ -10,10 +10,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-STEP_ORDER = ("request", "reuse", "generation", "extract", "policy", "trial", "install",
-              "commit", "done", "refused")
+STEP_ORDER = ("request", "reuse", "generation", "extract", "policy", "trial", "rerank",
+              "install", "commit", "done", "refused")
 STEP_WORDS = {"request": "request", "reuse": "reuse", "generation": "generation",
               "extract": "extract", "policy": "policy", "trial": "trial (sandbox)",
+              "rerank": "rerank (transfers)",
               "install": "install", "commit": "commit", "done": "done", "refused": "refused"}
 MAX_CYCLES = 100
 

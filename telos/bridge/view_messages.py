@@ -67,8 +67,8 @@ class MemoryPoints(_Message):
     explained: Annotated[list[float], Field(max_length=2)] = []   # variance ratio of x and y
 
 
-KernelStep = Literal["request", "reuse", "generation", "extract", "policy", "trial", "install",
-                     "commit", "done", "refused"]
+KernelStep = Literal["request", "reuse", "generation", "extract", "policy", "trial", "rerank",
+                     "install", "commit", "done", "refused"]
 
 
 class KernelEvent(_Message):

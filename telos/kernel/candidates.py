@@ -85,6 +85,8 @@ class Candidate:
     trial: object = None
     error: str | None = None          # "step: reason" when rejected
     exc: object = None                # the GenerationError when rejected
+    origin: str = "model"             # "model", or "transfer: Proto.selector" (an analogy)
+    score: float | None = None        # the reranking's score, when it ran
 
     @property
     def clean(self) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 from telos import config
 from telos.errors import GenerationError, LLMError, TelosError
 from telos.kernel import (analogy, candidates, events, examples, extract, patterns, policy,
-                          prompt as prompting, receiver_prompt)
+                          prompt as prompting, receiver_prompt, rerank, transfer)
 from telos.kernel.levers import DEFAULT, Levers
 from telos.kernel.receiver import visible_data as _visible_data
 from telos.kernel.receiver import visible_methods as _visible_methods
@@ -32,6 +32,8 @@ from telos.uvm import Message, UvmObject, _label, lookup, object_repr
 log = logging.getLogger(__name__)
 
 REUSE_TRIALS = 3      # same-named methods of other prototypes tried before asking the model
+TRANSFER_EXAMPLES = 6  # analogies whose methods are mapped onto the receiver (lever rerank)
+MAX_TRANSFERS = 10     # transferred candidates tried in the sandbox, at most
 
 
 class Kernel:
@@ -222,7 +224,11 @@ class Kernel:
                     break        # the call itself cannot be tried: more candidates won't help
                 if lv.candidates and candidates.settled(cands, n):
                     break
-            winner = candidates.vote(cands)
+            scorer = lv.rerank and getattr(orch.backend, "score", None) is not None
+            if scorer and rnd == 1:
+                cands += self._transfers(receiver, message, p, slots, methods, t)
+            winner = self._choose(cands, p, receiver, selector, t) if scorer \
+                else candidates.vote(cands)
             if winner is not None:
                 prov = {
                     "author": "kernel", "persona": persona.name, "model": orch.model_for(persona),
@@ -231,7 +237,7 @@ class Kernel:
                     "trial": json.dumps({"args": _jsonable(message.args),
                                          "value": winner.value})[:500],
                     "message": repr(message)[:200],
-                    "candidates": len(cands), "levers": lv.label(),
+                    "candidates": len(cands), "levers": lv.label(), "origin": winner.origin,
                     "analogies": [e.selector for e in shots][:4],
                 }
                 if lv.examples:
@@ -250,6 +256,60 @@ class Kernel:
         assert last is not None
         raise GenerationError(last.step, last.reason, selector=selector,
                               attempts=len(self.last_attempts))
+
+    def _transfers(self, receiver, message, p, slots, methods, t) -> list:
+        """The nearest analogies' methods mapped onto the receiver (:mod:`telos.kernel.transfer`),
+        each checked and tried in the sandbox like a generated candidate."""
+        selector = message.selector
+        near = analogy.examples(self.image, receiver, selector, message.args, message.kwargs,
+                                slots, methods, k=TRANSFER_EXAMPLES)
+        params = [a.split("=")[0].strip() for a in
+                  p.signature[len(f"def {selector}("):-2].split(",")[1:]]
+        data = {k: v for k, v in slots.items() if not callable(v) and k != "description"}
+        sources: list[tuple[str, str]] = []
+        for ex in reversed(near):                 # most similar first
+            for src in transfer.transfer(ex, selector, data, list(methods), params):
+                if all(src != s for _, s in sources):
+                    sources.append((f"transfer: {ex.proto}.{ex.selector}", src))
+        out = []
+        for origin, src in sources[:MAX_TRANSFERS]:
+            c = candidates.Candidate(len(out) + 1, source=src, origin=origin)
+            try:
+                policy.check(src, selector)
+                c.trial = self._try(receiver, message, src, slots, methods, t)
+                c.value = c.trial.value
+            except GenerationError as exc:
+                c.exc, c.error = exc, f"{exc.step}: {exc.reason}"
+            out.append(c)
+        return out
+
+    def _choose(self, cands, p, receiver, selector, t):
+        """The best-scored clean candidate (:mod:`telos.kernel.rerank`); when scoring fails,
+        the vote over the model's own candidates (a transfer is never taken unscored)."""
+        own = [c for c in cands if c.origin == "model"]
+        clean = [c for c in cands if c.clean and c.value is not None]
+        if not clean:
+            return None
+        if len(clean) == 1 and clean[0].origin == "model":
+            return clean[0]
+        t0 = time.perf_counter()
+        try:
+            question = p.messages[:-1] if p.messages[-1]["role"] == "assistant" else p.messages
+            names = {n: set() for n in _visible_data(receiver) if n != "description"}
+            names.update({n: rerank.self_reads(src)
+                          for n, (src, _trusted) in _visible_methods(receiver).items()})
+            ranked = rerank.scored(self.orchestrator, self.orchestrator.code_persona(), question,
+                                   p.signature, cands, selector, _label(receiver), names)
+        except LLMError as exc:          # scoring is an aid: without it, the vote
+            log.info("kernel: reranking %s failed (%s); voting instead", selector, exc)
+            ranked = []
+        finally:
+            t["rerank"] = t.get("rerank", 0.0) + time.perf_counter() - t0
+        if not ranked:
+            return candidates.vote(own)
+        self._report.emit("rerank", "ok", seconds=time.perf_counter() - t0,
+                          code=ranked[0][1].source)
+        return ranked[0][1]
 
     def _candidate(self, receiver, message, p, persona, index, slots, methods, t, more=False):
         """Generate one candidate, extract, check and try it; never raises GenerationError

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-NAMES = ("constrained", "receiver_prompt", "analogy", "candidates", "examples")
+NAMES = ("constrained", "receiver_prompt", "analogy", "candidates", "rerank", "examples")
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,10 @@ class Levers:
     #: several candidates (the first greedy, the others sampled), a vote over the values of
     #: those that ran cleanly, and a repair round fed with the trial's error
     candidates: bool = True
+    #: the analogies' methods mapped onto the receiver (:mod:`telos.kernel.transfer`) join the
+    #: model's candidate; those that run cleanly are scored by the model as coder and as
+    #: reviewer (:mod:`telos.kernel.rerank`) and the best is installed
+    rerank: bool = True
     #: the triggering call is stored with the method; a regeneration or edit must pass it
     examples: bool = True
     #: how many candidates a round draws when ``candidates`` is on

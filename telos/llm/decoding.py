@@ -139,3 +139,33 @@ def def_end(text: str) -> int | None:
 def _first_stop(text: str, stops: list[str]) -> int | None:
     hits = [text.find(s) for s in stops if s and s in text]
     return min(hits) if hits else None
+
+
+def score(tokenizer, model, messages: list, continuations: list[str]) -> list[list]:
+    """``[log p, tokens]`` of each continuation after ``messages`` (a last ``assistant``
+    message is a prefill, as in :func:`_token_loop`): the sum of its tokens' log-probabilities
+    under the model, and how many tokens it has. The prompt is run once; each continuation
+    extends a copy of its KV cache."""
+    import copy
+
+    import torch
+    ids = _prompt_ids(tokenizer, messages)
+    out: list[list] = []
+    with torch.inference_mode():
+        first = model(input_ids=ids, use_cache=True)
+        past, last = first.past_key_values, first.logits[0, -1]
+        for text in continuations:
+            compute.run_pending()
+            cont = tokenizer(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
+            n = int(cont.shape[1])
+            if n == 0:
+                out.append([0.0, 0])
+                continue
+            logits = last[None]
+            if n > 1:
+                more = model(input_ids=cont[:, :-1], past_key_values=copy.deepcopy(past),
+                             use_cache=True).logits[0]
+                logits = torch.cat([logits, more], dim=0)
+            lp = torch.log_softmax(logits.float(), dim=-1).gather(1, cont[0][:, None])
+            out.append([float(lp.sum()), n])
+    return out

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import collections
 import fcntl
+import json
 import logging
 import os
 import shutil
@@ -37,7 +38,7 @@ from typing import Mapping, Sequence
 from telos import atomic, compute, config
 from telos.errors import GenerationCancelled, LLMError, LLMUnavailable
 from telos.llm import models
-from telos.llm.decoding import _token_loop
+from telos.llm.decoding import _token_loop, score
 from telos.llm.models import EmbeddedModel
 from telos.llm.stream import Channel, TokenStream, new_stream
 from telos.quiet import quiet_transformers
@@ -382,6 +383,11 @@ class Engine:
             return
         try:
             tokenizer, model = self._load(job.model)
+            if "score" in job.options:      # a scoring request: one JSON piece, no generation
+                ch.set_progress(Progress("scoring", "the embedded model is scoring candidates"))
+                ch.put(json.dumps(score(tokenizer, model, job.messages, job.options["score"])))
+                ch.finish()
+                return
             ch.set_progress(Progress("generating", "the embedded model is writing the answer"))
             for piece in _token_loop(tokenizer, model, job.messages, job.options, ch.cancelled):
                 ch.put(piece)
@@ -432,6 +438,12 @@ class EmbeddedBackend:
         opts = dict(options or {})
         opts.setdefault("num_predict", self.max_new_tokens)
         return self.engine.submit(list(messages), opts, self.spec)
+
+    def score(self, messages: Sequence[Mapping[str, str]], continuations: Sequence[str]) -> list:
+        """``[log p, tokens]`` of each continuation after ``messages`` (the kernel's reranking:
+        :func:`telos.llm.decoding.score`), queued behind earlier requests like a chat."""
+        stream = self.engine.submit(list(messages), {"score": list(continuations)}, self.spec)
+        return json.loads("".join(stream))
 
     def warm(self) -> None:
         """Convert (once per machine) and load the model in the background, now."""

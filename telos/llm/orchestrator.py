@@ -219,6 +219,19 @@ class Orchestrator:
                                    options=options)
         return Turn(self, query, persona, model, tokens, on_complete)
 
+    def score(self, persona: PersonaSpec, messages: list[dict],
+              continuations: list[str]) -> list | None:
+        """``[log p, tokens]`` of each continuation after ``messages`` under ``persona``'s model,
+        or None when the backend cannot score (Ollama streams text only)."""
+        scorer = getattr(self.backend, "score", None)
+        if scorer is None:
+            return None
+        model = self.model_for(persona)
+        with self._lock:
+            self.make_room(persona)
+            self._last_used[model] = time.monotonic()
+        return scorer(messages, continuations)
+
     def _completed(self, turn: Turn) -> None:
         self._last_used[turn.model] = time.monotonic()
         if self.remember is not None and turn.query:

@@ -90,10 +90,10 @@ def test_ablation_prints_one_row_per_lever_set(standin, monkeypatch, capsys):
     out = capsys.readouterr().out
     table = out[out.index("levers  "):]
     for row in ("all levers on", "without constrained", "without receiver_prompt",
-                "without analogy", "without candidates", "all levers off"):
+                "without analogy", "without candidates", "without rerank", "all levers off"):
         assert row in table
     # the stand-in writes area right and perimeter wrong whatever the levers: 1 of 2 each
-    assert table.count(" 1/2 ") == 6
+    assert table.count(" 1/2 ") == 7
 
 
 def test_unknown_lever_set_is_refused(monkeypatch, capsys):

@@ -25,20 +25,33 @@ def _load():
 
 
 EVAL = _load()
-REQUESTS = EVAL.REQUESTS
+DEV = EVAL.REQUESTS
+sys.path.insert(0, str(PATH.parent))       # kernel_eval_held imports kernel_eval by name
+HELD = __import__("kernel_eval_held").REQUESTS
+REQUESTS = DEV + HELD
 
 
 def test_at_least_40_requests_covering_every_category():
-    assert len(REQUESTS) >= 40
-    counts = Counter(r.category for r in REQUESTS)
+    assert len(DEV) >= 40
+    counts = Counter(r.category for r in DEV)
     assert set(counts) == set(EVAL.CATEGORIES)
     assert min(counts.values()) >= 5, counts
 
 
-def test_selectors_are_unique_per_receiver_and_new_to_it():
-    keys = [r.key for r in REQUESTS]
+def test_the_held_out_set_covers_every_category_with_receivers_of_its_own():
+    assert len(HELD) >= 20
+    counts = Counter(r.category for r in HELD)
+    assert set(counts) == set(EVAL.CATEGORIES) and min(counts.values()) >= 3, counts
+    assert not {r.key for r in HELD} & {r.key for r in DEV}
+    dev_slots = {(r.selector, tuple(sorted(r.slots))) for r in DEV}
+    assert not [r.key for r in HELD if (r.selector, tuple(sorted(r.slots))) in dev_slots]
+
+
+@pytest.mark.parametrize("requests", [DEV, HELD], ids=["dev", "held-out"])
+def test_selectors_are_unique_per_receiver_and_new_to_it(requests):
+    keys = [r.key for r in requests]
     assert len(keys) == len(set(keys)), [k for k, n in Counter(keys).items() if n > 1]
-    for r in REQUESTS:
+    for r in requests:
         parent_methods = r.parent.methods if r.parent else {}
         assert r.selector not in r.methods and r.selector not in parent_methods, r.key
         assert r.selector.isidentifier() and not r.selector.startswith("_"), r.key

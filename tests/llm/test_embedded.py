@@ -44,6 +44,26 @@ def test_greedy_streaming_is_deterministic():
     assert b.status()["loaded"] and b.status()["model"] == "smollm2:135m"
 
 
+def test_scores_are_the_continuations_log_probabilities_under_the_model():
+    """The engine's scoring (the kernel's reranking) extends a copy of the prompt's KV cache per
+    continuation; it must give what one plain forward pass over prompt + continuation gives,
+    and rank a sensible continuation above nonsense."""
+    from telos.llm.decoding import _prompt_ids
+    from telos.llm.embedded import load
+    b = EmbeddedBackend()
+    msgs = [{"role": "user", "content": "What is the capital of France?"}]
+    conts = ["The capital of France is Paris.", "Banana seventeen purple the of."]
+    (good, n_good), (bad, n_bad) = b.score(msgs, conts)
+    assert n_good > 3 and n_bad > 3 and good > bad + 10
+    tokenizer, model = load()
+    ids = _prompt_ids(tokenizer, msgs)
+    cont = tokenizer(conts[0], add_special_tokens=False, return_tensors="pt")["input_ids"]
+    with torch.inference_mode():
+        logits = model(input_ids=torch.cat([ids, cont], dim=1)).logits[0]
+    lp = torch.log_softmax(logits[ids.shape[1] - 1:-1], dim=-1).gather(1, cont[0][:, None])
+    assert n_good == cont.shape[1] and abs(float(lp.sum()) - good) < 1e-3 * abs(good) + 1e-3
+
+
 def test_rectangle_area_is_generated_installed_and_survives_reopen(telos_home, monkeypatch):
     monkeypatch.setenv("TELOS_LLM_BACKEND", "embedded")
     im = open_image()

@@ -1,0 +1,89 @@
+"""Analogical transfer: a worked example rewritten for the receiver, without the model.
+
+A method of another prototype (from the image or the pattern book, :mod:`telos.kernel.analogy`)
+is a structure over *its* object's slots, methods and parameters: ``self.minutes / self.km``.
+Transfer maps that structure onto the receiver — each slot the example reads onto a slot of
+the receiver holding a value of the same kind (number, text, list, dict, bool), each method it
+calls onto one of the receiver's methods, its parameters onto the call's parameters by
+position, its name onto the selector — and writes the method the mapping gives:
+``self.distance_km / self.hours``. Every consistent mapping is a candidate (a few dozen at
+most); none is trusted: each goes through the policy and the sandbox trial like a generated
+method, and the kernel's reranking (:mod:`telos.kernel.rerank`) chooses among them and the
+model's own candidates.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+
+from telos.kernel.analogy import Example, type_word
+
+MAX_PER_EXAMPLE = 12
+
+
+class _Rename(ast.NodeTransformer):
+    def __init__(self, slots: dict, methods: dict, params: dict, name: str) -> None:
+        self.slots, self.methods, self.params, self.name = slots, methods, params, name
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        node.name = self.name
+        for a in node.args.args[1:]:
+            a.arg = self.params.get(a.arg, a.arg)
+        self.generic_visit(node)
+        return node
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.Attribute:
+        self.generic_visit(node)
+        if isinstance(node.value, ast.Name) and node.value.id == "self":
+            node.attr = self.slots.get(node.attr) or self.methods.get(node.attr) or node.attr
+        return node
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        node.id = self.params.get(node.id, node.id)
+        return node
+
+
+def _reads(fn: ast.FunctionDef, ex: Example) -> tuple[list[str], list[str]]:
+    """(slots, methods) of the example's object that its source reads, in order."""
+    slots: list[str] = []
+    calls: list[str] = []
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self":
+            if n.attr in ex.slots and n.attr not in slots:
+                slots.append(n.attr)
+            elif n.attr in ex.methods and n.attr not in calls:
+                calls.append(n.attr)
+    return slots, calls
+
+
+def transfer(ex: Example, selector: str, slots: dict, methods: list[str],
+             params: list[str], limit: int = MAX_PER_EXAMPLE) -> list[str]:
+    """Sources of ``ex`` mapped onto a receiver with data ``slots`` (name → value),
+    ``methods`` (names) and the call's parameter names ``params``; [] when nothing maps (the
+    example reads a slot of a kind the receiver lacks, or takes another number of arguments)."""
+    try:
+        fn = ast.parse(ex.source).body[0]
+    except (SyntaxError, IndexError):
+        return []
+    if not isinstance(fn, ast.FunctionDef):
+        return []
+    theirs = [a.arg for a in fn.args.args[1:]]
+    if len(theirs) != len(params) or fn.args.kwonlyargs or fn.args.vararg:
+        return []
+    used, calls = _reads(fn, ex)
+    if not used and not calls:
+        return []                     # a constant: nothing of the receiver's to compute from
+    out: list[str] = []
+    for chosen in itertools.permutations(list(slots), len(used)):
+        if any(type_word(ex.slots[u]) != type_word(slots[c]) for u, c in zip(used, chosen)):
+            continue
+        for called in itertools.permutations(methods, len(calls)):
+            tree = _Rename(dict(zip(used, chosen)), dict(zip(calls, called)),
+                           dict(zip(theirs, params)), selector).visit(ast.parse(ex.source))
+            src = ast.unparse(ast.fix_missing_locations(tree))
+            if src not in out:
+                out.append(src)
+            if len(out) >= limit:
+                return out
+    return out

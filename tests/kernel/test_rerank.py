@@ -1,0 +1,102 @@
+"""The rerank lever in the cycle, with a scripted backend that can score: the analogies'
+methods mapped onto the receiver join the model's candidate, the best-scored clean one is
+installed (its origin in the provenance); a backend that cannot score keeps the model's own."""
+
+from __future__ import annotations
+
+from telos import mirror
+from telos.kernel import rerank
+from telos.kernel.levers import DEFAULT
+from telos.llm.orchestrator import Orchestrator
+
+
+class Scripted:
+    """Answers every generation with ``reply``; scores a continuation by ``prefer`` (0 when it
+    holds the preferred text, -50 when not), so the test decides which candidate wins."""
+    name, model = "scripted", "scripted"
+
+    def __init__(self, reply: str, prefer: str | None) -> None:
+        self.reply, self.prefer = reply, prefer
+        self.scored: list[str] = []
+
+    def chat(self, messages, *, model=None, keep_alive=None, options=None):
+        yield self.reply
+
+    def loaded(self):
+        return []
+
+    def status(self):
+        return {"backend": self.name, "model": self.model}
+
+    def score(self, messages, continuations):
+        out = []
+        for text in continuations:
+            whole = messages[-1]["content"] + text
+            self.scored.append(whole)
+            out.append([0.0 if self.prefer in whole else -50.0, 5])
+        return out
+
+
+class Unscored(Scripted):
+    score = None
+
+
+def _image(image):
+    with image.thought("setup"):
+        image.config.kernel_enabled = True
+        image.config.kernel_max_attempts = 1
+        obj = image.prototypes["Object"]
+        image.register("Trip", obj.derive(distance_km=150, hours=2.5))
+    return image.prototypes["Trip"]
+
+
+def _kernel(image, backend):
+    k = image.kernel                       # the image's own kernel, talking to ``backend``
+    k._orchestrator = Orchestrator(backend)
+    k.levers = DEFAULT
+    return k
+
+
+def test_a_better_scored_transfer_wins_over_the_models_wrong_method(image):
+    trip = _image(image)
+    backend = Scripted("return self.distance_km * self.hours", prefer="self.distance_km / self.hours")
+    _kernel(image, backend)
+    assert trip.average_speed() == 60.0
+    prov = mirror(trip).provenance("average_speed")
+    assert prov["origin"].startswith("transfer: ") and prov["candidates"] > 2
+    assert "self.distance_km / self.hours" in mirror(trip).methods()["average_speed"].source
+    # the coder saw the prompt's question, the reviewer each method with its name hidden
+    assert any("def method(self)" in s and s.endswith("average_speed") for s in backend.scored)
+
+
+def test_the_models_method_stays_when_it_scores_best(image):
+    trip = _image(image)
+    backend = Scripted("return self.distance_km * self.hours", prefer="distance_km * self.hours")
+    _kernel(image, backend)
+    assert trip.average_speed() == 375.0
+    assert mirror(trip).provenance("average_speed")["origin"] == "model"
+
+
+def test_without_scoring_no_transfer_is_tried_and_the_models_method_is_installed(image):
+    trip = _image(image)
+    _kernel(image, Unscored("return self.distance_km * self.hours", prefer=None))
+    assert trip.average_speed() == 375.0
+    prov = mirror(trip).provenance("average_speed")
+    assert prov["origin"] == "model" and prov["candidates"] == 1
+
+
+def test_a_method_that_ignores_its_parameter_is_ranked_down():
+    assert rerank.ignores_a_parameter("def f(self, n):\n    return self.w * self.h")
+    assert not rerank.ignores_a_parameter("def f(self, n):\n    return self.w * n")
+    assert rerank.hide_name("def area(self):\n    return 1", "area").startswith("def method(self)")
+
+
+def test_what_the_name_says_counts_against_a_candidate_that_ignores_it():
+    names = {"title": set(), "first_name": set(), "age": set(),
+             "full_name": {"first_name", "last_name"}}
+    src_without = "def full_name_with_title(self):\n    return self.first_name"
+    src_with = "def full_name_with_title(self):\n    return self.title + ' ' + self.full_name()"
+    assert rerank.unread_named(src_without, "full_name_with_title", names) == 2   # title, full_name
+    assert rerank.unread_named(src_with, "full_name_with_title", names) == 0     # first_name: in full_name
+    assert rerank.wrong_kind("is_adult", 20) and not rerank.wrong_kind("is_adult", True)
+    assert rerank.wrong_kind("age_in_months", False) and not rerank.wrong_kind("age_in_months", 3)

@@ -1,0 +1,38 @@
+"""Analogical transfer (telos/kernel/transfer.py): an example's method mapped onto a receiver."""
+
+from __future__ import annotations
+
+from telos.kernel.analogy import Example
+from telos.kernel.transfer import transfer
+
+
+def _ex(source, slots, methods=None, args=()):
+    return Example("Runner", slots, source.split("(")[0][4:], source, args=args,
+                   methods=methods or {})
+
+
+def test_slots_map_by_kind_and_every_consistent_mapping_is_offered():
+    ex = _ex("def minutes_per_km(self):\n    return self.minutes / self.km",
+             {"minutes": 50, "km": 10})
+    out = transfer(ex, "average_speed", {"distance_km": 150, "hours": 2.5, "name": "x"}, [], [])
+    assert out == ["def average_speed(self):\n    return self.distance_km / self.hours",
+                   "def average_speed(self):\n    return self.hours / self.distance_km"]
+
+
+def test_a_slot_of_a_kind_the_receiver_lacks_maps_to_nothing():
+    ex = _ex("def total(self):\n    return sum(self.durations)", {"durations": [1, 2]})
+    assert transfer(ex, "total_price", {"price": 3, "name": "pen"}, [], []) == []
+
+
+def test_parameters_and_called_methods_are_renamed():
+    ex = _ex("def yearly_cost(self, price):\n    return self.yearly_kwh() * price",
+             {"watts": 75}, methods={"yearly_kwh": "def yearly_kwh(self): ..."}, args=(0.3,))
+    out = transfer(ex, "paint_cost", {"width": 3, "length": 4}, ["floor_area"], ["number"])
+    assert out == ["def paint_cost(self, number):\n    return self.floor_area() * number"]
+
+
+def test_another_arity_or_a_constant_method_gives_nothing():
+    ex = _ex("def fee(self, x):\n    return self.amount * x", {"amount": 1}, args=(2,))
+    assert transfer(ex, "tax", {"net": 3}, [], []) == []
+    const = _ex("def kind(self):\n    return 'kettle'", {"litres": 1})
+    assert transfer(const, "kind", {"litres": 2}, [], []) == []
