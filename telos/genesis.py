@@ -1,6 +1,7 @@
 """Prototypal Awakening: the genesis prototypes, created once and never duplicated.
 
-The core creates the registry, the root prototype ``Object`` and ``Config``. Then each area of
+The core creates the registry, the root prototype ``Object``, ``Config`` and the ``Glossary``
+(TelOS's own words, :mod:`telos.glossary`; an image awakened before gets the words it lacks). Then each area of
 :data:`telos.areas.REGISTRY` adds its own prototypes with its ``awaken`` hook (idempotent; light
 imports only), in registration order.
 
@@ -14,7 +15,7 @@ import logging
 
 from BTrees.OOBTree import OOBTree
 
-from telos import config
+from telos import config, glossary
 from telos.areas import REGISTRY
 from telos.uvm import UvmObject
 
@@ -35,6 +36,7 @@ def _core(image) -> None:
     if "Config" not in protos:
         image.register("Config", UvmObject())
     config.seed_config(protos["Config"])     # every image setting of the one table
+    glossary.awaken(image)                   # TelOS's own words, for grounded chat
     if root.get("genesis_version") != GENESIS_VERSION:
         root["genesis_version"] = GENESIS_VERSION
 

@@ -91,11 +91,13 @@ def test_the_newcomer_journey_on_real_components(journey_env):
             parts = iter(call)
             next(parts)
             next(parts)
-    # ... and the next plain ask (default CLI settings) answers — grounded now in what the image
-    # remembered of the first one (each answer is remembered; the notes it was given are cited)
+    # ... and the next plain ask (default CLI settings) answers — grounded in the image: its
+    # glossary's "prototype" and what it remembered of the first answer (each answer is
+    # remembered); the sources line names the notes it cited, or all it was given
     again = ok(forge(env, "ask", QUESTION))
     assert len(again.stdout.strip()) > 20 and "Sources:" in again.stdout, again.stdout
-    assert "memory #" in again.stdout.split("Sources:", 1)[1], again.stdout
+    sources = again.stdout.split("Sources:", 1)[1]
+    assert "[d1] glossary prototype" in sources or "memory #" in sources, again.stdout
     with BridgeClient(home=home, timeout=10) as c:
         deadline = time.monotonic() + 30
         while c.status().in_flight and time.monotonic() < deadline:

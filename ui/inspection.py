@@ -5,6 +5,8 @@
 * :func:`parse_send` reads the evaluator box: ``selector`` or ``selector(arg, ..., key=arg)``
   with JSON literals as arguments.
 * :func:`describe_provenance` says who wrote a method, when and from which message.
+* :func:`example_rows` / :func:`examples_text` show a method's stored examples (the calls that
+  made it, re-run before any change: :mod:`telos.kernel.examples`) as calls with their values.
 """
 
 from __future__ import annotations
@@ -86,10 +88,59 @@ def describe_provenance(prov: dict, *, short: bool = False) -> str:
         parts.append(f'from "{_one_line(str(origin), 120)}"')
     extra = {k: v for k, v in prov.items()
              if k not in {"persona", "author", "user", "source", "model", "time", "when", "created",
-                          "timestamp", "message", "selector", "prompt", "note"} and v not in (None, "")}
+                          "timestamp", "message", "selector", "prompt", "note", EXAMPLES}
+             and v not in (None, "", [], {})}
     for k, v in sorted(extra.items()):
-        parts.append(f"{k}: {_one_line(str(v), 60)}")
+        parts.append(f"{k}: {_one_line(_compact(v), 60)}")
     return " · ".join(parts) if parts else "provenance: unknown"
+
+
+# --- stored examples --------------------------------------------------------------------------
+
+EXAMPLES = "examples"        # the provenance key (telos.kernel.examples.KEY; no import of the kernel)
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def _literal(value: Any, limit: int = 40) -> str:
+    return _one_line(repr(value), limit)
+
+
+def stored_examples(prov: dict) -> list[dict]:
+    """The examples a method's provenance carries (those that are not dicts are skipped)."""
+    examples = (prov or {}).get(EXAMPLES) or []
+    if isinstance(examples, dict):
+        examples = [examples]
+    return [ex for ex in examples if isinstance(ex, dict)] if isinstance(examples, list) else []
+
+
+def example_rows(label: str, selector: str, prov: dict) -> list[str]:
+    """``Rectangle(width=3, height=4).area()  ->  12``: one line per stored example — the
+    receiver's data slots, the call's arguments, the value it must return."""
+    rows = []
+    for ex in stored_examples(prov):
+        slots = ex.get("slots") if isinstance(ex.get("slots"), dict) else {}
+        args = ex.get("args") if isinstance(ex.get("args"), list) else []
+        kwargs = ex.get("kwargs") if isinstance(ex.get("kwargs"), dict) else {}
+        receiver = ", ".join(f"{k}={_literal(v)}" for k, v in slots.items())
+        call = ", ".join([_literal(a) for a in args] + [f"{k}={_literal(v)}" for k, v in kwargs.items()])
+        rows.append(_one_line(f"{label}({receiver}).{selector}({call})", 150)
+                    + "  ->  " + _literal(ex.get("value"), 60))
+    return rows
+
+
+def examples_text(label: str, selector: str, prov: dict) -> str:
+    """The count and the rows, or "" when the method has none."""
+    rows = example_rows(label, selector, prov)
+    if not rows:
+        return ""
+    n = len(rows)
+    head = f"{n} stored example{'s' if n != 1 else ''} (re-run before any change):"
+    return "\n".join([head] + [f"  {row}" for row in rows])
 
 
 # --- editing --------------------------------------------------------------------------------

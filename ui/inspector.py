@@ -21,8 +21,8 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.recycleview.views import RecycleDataViewBehavior
 
 from telos.bridge import protocol as P
-from ui.inspection import (EditRejected, describe_provenance, object_rows, parse_send,
-                           parse_value, result_text, value_text)
+from ui.inspection import (EditRejected, describe_provenance, examples_text, object_rows,
+                           parse_send, parse_value, result_text, value_text)
 from ui.timeline import as_of_banner
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ class InspectorScreenBody(BoxLayout):
     subtitle = StringProperty("")
     edit_label = StringProperty("Select a slot or a method to edit it")
     provenance = StringProperty("")
+    examples = StringProperty("")                       # a method's stored examples, one per line
     edit_message = StringProperty("")
     edit_ok = BooleanProperty(True)
     eval_result = StringProperty("")
@@ -110,6 +111,7 @@ class InspectorScreenBody(BoxLayout):
         self.editing = None
         self.edit_label, self.provenance, self.edit_message = \
             "Select a slot or a method to edit it", "", ""
+        self.examples = ""
         self.ids.editor.text = ""
 
     def _read_only(self) -> bool:
@@ -166,6 +168,7 @@ class InspectorScreenBody(BoxLayout):
         if not same:
             self.editing = None
             self.edit_label, self.provenance = "Select a slot or a method to edit it", ""
+            self.examples = ""
             self.ids.editor.text = ""
             self.eval_result = ""
 
@@ -189,6 +192,7 @@ class InspectorScreenBody(BoxLayout):
         self.editing = ("data", name)
         self.edit_label = f"slot  {name}   " + ("(as it was: read-only)" if self.as_of else "(a JSON literal)")
         self.provenance = f"{slot.value_type}" if slot else "new slot"
+        self.examples = ""
         self.ids.editor.text = value_text(slot) if slot else "null"
         self.edit_message = ""
 
@@ -197,8 +201,16 @@ class InspectorScreenBody(BoxLayout):
         self.editing = ("method", selector)
         self.edit_label = f"method  {selector}" + ("   (as it was: read-only)" if self.as_of else "")
         self.provenance = describe_provenance(method.provenance) if method else "new method"
+        self.examples = self._examples(method)
         self.ids.editor.text = method.source if method else f"def {selector}(self):\n    return None\n"
         self.edit_message = ""
+
+    def _examples(self, method: P.MethodView | None) -> str:
+        if method is None or self.current is None:
+            return ""
+        view = self.current
+        label = view.name or f"{view.type}#{view.object_id[:8]}"
+        return examples_text(label, method.selector, method.provenance)
 
     def new_slot(self, name: str) -> None:
         if self._read_only():
@@ -265,6 +277,7 @@ class InspectorScreenBody(BoxLayout):
                 m = next((m for m in reply.object.methods if m.selector == editing[1]), None)
                 if m is not None:
                     self.provenance = describe_provenance(m.provenance)
+                    self.examples = self._examples(m)
         else:
             self.refresh()
 

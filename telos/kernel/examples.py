@@ -9,7 +9,7 @@ the kernel's, restricted) and is refused with :class:`ExampleBroken` (a ``SlotEr
 sentence naming the call, the value it gave and the value it must give) when any example comes
 out different. A definition that passes keeps the examples (a new one from the kernel adds its
 own, up to :data:`MAX_EXAMPLES`). ``mirror(obj).provenance(name)["examples"]`` — and
-:func:`stored` — show them (the inspector's view of them is still to come).
+:func:`stored` — show them; so does the inspector (``ui.inspection.example_rows``).
 
 Trusted methods (an operator's mark) are not trialled in the sandbox, so their examples are
 not re-run.

@@ -1,12 +1,14 @@
-"""Chat grounded in the image: a persona's answer draws on the image's own memories and its
-prototypes' documentation, and cites them.
+"""Chat grounded in the image: a persona's answer draws on TelOS's own glossary, the image's
+memories and its prototypes' documentation, and cites them.
 
-Before a question goes to a persona, :func:`gather` asks ``image.memory.search`` for the nearest
-memories and reads the ``description`` of the registered prototypes that share a word with
-the question; each becomes a numbered note (``[m1]`` a memory, ``[p1]`` a prototype).
-:func:`notes_message` puts them in a system message just before the question (the persona's own
-system prompt stays first, the question stays last) with the instruction to answer from them
-and cite them; :func:`sources_line` is appended to the answer as its last piece: the notes the
+Before a question goes to a persona, :func:`gather` reads the entries of the image's
+``Glossary`` (:mod:`telos.glossary`) whose word the question names, asks ``image.memory.search``
+for the nearest memories and reads the ``description`` of the registered prototypes that share a
+word with the question; each becomes a numbered note (``[d1]`` a glossary entry, ``[m1]`` a
+memory, ``[p1]`` a prototype). :func:`grounded_question` puts them in the question's own turn,
+right before it, under a one-line instruction to answer from them and cite them (the persona's
+system prompt stays first; a 135M model follows notes in the user's turn, and ignored them in a
+system message); :func:`sources_line` is appended to the answer as its last piece: the notes the
 answer cited, or — when a small model cited none — every note it was given, so the reader
 always sees what the answer was grounded on.
 """
@@ -17,6 +19,7 @@ import logging
 import re
 from dataclasses import dataclass
 
+from telos import glossary
 from telos.reflect import mirror
 from telos.uvm import UvmObject
 
@@ -31,14 +34,30 @@ _STOP = {"what", "which", "when", "where", "does", "this", "that", "with", "from
 
 @dataclass(frozen=True)
 class Note:
-    tag: str            # "m1", "p1"
-    kind: str           # "memory" | "prototype"
-    ref: str            # "memory #12" | "prototype Object"
+    tag: str            # "d1", "m1", "p1"
+    kind: str           # "glossary" | "memory" | "prototype"
+    ref: str            # "glossary prototype" | "memory #12" | "prototype Object"
     text: str
 
 
 def _words(text: str) -> set[str]:
     return {w.rstrip("s") for w in _WORD.findall(text.lower())} - _STOP
+
+
+def glossary_notes(image, query: str, k: int) -> list[Note]:
+    """The glossary entries whose word (its slot name or an alias) the question names, best
+    first: more of the question's words in the entry's text ranks it higher."""
+    want = _words(query)
+    if not want:
+        return []
+    scored = []
+    for order, (word, text) in enumerate(glossary.entries(image).items()):
+        names = _words(word) | _words(" ".join(glossary.ALIASES.get(word, ())))
+        if want & names:
+            scored.append((-(3 * len(want & names) + len(want & _words(text))), order, word, text))
+    scored.sort()
+    return [Note(f"d{i}", "glossary", f"glossary {word}", text[:MAX_NOTE_CHARS])
+            for i, (_, _, word, text) in enumerate(scored[:k], 1)]
 
 
 def memories(image, query: str, k: int) -> list[Note]:
@@ -66,7 +85,7 @@ def prototype_docs(image, query: str, k: int) -> list[Note]:
         return []
     scored = []
     for name, obj in protos.items():
-        if not isinstance(obj, UvmObject):
+        if not isinstance(obj, UvmObject) or name == glossary.NAME:   # its entries are notes
             continue
         doc = mirror(obj).get("description")     # its own slot, not an inherited one
         if not isinstance(doc, str) or not doc:
@@ -79,19 +98,33 @@ def prototype_docs(image, query: str, k: int) -> list[Note]:
             for i, (_, name, doc) in enumerate(scored[:k], 1)]
 
 
-def gather(image, query: str, *, k_memories: int = 3, k_prototypes: int = 2) -> list[Note]:
-    """The notes a grounded answer to ``query`` may draw on (empty: answer as usual)."""
+def gather(image, query: str, *, k_glossary: int = 2, k_memories: int = 3,
+           k_prototypes: int = 2) -> list[Note]:
+    """The notes a grounded answer to ``query`` may draw on (empty: answer as usual): the
+    glossary's first (TelOS's own meaning of the word asked about), then memories, then
+    prototypes."""
     if image is None or not query.strip():
         return []
-    return memories(image, query, k_memories) + prototype_docs(image, query, k_prototypes)
+    return (glossary_notes(image, query, k_glossary) + memories(image, query, k_memories)
+            + prototype_docs(image, query, k_prototypes))
 
 
-def notes_message(notes: list[Note]) -> dict:
-    lines = ["Notes from this TelOS image (a living image of prototype objects; in TelOS a "
-             "prototype is an object that others are cloned or derived from). Answer from these "
-             "notes and cite each note you use by its tag, like [m1]:"]
+def grounded_question(notes: list[Note], question: str) -> str:
+    """The question's turn with its notes before it::
+
+        Notes about TelOS:
+        [d1] (glossary prototype) A prototype is an object that ...
+        [p1] (prototype Object) Object: the root prototype ...
+
+        Answer from the notes and cite them, like [d1].
+        What is a prototype?
+    """
+    if not notes:
+        return question
+    lines = ["Notes about TelOS:"]
     lines.extend(f"[{n.tag}] ({n.ref}) {n.text}" for n in notes)
-    return {"role": "system", "content": "\n".join(lines)}
+    lines += ["", f"Answer from the notes and cite them, like [{notes[0].tag}].", question]
+    return "\n".join(lines)
 
 
 def cited(answer: str, notes: list[Note]) -> list[Note]:

@@ -189,8 +189,9 @@ class Orchestrator:
     def ask(self, text: str, persona: str | None = None, *, history=(),
             on_complete: Callable[[Turn], None] | None = None,
             options: dict | None = None, grounded: bool | None = None, image=None) -> Turn:
-        """Route, ground (``grounded``, default ``self.grounded``: the image's memories and
-        prototype docs as cited notes, :mod:`telos.llm.grounding`) and stream one answer.
+        """Route, ground (``grounded``, default ``self.grounded``: the image's glossary entries,
+        memories and prototype docs as cited notes in the question's turn,
+        :mod:`telos.llm.grounding`) and stream one answer.
         ``image``: the session to ground in (a service worker passes its request's own session;
         default the orchestrator's image)."""
         spec = self.persona(persona, text)
@@ -201,7 +202,7 @@ class Orchestrator:
             with _recalling(self.backend):
                 notes = grounding.gather(image if image is not None else self.image, text)
             if notes:
-                msgs.insert(len(msgs) - 1, grounding.notes_message(notes))
+                msgs[-1] = {"role": "user", "content": grounding.grounded_question(notes, text)}
         turn = self.chat(spec, msgs, query=text, on_complete=on_complete, options=options)
         turn.notes = notes
         if notes:

@@ -1,5 +1,5 @@
-"""Chat grounded in the image (telos.llm.grounding): the persona is given the image's memories
-and prototype documentation as numbered notes, and the answer cites them."""
+"""Chat grounded in the image (telos.llm.grounding): the persona is given the image's glossary,
+memories and prototype documentation as numbered notes, and the answer cites them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from telos import glossary
 from telos.llm import grounding
 from telos.uvm import UvmObject
 from telos.llm.ollama_backend import OllamaBackend
@@ -46,11 +47,14 @@ def test_the_answer_is_given_the_memory_and_cites_it(grounded_orch, standin):
     text = turn.wait()
     assert image.memory.queries == ["What is a prototype?"]
     msgs = standin.requests[-1]["body"]["messages"]
+    assert len(msgs) == 2
     assert msgs[0]["content"].startswith("You are BABS")              # the persona stays first
-    assert msgs[-1] == {"role": "user", "content": "What is a prototype?"}   # the question last
-    notes = msgs[-2]
-    assert notes["role"] == "system" and f"[m1] (memory #7) {MEMORY}" in notes["content"]
-    assert "[p1] (prototype Object) Object: the root prototype" in notes["content"]
+    turn_text = msgs[-1]["content"]            # the notes in the question's turn, right before it
+    assert msgs[-1]["role"] == "user" and turn_text.startswith("Notes about TelOS:\n")
+    assert turn_text.endswith("\n\nAnswer from the notes and cite them, like [m1].\n"
+                              "What is a prototype?")
+    assert f"\n[m1] (memory #7) {MEMORY}\n" in turn_text
+    assert "\n[p1] (prototype Object) Object: the root prototype" in turn_text
     assert text.startswith("A prototype is an object others derive from [m1].")
     assert text.endswith("\n\nSources: [m1] memory #7")                # what it cited
     assert [n.tag for n in turn.notes] == ["m1", "p1"]
@@ -67,7 +71,8 @@ def test_no_notes_no_change_and_grounding_can_be_switched_off(grounded_orch, sta
     orch, image = grounded_orch([])
     standin.script("Rayleigh scattering.", "Rayleigh scattering.")
     assert orch.ask("why is the sky blue?", "BABS").wait() == "Rayleigh scattering."
-    assert len(standin.requests[-1]["body"]["messages"]) == 2
+    assert standin.requests[-1]["body"]["messages"][-1] == {"role": "user",
+                                                            "content": "why is the sky blue?"}
     orch, image = grounded_orch([SimpleNamespace(id=1, text=MEMORY)])
     assert orch.ask("What is a prototype?", "BABS", grounded=False).wait() == \
         "Rayleigh scattering."
@@ -80,6 +85,63 @@ def test_a_memory_that_fails_is_no_grounding_not_an_error():
             raise RuntimeError("index rebuilding")
     image = SimpleNamespace(memory=Broken(), prototypes={})
     assert grounding.gather(image, "What is a prototype?") == []
+
+
+def test_a_fresh_image_grounds_what_a_prototype_is_on_its_glossary(image):
+    """No memory, no model: genesis gave the image TelOS's own meaning of "prototype", and it is
+    the first note, right before the question."""
+    notes = grounding.gather(image, "What is a prototype?")
+    assert [(n.tag, n.ref) for n in notes] == [("d1", "glossary prototype"),
+                                               ("p1", "prototype Object")]
+    assert notes[0].text == glossary.ENTRIES["prototype"]
+    assert "clone" in notes[0].text and "derive" in notes[0].text
+    question = grounding.grounded_question(notes, "What is a prototype?")
+    assert question.splitlines()[1] == f"[d1] (glossary prototype) {glossary.ENTRIES['prototype']}"
+    assert question.endswith("like [d1].\nWhat is a prototype?")
+    # other words find their own entry (aliases count); a question of no TelOS word gets none
+    assert [n.ref for n in grounding.gather(image, "How do I clone an object?")][:2] == \
+        ["glossary cloning", "glossary object"]
+    assert [n.ref for n in grounding.gather(image, "What are slots?")] == ["glossary slot"]
+    assert grounding.gather(image, "why is the sky blue?") == []
+
+
+def test_the_glossary_reaches_an_image_awakened_before_and_keeps_its_edits(image):
+    from telos import genesis
+    from telos.reflect import mirror
+    words = image.prototypes[glossary.NAME]
+    with image.thought("an older image: no thought entry, an edited slot entry"):
+        mirror(words).remove_slot("thought")
+        words.slot = "A slot is a name and a value."
+        words.kernel = ""                    # emptied: no longer offered, and not brought back
+    genesis.awaken(image)
+    assert words.thought == glossary.ENTRIES["thought"]
+    assert words.slot == "A slot is a name and a value." and words.kernel == ""
+    assert [n.text for n in grounding.gather(image, "What is a slot?")] == ["A slot is a name and a value."]
+    assert grounding.gather(image, "what does the kernel do?") == []
+
+
+@pytest.mark.slow
+def test_a_fresh_image_answers_what_a_prototype_is_about_telos():
+    """With SmolLM2-135M on a fresh image, nothing remembered by the test: the glossary's entry
+    turns "a product prototype" into TelOS's objects."""
+    import os
+    import tempfile
+    from telos.image import open_image
+    from telos.llm.embedded import EmbeddedBackend
+    with tempfile.TemporaryDirectory(prefix="tg") as home:
+        image = open_image(os.path.join(home, "telos.fs"), home=home)
+        try:
+            assert grounding.memories(image, "What is a prototype?", 3) == []   # nothing remembered
+            orch = Orchestrator(EmbeddedBackend(), PERSONA_TABLE, image=image)
+            turn = orch.ask("What is a prototype?", options={"num_predict": 60, "temperature": 0})
+            text = turn.wait()
+        finally:
+            image.close()
+    body, _, sources = text.partition("\n\nSources: ")
+    assert "[d1] glossary prototype" in sources, text
+    lowered = body.lower()
+    assert any(w in lowered for w in ("clone", "slot", "object", "delegat")), text
+    assert "product" not in lowered, text
 
 
 @pytest.mark.slow

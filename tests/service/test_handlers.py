@@ -105,6 +105,23 @@ def test_inspect_object_describes_it(registry, image, point):
     assert {s.name: s.value for s in answer.object.slots}["x"] == 1
 
 
+def test_inspect_object_carries_a_methods_stored_examples(registry, image):
+    from telos.bridge import codec
+    from telos.kernel import examples
+
+    example = {"slots": {"width": 3, "height": 4}, "args": [], "kwargs": {}, "value": 12}
+    with image.thought("a rectangle with a kernel-written area"):
+        image.register("Rectangle", UvmObject(width=3, height=4))
+        mirror(image.prototypes["Rectangle"]).define(
+            "area", "def area(self):\n    return self.width * self.height\n",
+            {"author": "kernel", "model": "smollm2-135m", "levers": "vote", examples.KEY: [example]})
+    answer, _ = call(registry, image, P.InspectObject(name="Rectangle"))
+    wire = codec.decode(codec.encode(answer))           # what a client reads off the bridge
+    (area,) = wire.object.methods
+    assert area.provenance[examples.KEY] == [example]
+    assert area.provenance["levers"] == "vote" and area.provenance["model"] == "smollm2-135m"
+
+
 def test_set_slot_is_a_committed_thought(registry, image, point, service):
     ack, _ = call(registry, image, P.SetSlot(name="Point", slot="x", value=[1, 2], note="move"))
     assert ack.of == "SET_SLOT" and ack.thought_id == image.last_thought

@@ -162,7 +162,8 @@ def assert_stacked(widgets) -> None:
             f"{str(getattr(lower, 'text', lower))[:40]!r}")
 
 
-SOURCES = re.compile(r"\[[mp]\d+\] (memory #\d+|prototype \w+)(; \[[mp]\d+\] (memory #\d+|prototype \w+))*")
+_SOURCE = r"\[[dmp]\d+\] (glossary \w+|memory #\d+|prototype \w+)"
+SOURCES = re.compile(rf"{_SOURCE}(; {_SOURCE})*")
 
 
 def grounded(text: str) -> tuple[str, str]:

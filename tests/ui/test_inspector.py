@@ -49,6 +49,42 @@ def test_inspector_shows_registry_slots_parents_and_method_source(ui):
     assert stats["std"] > 10 and stats["colours"] > 50
 
 
+def test_a_methods_stored_examples_are_shown_with_its_provenance(ui, stack):
+    """A method the kernel wrote carries the call that made it: the inspector lists it as a
+    call with its value, with the count, beside the model and levers."""
+    prov = {"author": "kernel", "persona": "BRICK", "model": "smollm2-135m", "backend": "embedded",
+            "levers": "vote+analogy", "message": "area()",
+            "examples": [{"slots": {"width": 3, "height": 4}, "args": [], "kwargs": {}, "value": 12},
+                         {"slots": {"width": 2, "height": 5}, "args": [], "kwargs": {}, "value": 10}]}
+    out = stack.shell(
+        "r = UvmObject(width=3, height=4)\n"
+        "with image.thought('ui tests: a rectangle with stored examples', user='tests'):\n"
+        "    image.register('Rectangle', r)\n"
+        "    mirror(r).define('area', 'def area(self):\\n    return self.width * self.height\\n',"
+        f" {prov!r})\n"
+        "print(mirror(r).provenance('area')['examples'][0]['value'])\n")
+    assert out.returncode == 0 and out.stdout.strip().endswith("12"), out.stdout + out.stderr
+    insp = _open(ui, "Rectangle")
+    assert insp.examples == ""
+    _rows(ui, "method")["area"].dispatch("on_release")
+    ui.frames(3)
+    shown = insp.ids.examples.text
+    assert shown == insp.examples
+    assert shown.splitlines() == [
+        "2 stored examples (re-run before any change):",
+        "  Rectangle(width=3, height=4).area()  ->  12",
+        "  Rectangle(width=2, height=5).area()  ->  10"]
+    assert insp.ids.examples.height > 0 and insp.ids.examples.opacity == 1
+    for part in ("by BRICK (smollm2-135m)", "levers: vote+analogy", 'from "area()"'):
+        assert part in insp.provenance, (part, insp.provenance)
+    shot = ui.screenshot("examples")
+    assert image_stats(shot)["std"] > 10
+    # a slot has no examples: the rows go
+    _rows(ui, "data")["width"].dispatch("on_release")
+    ui.frames(3)
+    assert insp.examples == "" and insp.ids.examples.height == 0
+
+
 def test_parents_are_followed_by_a_click(ui):
     insp = _open(ui, "ALFRED")
     parents = _rows(ui, "parent")

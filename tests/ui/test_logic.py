@@ -6,7 +6,8 @@ import pytest
 
 from telos.bridge import protocol as P
 from ui.chatlog import ChatLog
-from ui.inspection import EditRejected, describe_provenance, object_rows, parse_send, parse_value
+from ui.inspection import (EditRejected, describe_provenance, example_rows, examples_text, object_rows,
+                          parse_send, parse_value)
 from ui.prototypes import WidgetPrototype, build_prototypes
 from ui.status import backend_text, backup_text, status_fields
 from ui.theme import DEFAULT
@@ -89,6 +90,24 @@ def test_object_rows_and_provenance():
     text = describe_provenance(view.methods[0].provenance)
     assert "by BRICK (phi3)" in text and 'from "area()"' in text
     assert describe_provenance({}) == "provenance: unknown"
+
+
+def test_stored_examples_read_as_calls_with_their_values():
+    prov = {"author": "kernel", "model": "smollm2-135m", "levers": "vote+analogy",
+            "examples": [{"slots": {"width": 3, "height": 4}, "args": [], "kwargs": {}, "value": 12},
+                         {"slots": {"name": "Ada"}, "args": [2], "kwargs": {"loud": True},
+                          "value": "ADA ADA"}]}
+    assert example_rows("Rectangle", "area", prov) == [
+        "Rectangle(width=3, height=4).area()  ->  12",
+        "Rectangle(name='Ada').area(2, loud=True)  ->  'ADA ADA'"]
+    text = examples_text("Rectangle", "area", prov)
+    assert text.splitlines()[0].startswith("2 stored examples")
+    assert text.splitlines()[1] == "  Rectangle(width=3, height=4).area()  ->  12"
+    # the examples are shown as rows, not repeated in the provenance line; the levers are
+    line = describe_provenance(prov)
+    assert "stored" not in line and "width" not in line and "levers: vote+analogy" in line and "(smollm2-135m)" in line
+    assert examples_text("Rectangle", "area", {"author": "tests"}) == ""
+    assert example_rows("R", "f", {"examples": ["junk", {"value": None}]}) == ["R().f()  ->  None"]
 
 
 def test_status_texts():
