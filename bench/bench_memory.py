@@ -8,7 +8,10 @@
 (3) search latency p50/p99 per tier and layered, recall@10 vs brute force (stdlib docstrings).
 ``--retrieval`` runs instead (4) self-retrieval of vector, lexical and hybrid search and (5) the
 commit ratio with the lexical index attached (``bench/bench_retrieval.py``); ``--crossover SIZES``
-runs instead (6) exact vs DiskANN search per size (where the archive starts to pay).
+runs instead (6) exact vs DiskANN search per size (where the archive starts to pay);
+``--tune SIZE`` runs instead (7) the DiskANN build/search curve (``bench/memory_tune.py``);
+``--startup N`` (8) the reopen of an image of N records and ``--rebuild N`` (9) search and commit
+during an L2 rebuild (``bench/memory_scale.py``).
 All ratios are against baselines measured in this same run.
 """
 
@@ -226,13 +229,34 @@ def main(argv: list[str]) -> int:
                          "on --texts stdlib docstrings, and the commit ratio with the lexical index")
     ap.add_argument("--crossover", metavar="SIZES",
                     help="only (6): exact vs DiskANN search per size, e.g. 10000,50000,100000")
+    ap.add_argument("--tune", metavar="SIZE", type=int,
+                    help="only (7): DiskANN build/search settings against exact FAISS at SIZE")
+    ap.add_argument("--builds", help="with --tune: R:L_build:PQ_bytes,... (bench/memory_tune.py)")
+    ap.add_argument("--searches", help="with --tune: L_search:beam_width,...")
+    ap.add_argument("--threads", type=int, default=1, help="DiskANN build threads (--tune)")
+    ap.add_argument("--startup", metavar="N", type=int,
+                    help="only (8): build an image of N records, close it, time the reopen")
+    ap.add_argument("--rebuild", metavar="N", type=int,
+                    help="only (9): search/commit latency while L2 rebuilds at N records")
     args = ap.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    if args.tune:
+        import memory_tune
+        memory_tune.bench_tune(args.tune, args.builds or memory_tune.DEFAULT_BUILDS,
+                               args.searches or memory_tune.DEFAULT_SEARCHES, threads=args.threads)
+        return 0
+    if args.startup or args.rebuild:
+        import memory_scale
+        if args.startup:
+            memory_scale.bench_startup(args.startup)
+        if args.rebuild:
+            memory_scale.bench_rebuild(args.rebuild)
+        return 0
     if args.crossover:
         bench_crossover([int(s) for s in args.crossover.split(",")])
         return 0
     if args.retrieval:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
         from bench_retrieval import bench_retrieval
         bench_retrieval(args.texts)
         return 0

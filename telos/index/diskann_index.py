@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import sys
@@ -30,7 +31,18 @@ META = "diskann.json"
 IDS = "ids.npy"
 MIN_POINTS = 32
 SEARCH_THREADS = 2
+# Build and search defaults, chosen by ``bench memory -- --tune 100000`` (README, "Memory at
+# size"): graph degree R, build list size L, PQ bytes per vector (the in-RAM compressed vectors
+# that steer the search; DiskANN's PQ training costs time per byte), search list size, beam width.
+# Was PQ 384 (one chunk a dimension: DiskANN trains one k-means per chunk, most of the build
+# time), beam 2. At 100k: PQ 192, L_s 64, beam 4 -> recall@10 0.991 at 0.20 x exact p50
+# (PQ 128 needs L_s 150 for 0.99: 0.34 x exact).
+GRAPH_DEGREE = 32
+BUILD_COMPLEXITY = 64
+PQ_BYTES = 192
 COMPLEXITY = 64
+BEAM_WIDTH = 4
+CACHE_NODES = 0          # nodes around the entry point held in RAM (no disk read for them)
 
 _fd_lock = threading.Lock()
 
@@ -54,8 +66,15 @@ def quiet_c_stdout(logfile: Path):
                 os.close(f)
 
 
-def build_files(directory: Path, vectors: np.ndarray, metric: str = "l2", threads: int = 1) -> None:
-    """Build the DiskANN files for ``vectors`` (row n = position n) and ``diskann.json``."""
+def build_files(directory: Path, vectors: np.ndarray, metric: str = "l2", threads: int = 1, *,
+                graph_degree: int = GRAPH_DEGREE, complexity: int = BUILD_COMPLEXITY,
+                pq_bytes: int = PQ_BYTES) -> None:
+    """Build the DiskANN files for ``vectors`` (row n = position n) and ``diskann.json``.
+
+    ``pq_bytes`` per vector sets DiskANN's search RAM budget (it derives the PQ chunk count as
+    budget / n, at most ``dim``); the full vectors stay on disk (``pq_disk_bytes=0``) for the
+    final re-ranking. The build RAM budget covers the whole data, so DiskANN never shards
+    (sharding builds every point twice)."""
     import diskannpy
     directory = Path(directory)
     n, dim = vectors.shape
@@ -63,10 +82,22 @@ def build_files(directory: Path, vectors: np.ndarray, metric: str = "l2", thread
         raise VectorIndexError(f"DiskANN needs at least {MIN_POINTS} points, got {n}")
     diskannpy.build_disk_index(
         data=np.ascontiguousarray(vectors, np.float32), distance_metric=metric,
-        index_directory=str(directory), complexity=COMPLEXITY, graph_degree=32,
-        search_memory_maximum=max(0.01, n * dim * 4 / 2**30 / 4),
-        build_memory_maximum=1.0, num_threads=threads, pq_disk_bytes=0)
+        index_directory=str(directory), complexity=int(complexity), graph_degree=int(graph_degree),
+        search_memory_maximum=search_budget_gb(n, min(int(pq_bytes), dim)),
+        build_memory_maximum=max(1.0, 3.0 * n * dim * 4 / 2**30), num_threads=threads,
+        pq_disk_bytes=0)
+    # diskannpy's copies of the input (n * dim * 4 bytes each): a search never reads them
+    for leftover in ("ann_vectors.bin", "ann_mem.index.data"):
+        (directory / leftover).unlink(missing_ok=True)
     atomic.write_text(directory / META, json.dumps({"dim": int(dim), "metric": metric, "count": int(n)}))
+
+
+def search_budget_gb(n: int, pq_bytes: int) -> float:
+    """The ``search_memory_maximum`` (GB) under which DiskANN picks ``pq_bytes`` PQ chunks:
+    it takes floor(budget_bytes / n), so ask for a little more than pq_bytes * n. diskannpy
+    passes the budget as text with 6 decimals: round up to a micro-GB, so tiny indexes get
+    (at most ``dim``) more chunks rather than none."""
+    return max(1, math.ceil((pq_bytes + 0.5) * n / 2**30 * 1e6)) / 1e6
 
 
 class DiskannIndex(VectorIndex):
@@ -83,7 +114,8 @@ class DiskannIndex(VectorIndex):
 
     # -- making one ----------------------------------------------------------------------
     @classmethod
-    def build(cls, directory: Path, ids, vectors, metric: str = "l2", *, threads: int = 2) -> "DiskannIndex":
+    def build(cls, directory: Path, ids, vectors, metric: str = "l2", *, threads: int = 2,
+              **params) -> "DiskannIndex":
         """Build in this process (DiskANN's chatter goes to ``directory/build.log``)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
@@ -97,12 +129,14 @@ class DiskannIndex(VectorIndex):
             return index
         np.save(directory / IDS, ids)
         with quiet_c_stdout(directory / "build.log"):
-            build_files(directory, vecs, metric, threads)
+            build_files(directory, vecs, metric, threads, **params)
         return cls.load(directory)
 
     @classmethod
-    def load(cls, path: Path, *, dim: int | None = None, metric: str | None = None) -> "DiskannIndex":
-        """Open a built directory (``dim``/``metric`` for archives older than ``diskann.json``)."""
+    def load(cls, path: Path, *, dim: int | None = None, metric: str | None = None,
+             cache_nodes: int | None = None) -> "DiskannIndex":
+        """Open a built directory (``dim``/``metric`` for archives older than ``diskann.json``);
+        ``cache_nodes`` (default ``CACHE_NODES``, at most the count) stay in RAM."""
         import diskannpy
         path = Path(path)
         try:
@@ -118,7 +152,9 @@ class DiskannIndex(VectorIndex):
         ids = np.load(path / IDS)
         with quiet_c_stdout(path / "build.log"):
             raw = diskannpy.StaticDiskIndex(
-                str(path), num_threads=SEARCH_THREADS, num_nodes_to_cache=0,
+                str(path), num_threads=SEARCH_THREADS,
+                num_nodes_to_cache=min(CACHE_NODES if cache_nodes is None else int(cache_nodes),
+                                       len(ids)),
                 distance_metric=meta["metric"], vector_dtype=np.float32, dimensions=meta["dim"])
         return cls(meta["dim"], meta["metric"], path=path, ids=ids, raw=raw)
 
@@ -150,7 +186,8 @@ class DiskannIndex(VectorIndex):
         """position -> id, as built (``ids.npy``)."""
         return self._ids
 
-    def search(self, queries, k: int, complexity: int = COMPLEXITY) -> list[list[Hit]]:
+    def search(self, queries, k: int, complexity: int = COMPLEXITY,
+               beam_width: int = BEAM_WIDTH) -> list[list[Hit]]:
         q = as_queries(queries, self.dim)
         kk = min(int(k), self.count)
         if kk <= 0:
@@ -158,7 +195,7 @@ class DiskannIndex(VectorIndex):
         D = np.full((len(q), kk), np.inf, np.float32)
         I = np.full((len(q), kk), -1, np.int64)
         for row, vec in enumerate(q):
-            res = self._raw.search(vec, kk, max(complexity, kk))
+            res = self._raw.search(vec, kk, max(complexity, kk), beam_width)
             D[row] = res.distances
             I[row] = self._ids[np.asarray(res.identifiers, np.int64)]
         return hits_from_arrays(D, I, self.metric)

@@ -69,7 +69,9 @@ class TantivyIndex(TextIndex):
                 self._index = tantivy.Index(_schema(), path=str(self.path), reuse=_open)
             self._writer = self._index.writer(HEAP_BYTES, 1)
             self._index.reload()
-            self._ids = set(self._all_ids())
+            # the id set of an index opened from disk is read on first need (``_known``), not
+            # here: reading it loads every stored document, O(records) at every open
+            self._ids: set[int] | None = None if _open else set()
         except (ValueError, OSError, RuntimeError) as exc:
             raise VectorIndexError(f"TantivyIndex at {self.path}: {exc}") from exc
         self._dirty = False
@@ -89,14 +91,17 @@ class TantivyIndex(TextIndex):
                 if src is not None:
                     doc.add_text("source", str(src))
                 self._writer.add_document(doc)
-                self._ids.add(i)
+                if self._ids is not None:
+                    self._ids.add(i)
             self._dirty = self._dirty or bool(ids)
 
     def remove(self, ids: Iterable[int]) -> int:
         n = 0
         with self._lock:
-            for i in {int(i) for i in ids}:
-                if i in self._ids:
+            drop = {int(i) for i in ids}
+            known = self._known() if drop else set()
+            for i in drop:
+                if i in known:
                     self._writer.delete_documents_by_term("id", i)
                     self._ids.discard(i)
                     n += 1
@@ -145,14 +150,26 @@ class TantivyIndex(TextIndex):
 
     @property
     def count(self) -> int:
-        return len(self._ids)
+        with self._lock:
+            if self._ids is None and not self._dirty:
+                return int(self._index.searcher().num_docs)
+            return len(self._known())
 
     def ids(self) -> np.ndarray:
         with self._lock:
-            return np.asarray(sorted(self._ids), np.int64)
+            return np.asarray(sorted(self._known()), np.int64)
 
     def __contains__(self, id: int) -> bool:
-        return int(id) in self._ids
+        with self._lock:
+            return int(id) in self._known()
+
+    def _known(self) -> set[int]:
+        """The id set, read from the index the first time it is needed after an open (staged
+        changes are committed first, so the committed documents are all there is)."""
+        if self._ids is None:
+            self.flush()
+            self._ids = set(self._all_ids())
+        return self._ids
 
     def _all_ids(self) -> list[int]:
         import tantivy

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 from telos.memory.embedder import DIM, shared_embedder
@@ -34,15 +35,27 @@ class MemoryEngine:
         self._embedder = embedder
         self._shared = shared if shared is not None else {}
         self.lock = threading.RLock()
+        self.opened: dict[str, float] = {}     # seconds per step of the open (bench, logs)
+        t = time.perf_counter()
         self.l2 = L2Archive(self.directory / "l2", DIM)
         self.l2.open()
+        t = self._took("l2", t)
         self.source = BankSource(locate, min_id=lambda: self.l2.max_id)
         self.l1 = TxVectorIndex(db, self.directory / "l1", name="memory", dim=DIM, metric="l2",
                                 source=self.source, checkpoint_bytes=checkpoint_bytes).open()
+        t = self._took("l1", t)
         self.lexical = TxTextIndex(db, self.directory / "lexical", name="lexical",
                                    source=BankTextSource(locate)).open()
+        t = self._took("lexical", t)
         self._evict_archived()
         self._check_l1()
+        self._took("check", t)
+        log.info("memory open: %s", ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in self.opened.items()))
+
+    def _took(self, step: str, since: float) -> float:
+        now = time.perf_counter()
+        self.opened[step] = now - since
+        return now
 
     def _check_l1(self) -> None:
         """L1 must hold exactly the records above the archive's watermark (e.g. after an

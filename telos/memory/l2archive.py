@@ -13,6 +13,12 @@ previous archive answers until the swap and no search sees a half-written one. O
 damaged or missing archive is reported and dropped (``max_id`` 0): the caller then serves those
 records from L1 until the next build.
 
+Checks: a freshly built archive is verified whole (every file's sha256) before it is swapped
+in; at open, files up to ``FULL_CHECK_BYTES`` are verified whole and larger ones (the DiskANN
+graph file: about 2 KB a record) by size and the sha256 of their first and last MiB
+(``manifest["quick"]``), so opening costs no read of the whole archive. Archives built before
+the quick digests existed are verified whole.
+
 The archive's index is a ``telos.index.DiskannIndex`` (read-only); ``search`` answers like every
 ``telos.index`` index (one list of ``Hit(id, distance)`` per query row). Directory swaps are
 renames made durable with ``telos.atomic.fsync_dir``; ``CURRENT`` is replaced through
@@ -36,14 +42,16 @@ import numpy as np
 from telos import atomic
 from telos.errors import IndexCorruptError, MemoryStoreError
 from telos.index.base import Hit, VectorIndexError
-from telos.index.diskann_index import MIN_POINTS, SEARCH_THREADS, DiskannIndex, quiet_c_stdout
+from telos.index.diskann_index import (COMPLEXITY, MIN_POINTS, SEARCH_THREADS, DiskannIndex,
+                                       quiet_c_stdout)
 from telos.memory.faults import fault
-from telos.memory.l2build import MANIFEST, file_sha256
+from telos.memory.l2build import MANIFEST, edges_sha256, file_sha256
 from telos.memory.tids import last_committed_tid
 
 log = logging.getLogger(__name__)
 
 POINTER = "CURRENT"
+FULL_CHECK_BYTES = 16 << 20
 MIN_RECORDS = MIN_POINTS  # DiskANN needs a handful of points; smaller archives are not built
 
 __all__ = ["L2Archive", "POINTER", "MIN_RECORDS", "SEARCH_THREADS", "quiet_c_stdout"]
@@ -98,14 +106,19 @@ class L2Archive:
             self._live = None
             return False
 
-    def _load(self, path: Path, meta: dict) -> _Live:
+    def _load(self, path: Path, meta: dict, *, full: bool = False) -> _Live:
         try:
             manifest = json.loads((path / MANIFEST).read_text())
         except (OSError, ValueError) as exc:
             raise IndexCorruptError(f"{path}: no valid manifest ({exc})") from exc
+        quick = {} if full else manifest.get("quick", {})
         for name, digest in manifest["files"].items():
             try:
-                ok = file_sha256(path / name) == digest
+                size = (path / name).stat().st_size
+                if name in quick and size > FULL_CHECK_BYTES:
+                    ok = [size, edges_sha256(path / name)] == quick[name]
+                else:
+                    ok = file_sha256(path / name) == digest
             except OSError:
                 ok = False
             if not ok:
@@ -118,7 +131,7 @@ class L2Archive:
             raise IndexCorruptError(f"{path}: ids/dim do not match the manifest")
         return _Live(index, index.positions(), meta, path)
 
-    def search(self, queries: np.ndarray, k: int, complexity: int = 64) -> list[list[Hit]]:
+    def search(self, queries: np.ndarray, k: int, complexity: int = COMPLEXITY) -> list[list[Hit]]:
         """The ``k`` nearest archived records per query row (``telos.index.base`` semantics),
         from the archive live at the call."""
         live = self._live
@@ -173,7 +186,7 @@ class L2Archive:
                 raise MemoryStoreError(f"DiskANN build failed (exit {proc.returncode}); "
                                        f"see {path / 'build.log'}")
             meta = {"dir": name, "tid": tid.hex(), "max_id": int(ids.max()), "count": len(ids)}
-            live = self._load(path, meta)
+            live = self._load(path, meta, full=True)
             atomic.fsync_dir(path)
             atomic.write_text(self.directory / POINTER, json.dumps(meta))
             fault("l2.swapped")

@@ -208,8 +208,14 @@ class TxTextIndex(TxIndexBase):
 
     # -- durability --------------------------------------------------------------------
     def flush(self, force: bool = False) -> None:
-        """Commit the staged changes in Tantivy, then stamp the tid they cover (owner only)."""
+        """Commit the staged changes in Tantivy, then stamp the tid they cover (owner only).
+
+        It first catches up with the storage: this process's own thoughts are staged by
+        ``tpc_finish`` without moving the applied tid, and a stamp left behind them would make
+        the next open replay (re-read and re-index) every one of them."""
         with self._lock:
+            if self._conn is not None:
+                self.catch_up()
             tid = self._applied_tid
             changed = self._index.flush()
             if not self.owner or not (changed or force or tid != self._stamped):
