@@ -182,24 +182,31 @@ def clustered(n: int, dim: int = 384, centres: int = 200, seed: int = 0) -> np.n
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
+def exact_setup(n: int, queries: int):
+    """(vectors, ids, queries near random vectors, exact FAISS flat index over the vectors): the
+    shared setup of the crossover and the tuning curve."""
+    from telos.index.faiss_index import FaissIndex
+    x = clustered(n)
+    ids = np.arange(n, dtype=np.int64)
+    rng = np.random.default_rng(1)
+    q = x[rng.choice(n, queries, replace=False)] + 0.02 * rng.standard_normal((queries, x.shape[1])).astype("f4")
+    flat = FaissIndex(x.shape[1], "l2")
+    flat.add(ids, x)
+    return x, ids, q, flat
+
+
 def bench_crossover(sizes, queries: int = 200) -> None:
     """(6) Where the archive earns its tier: exact FAISS (what L1 is) against a DiskANN archive
     (what L2 is) on the same vectors, per size — search p50/p99, recall@10 of DiskANN against
     exact, and the DiskANN build (2 threads). ``Config.l1_capacity`` (50,000) keeps every record
     in the exact tier below the size where the archive starts to pay."""
     from telos.index.diskann_index import DiskannIndex
-    from telos.index.faiss_index import FaissIndex
     print("(6) exact (L1's FAISS) vs DiskANN (L2) on the same clustered synthetic vectors, "
           f"{queries} queries, k=10")
     print(f"{'size':>9} {'build s':>8} {'vec/s':>7} {'exact p50':>10} {'p99':>7} "
           f"{'DiskANN p50':>12} {'p99':>7} {'ratio':>6} {'recall@10':>10}")
     for n in sizes:
-        x = clustered(n)
-        ids = np.arange(n, dtype=np.int64)
-        rng = np.random.default_rng(1)
-        q = x[rng.choice(n, queries, replace=False)] + 0.02 * rng.standard_normal((queries, x.shape[1])).astype("f4")
-        flat = FaissIndex(x.shape[1], "l2")
-        flat.add(ids, x)
+        x, ids, q, flat = exact_setup(n, queries)
         with tempfile.TemporaryDirectory(prefix="tlxc") as d:
             t = time.perf_counter()
             ann = DiskannIndex.build(Path(d), ids, x, "l2", threads=2)

@@ -37,15 +37,9 @@ DEFAULT_SEARCHES = "32:2:0,64:2:0,100:2:0,32:4:0,64:4:0,32:4:N,64:4:N,100:4:N"
 
 def bench_tune(n: int, builds=DEFAULT_BUILDS, searches=DEFAULT_SEARCHES, *, queries: int = 300,
                threads: int = 1, rounds: int = 2) -> list[dict]:
-    from bench_memory import clustered
+    from bench_memory import exact_setup
     from telos.index.diskann_index import DiskannIndex
-    from telos.index.faiss_index import FaissIndex
-    x = clustered(n)
-    ids = np.arange(n, dtype=np.int64)
-    rng = np.random.default_rng(1)
-    q = x[rng.choice(n, queries, replace=False)] + 0.02 * rng.standard_normal((queries, x.shape[1])).astype("f4")
-    flat = FaissIndex(x.shape[1], "l2")
-    flat.add(ids, x)
+    x, ids, q, flat = exact_setup(n, queries)
     truth = [{h.id for h in flat.search(v[None], 10)[0]} for v in q]
     print(f"(7) DiskANN build/search curve at {n} clustered synthetic vectors, {queries} queries "
           f"x {rounds} rounds, k=10, build threads {threads}; exact = L1's FAISS flat, interleaved")
