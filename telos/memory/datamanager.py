@@ -20,9 +20,14 @@ first ``add``/``remove`` of the index, asserts the protocol order, does the risk
   ``tpc_finish`` (``transaction`` calls it on every data manager if any ``tpc_finish`` raises).
 
 The thought's ZODB transaction carries, under ``index.ext_key``, a dict with the keys
-``EXT_TOKEN`` (hex of the random token naming the thought in the delta log), ``EXT_ADDED`` and
-``EXT_REMOVED`` (sorted ids). Images written before these names used ``"t"``, ``"a"``, ``"d"``;
-``read_extension`` reads both.
+``EXT_TOKEN`` (hex of the random token naming the thought in the delta log), ``EXT_ADDED_RUNS``
+and ``EXT_REMOVED_RUNS``: the sorted ids as runs, a flat list ``[first, last, first, last...]``
+(a batch of ``remember_many`` is one run). FileStorage keeps a transaction's extension under
+64 KiB, and one id a number cost 3-5 bytes: 10,000 ids listed one by one did not fit. A thought
+whose ids need more than ``MAX_RUNS`` runs (thousands of scattered ids) is refused when it makes
+the change, in one sentence. Images written before the runs carried ``EXT_ADDED`` /
+``EXT_REMOVED`` (id lists), and before those names ``"t"``, ``"a"``, ``"d"``; ``read_extension``
+reads all three.
 
 The index surface the data manager uses: ``name``, ``dim``, ``ext_key``, ``vote(delta)``,
 ``finish(token)``, ``forget(token)``, ``detach(dm)``.
@@ -36,6 +41,7 @@ import os
 
 import numpy as np
 
+from telos.errors import MemoryStoreError
 from telos.memory.deltalog import Delta
 from telos.memory.faults import fault
 
@@ -44,13 +50,36 @@ log = logging.getLogger(__name__)
 EXT_TOKEN = "token"
 EXT_ADDED = "added"
 EXT_REMOVED = "removed"
+EXT_ADDED_RUNS = "added_runs"
+EXT_REMOVED_RUNS = "removed_runs"
 _OLD_KEYS = {EXT_TOKEN: "t", EXT_ADDED: "a", EXT_REMOVED: "d"}   # images written before
+#: runs of ids one index may record per thought (two indexes share FileStorage's 64 KiB)
+MAX_RUNS = 2000
+
+
+def runs(ids) -> list[int]:
+    """Sorted ``ids`` as a flat list of inclusive runs ``[first, last, first, last, ...]``."""
+    out: list[int] = []
+    for i in sorted(int(i) for i in ids):
+        if out and i == out[-1] + 1:
+            out[-1] = i
+        elif not out or i > out[-1]:
+            out += [i, i]
+    return out
+
+
+def expand(flat) -> list[int]:
+    flat = list(flat)
+    return [i for a, b in zip(flat[::2], flat[1::2]) for i in range(int(a), int(b) + 1)]
 
 
 def read_extension(ext: dict) -> tuple[bytes, list[int], list[int]]:
     """(token, added ids, removed ids) of a committed thought's extension, new or old keys."""
     def get(key):
         return ext[key] if key in ext else ext[_OLD_KEYS[key]]
+    if EXT_ADDED_RUNS in ext:
+        return (bytes.fromhex(ext[EXT_TOKEN]), expand(ext[EXT_ADDED_RUNS]),
+                expand(ext[EXT_REMOVED_RUNS]))
     return bytes.fromhex(get(EXT_TOKEN)), list(get(EXT_ADDED)), list(get(EXT_REMOVED))
 
 
@@ -81,7 +110,7 @@ class IndexDataManager:
         self.adds: dict[int, np.ndarray] = {}
         self.dels: set[int] = set()
         self.phase = Phase.JOINED
-        self._ext = {EXT_TOKEN: self.token.hex(), EXT_ADDED: [], EXT_REMOVED: []}
+        self._ext = {EXT_TOKEN: self.token.hex(), EXT_ADDED_RUNS: [], EXT_REMOVED_RUNS: []}
         txn.extension[index.ext_key] = self._ext
         txn.join(self)
 
@@ -91,21 +120,33 @@ class IndexDataManager:
     # -- changes, before the commit ------------------------------------------------------
     def add(self, ids, vecs) -> None:
         assert self.phase is Phase.JOINED, "the index cannot change during its commit"
-        for i, v in zip(ids, vecs):
+        pairs = list(zip(ids, vecs))
+        new = {i for i, _ in pairs}
+        self._check(set(self.adds) | new, self.dels - new)      # before anything changes
+        for i, v in pairs:
             self.dels.discard(i)
             self.adds[i] = v
         self._record()
 
     def remove(self, ids) -> None:
         assert self.phase is Phase.JOINED, "the index cannot change during its commit"
+        ids = list(ids)
+        self._check(set(self.adds) - set(ids), self.dels | set(ids))
         for i in ids:
             self.adds.pop(i, None)
             self.dels.add(i)
         self._record()
 
+    def _check(self, adds, dels) -> None:
+        if len(runs(adds)) + len(runs(dels)) > 2 * MAX_RUNS:
+            raise MemoryStoreError(
+                f"one thought cannot change {len(adds) + len(dels)} scattered records of the "
+                f"{self.index.name} index (at most {MAX_RUNS} runs of consecutive ids fit in a "
+                "thought's record): make the change in smaller thoughts")
+
     def _record(self) -> None:
-        self._ext[EXT_ADDED] = sorted(self.adds)
-        self._ext[EXT_REMOVED] = sorted(self.dels)
+        self._ext[EXT_ADDED_RUNS] = runs(self.adds)
+        self._ext[EXT_REMOVED_RUNS] = runs(self.dels)
 
     def delta(self) -> Delta:
         ids = np.fromiter(self.adds, dtype=np.int64, count=len(self.adds))

@@ -9,7 +9,8 @@ import pytest
 import transaction
 
 from telos.memory.datamanager import (
-    EXT_ADDED, EXT_REMOVED, EXT_TOKEN, IndexDataManager, Phase, read_extension,
+    EXT_ADDED, EXT_ADDED_RUNS, EXT_REMOVED, EXT_REMOVED_RUNS, EXT_TOKEN, MAX_RUNS,
+    IndexDataManager, Phase, read_extension, runs,
 )
 
 DIM = 2
@@ -64,7 +65,7 @@ def test_it_joins_the_transaction_and_names_itself_in_the_extension(tm, index):
     assert dm.phase is Phase.JOINED
     assert dm in txn._resources
     ext = txn.extension["probe-index"]
-    assert ext == {EXT_TOKEN: dm.token.hex(), EXT_ADDED: [], EXT_REMOVED: []}
+    assert ext == {EXT_TOKEN: dm.token.hex(), EXT_ADDED_RUNS: [], EXT_REMOVED_RUNS: []}
     assert len(dm.token) == 16
 
 
@@ -83,7 +84,8 @@ def test_adds_and_removes_cancel_and_are_recorded_sorted(tm, index):
     dm.add([8], [_vec(8)])
     assert sorted(dm.adds) == [5, 8] and dm.dels == {3}
     ext = tm.get().extension["probe-index"]
-    assert ext[EXT_ADDED] == [5, 8] and ext[EXT_REMOVED] == [3]
+    assert ext[EXT_ADDED_RUNS] == [5, 5, 8, 8] and ext[EXT_REMOVED_RUNS] == [3, 3]
+    assert read_extension(ext)[1:] == ([5, 8], [3])
 
 
 def test_the_delta_holds_float32_rows_in_id_order_of_insertion(tm, index):
@@ -190,7 +192,7 @@ def test_savepoint_rollback_restores_the_changes_and_the_extension(tm, index):
     dm.remove([1])
     sp.rollback()
     assert sorted(dm.adds) == [1] and dm.dels == set()
-    assert txn.extension["probe-index"][EXT_ADDED] == [1]
+    assert txn.extension["probe-index"][EXT_ADDED_RUNS] == [1, 1]
     dm.add([3], [_vec(3)])
     sp.rollback()                                   # a savepoint can be rolled back again
     assert sorted(dm.adds) == [1]
@@ -206,8 +208,44 @@ def test_rollback_during_the_commit_is_refused(tm, index):
 
 
 @pytest.mark.parametrize("ext", [
+    {EXT_TOKEN: "ab" * 16, EXT_ADDED_RUNS: [1, 2], EXT_REMOVED_RUNS: [3, 3]},
     {EXT_TOKEN: "ab" * 16, EXT_ADDED: [1, 2], EXT_REMOVED: [3]},
     {"t": "ab" * 16, "a": [1, 2], "d": [3]},
 ])
 def test_read_extension_reads_new_and_old_keys(ext):
     assert read_extension(ext) == (bytes.fromhex("ab" * 16), [1, 2], [3])
+
+
+def test_a_large_batch_is_one_run_and_commits_where_an_id_list_did_not_fit(tmp_path):
+    """FileStorage refuses a transaction extension over 64 KiB ("too much extension data"):
+    10,000 ids listed one by one under two indexes did not fit; as runs they are four numbers."""
+    import transaction
+    import ZODB
+    import ZODB.FileStorage
+    db = ZODB.DB(ZODB.FileStorage.FileStorage(str(tmp_path / "x.fs")))
+    tm = transaction.TransactionManager()
+    conn = db.open(tm)
+    for name in ("memory", "lexical"):
+        tm.get().extension[f"telos-{name}"] = {EXT_TOKEN: "ab" * 16,
+                                                EXT_ADDED_RUNS: runs(range(10**6, 10**6 + 10_000)),
+                                                EXT_REMOVED_RUNS: []}
+    conn.root()["x"] = 1
+    tm.commit()
+    ext = next(iter(db.storage.iterator(db.storage.lastTransaction()))).extension
+    assert ext["telos-memory"][EXT_ADDED_RUNS] == [10**6, 10**6 + 9_999]
+    assert len(read_extension(ext["telos-lexical"])[1]) == 10_000
+    db.close()
+
+
+def test_too_many_scattered_ids_for_one_thought_are_refused_before_anything_changes(tm, index):
+    from telos.errors import MemoryStoreError
+    dm = IndexDataManager(index, tm.get())
+    dm.remove(range(0, 2 * MAX_RUNS, 2))                 # MAX_RUNS scattered ids: they fit
+    with pytest.raises(MemoryStoreError, match="make the change in smaller thoughts"):
+        dm.remove(range(10**6, 10**6 + 2 * MAX_RUNS, 2))
+    assert len(dm.dels) == MAX_RUNS
+    assert len(tm.get().extension["probe-index"][EXT_REMOVED_RUNS]) == 2 * MAX_RUNS
+
+
+def test_runs_are_inclusive_and_sorted():
+    assert runs([5, 3, 4, 9, 9, 10]) == [3, 5, 9, 10] and runs([]) == []

@@ -204,7 +204,7 @@ def test_second_process_view_catches_up(env):
 
 def test_images_written_with_the_old_short_extension_keys_still_reconcile(env):
     """Thoughts committed before the keys had names carried {"t", "a", "d"}."""
-    from telos.memory.datamanager import EXT_ADDED, EXT_REMOVED, EXT_TOKEN
+    from telos.memory.datamanager import EXT_ADDED_RUNS, EXT_REMOVED_RUNS, EXT_TOKEN, expand
     env.ix.checkpoint()
     bank = env.conn.root()["bank"]
     ids = list(bank.allocate(3))
@@ -218,7 +218,8 @@ def test_images_written_with_the_old_short_extension_keys_still_reconcile(env):
     assert env.ix.ids() == set(ids) == env.truth()
     ids2, _ = env.add(1)
     ext = next(iter(env.db.storage.iterator(env.db.storage.lastTransaction()))).extension[env.ix.ext_key]
-    assert set(ext) == {EXT_TOKEN, EXT_ADDED, EXT_REMOVED} and ext[EXT_ADDED] == ids2
+    assert set(ext) == {EXT_TOKEN, EXT_ADDED_RUNS, EXT_REMOVED_RUNS}
+    assert expand(ext[EXT_ADDED_RUNS]) == ids2
 
 
 def test_a_failing_checkpoint_never_escapes_the_commit(env, monkeypatch, caplog):
