@@ -150,11 +150,14 @@ class DiskannIndex(VectorIndex):
         if meta.get("count") == 0:
             return cls(meta["dim"], meta["metric"], path=path)
         ids = np.load(path / IDS)
+        cached = min(CACHE_NODES if cache_nodes is None else int(cache_nodes), len(ids))
         with quiet_c_stdout(path / "build.log"):
+            # cache_mechanism 1 runs DiskANN's sample queries (about a tenth of the points) to
+            # choose the cached nodes — even when none are cached: 1.4 s at 20k points, 6 s at
+            # 100k, linear. With no cache asked for, 0 skips it.
             raw = diskannpy.StaticDiskIndex(
-                str(path), num_threads=SEARCH_THREADS,
-                num_nodes_to_cache=min(CACHE_NODES if cache_nodes is None else int(cache_nodes),
-                                       len(ids)),
+                str(path), num_threads=SEARCH_THREADS, num_nodes_to_cache=cached,
+                cache_mechanism=1 if cached else 0,
                 distance_metric=meta["metric"], vector_dtype=np.float32, dimensions=meta["dim"])
         return cls(meta["dim"], meta["metric"], path=path, ids=ids, raw=raw)
 
