@@ -14,7 +14,7 @@ STEP_ORDER = ("request", "reuse", "generation", "extract", "policy", "trial", "r
               "install", "commit", "done", "refused")
 STEP_WORDS = {"request": "request", "reuse": "reuse", "generation": "generation",
               "extract": "extract", "policy": "policy", "trial": "trial (sandbox)",
-              "rerank": "rerank (transfers)",
+              "rerank": "rerank",
               "install": "install", "commit": "commit", "done": "done", "refused": "refused"}
 MAX_CYCLES = 100
 
