@@ -86,7 +86,6 @@ class Candidate:
     error: str | None = None          # "step: reason" when rejected
     exc: object = None                # the GenerationError when rejected
     origin: str = "model"             # "model", or "transfer: Proto.selector" (an analogy)
-    score: float | None = None        # the reranking's score, when it ran
 
     @property
     def clean(self) -> bool:
@@ -107,6 +106,16 @@ def reads_inputs(source: str) -> bool:
     params = {a.arg for a in fn.args.args + fn.args.kwonlyargs}
     return any(isinstance(n, ast.Name) and n.id in params
                for stmt in fn.body for n in ast.walk(stmt))
+
+
+def self_reads(source: str) -> set[str]:
+    """The ``self.x`` names a method's source reads (attributes and methods alike)."""
+    try:
+        fn = ast.parse(source).body[0]
+    except (SyntaxError, IndexError):
+        return set()
+    return {n.attr for n in ast.walk(fn) if isinstance(n, ast.Attribute)
+            and isinstance(n.value, ast.Name) and n.value.id == "self"}
 
 
 def copies_inputs(source: str, values: list) -> bool:

@@ -182,15 +182,18 @@ class Kernel:
         methods = _visible_methods(receiver)
         slots = _visible_data(receiver)
         memories = prompting.relevant_memories(self.image, f"{_label(receiver)} {selector}")
-        similar, shots = [], []
+        similar, shots, near = [], [], []
         if lv.analogy:
             reused = self._reuse(receiver, message, slots, methods, t)
             if reused is not None:
                 rep.emit("reuse", "ok", code=f"# copied from {reused[2]['copied_from']}\n"
                                            + reused[0])
                 return reused
-            shots = analogy.examples(self.image, receiver, selector, message.args,
-                                     message.kwargs, slots, methods)
+        if lv.analogy or lv.rerank:      # most similar last: the shots are the nearest two
+            near = analogy.examples(self.image, receiver, selector, message.args,
+                                    message.kwargs, slots, methods, k=TRANSFER_EXAMPLES)
+        if lv.analogy:
+            shots = near[-2:]
             similar = [e.source for e in shots]
         else:
             similar = prompting.similar_methods(self.image, selector, receiver)
@@ -226,8 +229,8 @@ class Kernel:
                     break
             scorer = lv.rerank and getattr(orch.backend, "score", None) is not None
             if scorer and rnd == 1:
-                cands += self._transfers(receiver, message, p, slots, methods, t)
-            winner = self._choose(cands, p, receiver, selector, t) if scorer \
+                cands += self._transfers(receiver, message, near, slots, methods, t)
+            winner = self._choose(cands, p, receiver, selector, slots, methods, t) if scorer \
                 else candidates.vote(cands)
             if winner is not None:
                 prov = {
@@ -257,15 +260,13 @@ class Kernel:
         raise GenerationError(last.step, last.reason, selector=selector,
                               attempts=len(self.last_attempts))
 
-    def _transfers(self, receiver, message, p, slots, methods, t) -> list:
-        """The nearest analogies' methods mapped onto the receiver (:mod:`telos.kernel.transfer`),
-        each checked and tried in the sandbox like a generated candidate."""
+    def _transfers(self, receiver, message, near, slots, methods, t) -> list:
+        """The nearest analogies' methods (``near``, most similar last) mapped onto the
+        receiver (:mod:`telos.kernel.transfer`), each checked and tried in the sandbox like a
+        generated candidate."""
         selector = message.selector
-        near = analogy.examples(self.image, receiver, selector, message.args, message.kwargs,
-                                slots, methods, k=TRANSFER_EXAMPLES)
-        params = [a.split("=")[0].strip() for a in
-                  p.signature[len(f"def {selector}("):-2].split(",")[1:]]
-        data = {k: v for k, v in slots.items() if not callable(v) and k != "description"}
+        params = receiver_prompt.param_names(message.args, message.kwargs)
+        data = _domain_data(self.image, receiver, slots)
         sources: list[tuple[str, str]] = []
         for ex in reversed(near):                 # most similar first
             for src in transfer.transfer(ex, selector, data, list(methods), params):
@@ -283,7 +284,7 @@ class Kernel:
             out.append(c)
         return out
 
-    def _choose(self, cands, p, receiver, selector, t):
+    def _choose(self, cands, p, receiver, selector, slots, methods, t):
         """The best-scored clean candidate (:mod:`telos.kernel.rerank`); when scoring fails,
         the vote over the model's own candidates (a transfer is never taken unscored)."""
         own = [c for c in cands if c.origin == "model"]
@@ -295,9 +296,8 @@ class Kernel:
         t0 = time.perf_counter()
         try:
             question = p.messages[:-1] if p.messages[-1]["role"] == "assistant" else p.messages
-            names = {n: set() for n in _visible_data(receiver) if n != "description"}
-            names.update({n: rerank.self_reads(src)
-                          for n, (src, _trusted) in _visible_methods(receiver).items()})
+            names = {n: set() for n in _domain_data(self.image, receiver, slots)}
+            names.update({n: candidates.self_reads(src) for n, (src, _trusted) in methods.items()})
             ranked = rerank.scored(self.orchestrator, self.orchestrator.code_persona(), question,
                                    p.signature, cands, selector, _label(receiver), names)
         except LLMError as exc:          # scoring is an aid: without it, the vote
@@ -410,20 +410,19 @@ class Kernel:
         """Nothing of our own to release (the backend belongs to the store)."""
 
 
+def _domain_data(image, receiver: UvmObject, slots: dict) -> dict:
+    """The receiver's data slots (``slots``) but those it inherits from the root ``Object``
+    (its ``description``): the values a method of its own computes from."""
+    root = image.prototypes.get("Object")
+    return {n: v for n, v in slots.items()
+            if root is None or (found := lookup(receiver, n)) is None or found[1] is not root}
+
+
 def _jsonable(value):
     try:
         return json.loads(json.dumps(value))
     except (TypeError, ValueError):
         return repr(value)
-
-
-def _self_attributes(source: str) -> set[str]:
-    names = set()
-    for node in ast.walk(ast.parse(source)):
-        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                and node.value.id == "self"):
-            names.add(node.attr)
-    return names
 
 
 def choose_holder(image, receiver: UvmObject, source: str) -> UvmObject:
@@ -436,7 +435,7 @@ def choose_holder(image, receiver: UvmObject, source: str) -> UvmObject:
         return name is not None and protos.get(name) is obj and name not in ("Object", "Config")
     if registered(receiver):
         return receiver
-    needed = _self_attributes(source) - {extract_name(source)}
+    needed = candidates.self_reads(source) - {extract_name(source)}
     seen: set[int] = set()
     stack = [p for _, p in mirror(receiver).parents()]
     while stack:

@@ -21,7 +21,7 @@ import ast
 import logging
 from typing import Mapping
 
-from telos.kernel.candidates import Candidate, reads_inputs
+from telos.kernel.candidates import Candidate, reads_inputs, self_reads
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +63,6 @@ def ignores_a_parameter(source: str) -> bool:
 
 def _words(name: str) -> set[str]:
     return {w for w in name.lower().split("_") if w and w not in _STOP}
-
-
-def self_reads(source: str) -> set[str]:
-    """The ``self.x`` names a method's source reads."""
-    try:
-        fn = ast.parse(source).body[0]
-    except (SyntaxError, IndexError):
-        return set()
-    return {n.attr for n in ast.walk(fn) if isinstance(n, ast.Attribute)
-            and isinstance(n.value, ast.Name) and n.value.id == "self"}
 
 
 def unread_named(source: str, selector: str, names: Mapping[str, set]) -> int:
@@ -120,9 +110,7 @@ def scored(orchestrator, persona, prompt_messages: list[dict], signature: str,
         review = orchestrator.score(persona, reviewer_messages(c.source, selector, proto),
                                     [selector])
         rlp, rn = review[0]
-        s = lp + REVIEWER_WEIGHT * rlp - penalty(c, selector, names or {})
-        c.score = s
-        out.append((s, c))
+        out.append((lp + REVIEWER_WEIGHT * rlp - penalty(c, selector, names or {}), c))
     out.sort(key=lambda sc: -sc[0])
     log.debug("rerank %s: %s", selector, [(round(s, 3), c.origin) for s, c in out])
     return out

@@ -261,12 +261,13 @@ def _load(path: str | None, report: _Report | None, model: str | EmbeddedModel |
 # -- the engine: one generation thread per process ----------------------------------------------
 
 class _Job:
-    __slots__ = ("channel", "messages", "options", "model")
+    __slots__ = ("channel", "messages", "options", "model", "scores")
 
     def __init__(self, channel: Channel, messages: list, options: dict,
-                 model: EmbeddedModel) -> None:
+                 model: EmbeddedModel, scores: list[str] | None = None) -> None:
         self.channel, self.messages, self.options = channel, messages, options
         self.model = model
+        self.scores = scores           # continuations to score instead of generating
 
 
 class Engine:
@@ -299,10 +300,12 @@ class Engine:
         with self._cv:
             return len(self._jobs) + (1 if self._running is not None else 0)
 
-    def submit(self, messages: list, options: dict,
-               model: EmbeddedModel | None = None) -> TokenStream:
+    def submit(self, messages: list, options: dict, model: EmbeddedModel | None = None, *,
+               scores: list[str] | None = None) -> TokenStream:
+        """Queue a chat (or, with ``scores``, the scoring of those continuations: one JSON
+        piece of ``[log p, tokens]`` each) and return its stream at once."""
         channel, stream = new_stream("embedded model")
-        job = _Job(channel, messages, options, model or self.model)
+        job = _Job(channel, messages, options, model or self.model, scores)
         channel.set_progress(lambda: self._waiting(job))
         with self._cv:
             self._jobs.append(job)
@@ -383,9 +386,9 @@ class Engine:
             return
         try:
             tokenizer, model = self._load(job.model)
-            if "score" in job.options:      # a scoring request: one JSON piece, no generation
+            if job.scores is not None:      # a scoring request: one JSON piece, no generation
                 ch.set_progress(Progress("scoring", "the embedded model is scoring candidates"))
-                ch.put(json.dumps(score(tokenizer, model, job.messages, job.options["score"])))
+                ch.put(json.dumps(score(tokenizer, model, job.messages, job.scores)))
                 ch.finish()
                 return
             ch.set_progress(Progress("generating", "the embedded model is writing the answer"))
@@ -442,7 +445,7 @@ class EmbeddedBackend:
     def score(self, messages: Sequence[Mapping[str, str]], continuations: Sequence[str]) -> list:
         """``[log p, tokens]`` of each continuation after ``messages`` (the kernel's reranking:
         :func:`telos.llm.decoding.score`), queued behind earlier requests like a chat."""
-        stream = self.engine.submit(list(messages), {"score": list(continuations)}, self.spec)
+        stream = self.engine.submit(list(messages), {}, self.spec, scores=list(continuations))
         return json.loads("".join(stream))
 
     def warm(self) -> None:

@@ -130,6 +130,18 @@ def test_analogy_offers_the_nearest_examples_and_the_image_methods():
     assert ex[-1].selector in ("total_seconds", "jar_total", "book_total")
 
 
+@pytest.mark.parametrize("selector,slots,args", [
+    ("total_price", {"prices": [1, 2]}, ()), ("area", {"width": 3, "height": 4}, ()),
+    ("full_name", {"first": "a", "last": "b"}, ()), ("scaled", {"w": 2}, (3,))])
+def test_the_nearest_two_of_six_are_the_nearest_two(selector, slots, args):
+    """The cycle asks once for six analogies (the transfers) and shows the last two as the
+    prompt's worked examples: they must be what asking for two gives."""
+    me = UvmObject(**slots)
+    six = analogy.examples(_Image({}), me, selector, args, {}, slots, {}, k=6)
+    assert len(six) == 6 and six[-2:] == analogy.examples(_Image({}), me, selector, args, {},
+                                                           slots, {}, k=2)
+
+
 def test_reusable_lists_the_same_selector_on_other_prototypes_siblings_first():
     base = UvmObject()
     sib = base.derive(w=1)
