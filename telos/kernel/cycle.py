@@ -307,8 +307,9 @@ class Kernel:
             t["rerank"] = t.get("rerank", 0.0) + time.perf_counter() - t0
         if not ranked:
             return candidates.vote(own)
-        self._report.emit("rerank", "ok", seconds=time.perf_counter() - t0,
-                          code=ranked[0][1].source)
+        best = ranked[0][1]
+        self._report.emit("rerank", "ok", seconds=time.perf_counter() - t0, code=best.source,
+                          reason=f"chose {best.origin} of {len(ranked)} scored")
         return ranked[0][1]
 
     def _candidate(self, receiver, message, p, persona, index, slots, methods, t, more=False):

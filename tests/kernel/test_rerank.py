@@ -61,7 +61,12 @@ def test_a_better_scored_transfer_wins_over_the_models_wrong_method(image):
     trip = _image(image)
     backend = Scripted("return self.distance_km * self.hours", prefer="self.distance_km / self.hours")
     _kernel(image, backend)
-    assert trip.average_speed() == 60.0
+    from telos.kernel import events
+    seen: list = []
+    with events.observing(seen.append):
+        assert trip.average_speed() == 60.0
+    step = next(e for e in seen if e.step == "rerank")      # the kernel view says which won
+    assert step.reason.startswith("chose transfer: ") and "self.distance_km / self.hours" in step.code
     prov = mirror(trip).provenance("average_speed")
     assert prov["origin"].startswith("transfer: ") and prov["candidates"] > 2
     assert "self.distance_km / self.hours" in mirror(trip).methods()["average_speed"].source
