@@ -10,7 +10,8 @@
 commit ratio with the lexical index attached (``bench/bench_retrieval.py``); ``--crossover SIZES``
 runs instead (6) exact vs DiskANN search per size (where the archive starts to pay);
 ``--tune SIZE`` runs instead (7) the DiskANN build/search curve (``bench/memory_tune.py``);
-``--startup N`` (8) the reopen of an image of N records and ``--rebuild N`` (9) search and commit
+``--startup N [--keep DIR]`` (8) the reopen of an image of N records and (8b) search at that
+size, layered against exact, and ``--rebuild N`` (9) search and commit
 during an L2 rebuild (``bench/memory_scale.py``).
 All ratios are against baselines measured in this same run.
 """
@@ -243,6 +244,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--threads", type=int, default=1, help="DiskANN build threads (--tune)")
     ap.add_argument("--startup", metavar="N", type=int,
                     help="only (8): build an image of N records, close it, time the reopen")
+    ap.add_argument("--keep", metavar="DIR",
+                    help="with --startup: build the image in DIR and keep it; a later run with the "
+                         "same DIR and N reuses it")
     ap.add_argument("--rebuild", metavar="N", type=int,
                     help="only (9): search/commit latency while L2 rebuilds at N records")
     args = ap.parse_args(argv)
@@ -256,7 +260,7 @@ def main(argv: list[str]) -> int:
     if args.startup or args.rebuild:
         import memory_scale
         if args.startup:
-            memory_scale.bench_startup(args.startup)
+            memory_scale.bench_startup(args.startup, keep=args.keep)
         if args.rebuild:
             memory_scale.bench_rebuild(args.rebuild)
         return 0

@@ -27,7 +27,7 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Iterable
+from typing import Callable, ClassVar, Iterable
 
 import numpy as np
 
@@ -111,6 +111,13 @@ class VectorIndex(Index):
     @abc.abstractmethod
     def search(self, queries, k: int) -> list[list[Hit]]:
         """The ``k`` nearest entries of each query row (a 1-d query is one row)."""
+
+    def serializer(self) -> Callable[[], bytes]:
+        """A callable returning ``to_bytes()`` of the index *as it is now*, for a caller that
+        holds a lock only while taking it. This default serializes at once; an index whose
+        serialization is slow overrides it to copy its arrays now and serialize in the call."""
+        blob = self.to_bytes()
+        return lambda: blob
 
 
 class TextIndex(Index):

@@ -71,17 +71,36 @@ class Delta:
         return cls(token, add_ids, vecs.reshape(n_add, dim) if dim else vecs.reshape(0, 0), del_ids)
 
 
-def read_log(path: Path) -> tuple[dict[bytes, Delta], int]:
-    """All intact records of a log, by token, and the byte length of the intact prefix.
+def read_log(path: Path, *, limit: int | None = None) -> tuple[dict[bytes, Delta], int]:
+    """All intact records of a log (of its first ``limit`` bytes), by token, and the byte
+    length of the intact prefix.
 
     Reading stops at the first record that is truncated or fails its checksum; what follows
     is reported (warning) and ignored -- ZODB is the truth, the missing vectors are re-read.
     """
-    out: dict[bytes, Delta] = {}
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read() if limit is None else f.read(limit)
     except FileNotFoundError:
-        return out, 0
+        return {}, 0
+    return parse_log(data, path)
+
+
+def intact_tail(path: Path, start: int) -> bytes:
+    """The bytes of the log from ``start`` on, up to the end of its last intact record."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(start)
+            data = f.read()
+    except FileNotFoundError:
+        return b""
+    _, good = parse_log(data, path)
+    return data[:good]
+
+
+def parse_log(data: bytes, path: Path) -> tuple[dict[bytes, Delta], int]:
+    """``read_log`` on bytes already read (``path`` names them in warnings)."""
+    out: dict[bytes, Delta] = {}
     pos = 0
     while pos < len(data):
         bad = None

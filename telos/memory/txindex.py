@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,12 +51,11 @@ from typing import Iterable, Protocol
 import numpy as np
 from ZODB.utils import p64, u64
 
-from telos import atomic
 from telos.errors import IndexCorruptError, MemoryStoreError
 from telos.index.base import Hit, VectorIndexError
 from telos.index.faiss_index import FaissIndex
 from telos.memory import checkpoint
-from telos.memory.deltalog import Delta, DeltaLog, read_log
+from telos.memory.deltalog import Delta, DeltaLog, intact_tail, read_log
 from telos.memory.faults import fault
 from telos.memory.txbase import TxIndexBase
 from telos.memory.tids import has_tid, last_committed_tid
@@ -271,29 +271,43 @@ class TxVectorIndex(TxIndexBase):
             log.exception("index %s: background checkpoint failed (the log keeps growing)", self.name)
 
     def checkpoint(self) -> dict | None:
-        """Write a checkpoint of the current state and shorten the log. O(N); not in commits."""
+        """Write a checkpoint of the current state and shorten the log. O(N); not in commits.
+        Under the index lock only the index's arrays are copied (``serializer``) and the log's
+        length is noted, and later the records appended since are moved to the new log: a
+        search never waits for the serialization, the file writes or the read of the log."""
         if not self.owner:
             return None
         with self._lock:
             self.catch_up()
-            blob, tid, count = self._index.to_bytes(), self._applied_tid, self._index.count
+            serialize, tid, count = self._index.serializer(), self._applied_tid, self._index.count
             included = {t for t, th in self._thoughts.items() if th.seen is not Seen.VOTED}
+            seen = self._log.size() if self._log else 0
         fault("ckpt.serialized")
-        return self._write_checkpoint(blob, tid, count, included)
+        return self._write_checkpoint(serialize(), tid, count, included, seen)
 
     def _stamp(self, tid, count) -> dict:
         return {"tid": (tid or p64(0)).hex(), "count": count, "dim": self.dim,
                 "metric": self.metric, "name": self.name}
 
-    def _write_checkpoint(self, blob: bytes, tid, count, included: set[bytes]) -> dict:
+    def _write_checkpoint(self, blob: bytes, tid, count, included: set[bytes],
+                          seen: int = 0) -> dict:
+        """Save the checkpoint, then cut from the log the records it contains. ``seen``: the
+        log's length when the checkpoint was taken; the records before it are read outside the
+        lock (the log only grows past it, under the lock), the ones after it are all kept."""
         meta = checkpoint.save(self.directory, blob, self._stamp(tid, count))
-        with self._lock:   # keep only log records the checkpoint does not contain
-            records, _ = read_log(self.directory / LOG_NAME)
-            keep = b"".join(d.encode() for t, d in records.items() if t not in included)
-            atomic.write_bytes(self.directory / LOG_NAME, keep)
+        path = self.directory / LOG_NAME
+        records, _ = read_log(path, limit=seen) if seen else ({}, 0)
+        head = b"".join(d.encode() for t, d in records.items() if t not in included)
+        with self._lock:
+            tail = intact_tail(path, seen)
             if self._log:
                 self._log.close()
-            self._log = DeltaLog(self.directory / LOG_NAME)
+            # The log is a cache (see deltalog): replaced without an fsync, a rename a power
+            # loss undoes only means vectors re-read from ZODB, so no disk flush under the lock.
+            new = path.with_name(path.name + ".new")
+            new.write_bytes(head + tail)
+            os.replace(new, path)
+            self._log = DeltaLog(path)
             for token in included:
                 thought = self._thoughts.get(token)
                 if thought is not None and thought.seen is Seen.APPLIED:
@@ -307,8 +321,8 @@ class TxVectorIndex(TxIndexBase):
         dest.mkdir(parents=True, exist_ok=True)
         with self._lock:
             self.catch_up()
-            blob, tid, count = self._index.to_bytes(), self._applied_tid, self._index.count
-        meta = checkpoint.save(dest, blob, self._stamp(tid, count))
+            serialize, tid, count = self._index.serializer(), self._applied_tid, self._index.count
+        meta = checkpoint.save(dest, serialize(), self._stamp(tid, count))
         return {"tid": meta["tid"], "files": [str(dest / meta["file"]), str(dest / checkpoint.META)]}
 
     def close(self) -> None:
