@@ -246,7 +246,7 @@ def main(argv: list[str]) -> int:
                     help="only (8): build an image of N records, close it, time the reopen")
     ap.add_argument("--keep", metavar="DIR",
                     help="with --startup: build the image in DIR and keep it; a later run with the "
-                         "same DIR and N reuses it")
+                         "same DIR and N reuses it; with --rebuild: rebuild on a copy of it")
     ap.add_argument("--rebuild", metavar="N", type=int,
                     help="only (9): search/commit latency while L2 rebuilds at N records")
     args = ap.parse_args(argv)
@@ -262,7 +262,7 @@ def main(argv: list[str]) -> int:
         if args.startup:
             memory_scale.bench_startup(args.startup, keep=args.keep)
         if args.rebuild:
-            memory_scale.bench_rebuild(args.rebuild)
+            memory_scale.bench_rebuild(args.rebuild, keep=args.keep)
         return 0
     if args.crossover:
         bench_crossover([int(s) for s in args.crossover.split(",")])

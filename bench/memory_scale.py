@@ -14,8 +14,13 @@ calls and index adds during the reopen are counted (both must be 0).
 ``--rebuild``: N records, all in L1 above an archive of the first half; the L2 archive is then
 rebuilt in the background (``engine.archive()``: export, child process, load, swap, L1
 eviction) while this thread searches and commits; search p50/p99 and commit p50 during the
-rebuild are compared with the same loop idle just before, and the longest single search
-(the stall across the swap) is reported next to the idle p50.
+rebuild are compared with the same loop idle just before and just after it, and the longest
+single search (the stall across the swap) is reported next to the idle p50, with the rebuild's
+steps it overlapped.
+
+``--keep DIR``: ``--startup`` builds its image in DIR and leaves it there (a 1M-record image
+takes most of an hour to build), and a later ``--startup`` with the same N reuses it;
+``--rebuild`` with ``--keep`` rebuilds on a copy of that image instead of building its own.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import statistics
 import tempfile
 import threading
@@ -266,15 +272,24 @@ def phases(engine):
         spans.sort(key=lambda s: s[1])
 
 
-def bench_rebuild(n: int, seconds: float = 5.0) -> dict:
+def bench_rebuild(n: int, seconds: float = 10.0, keep: str | None = None) -> dict:
+    """``keep``: rebuild on a copy of the image an earlier ``--startup N --keep DIR`` built (90 %
+    archived) instead of building one (half archived)."""
     from bench_memory import _pct, clustered
-    x = clustered(n + 2000)
-    extra = x[n:]
+    x = clustered(n) if keep else clustered(n + 2000)
+    extra = clustered(2000, seed=5) if keep else x[n:]
     rng = np.random.default_rng(3)
+    if keep and _built(str(Path(keep).resolve()), n) is None:
+        raise SystemExit(f"{keep} holds no finished {n}-record build: run --startup {n} --keep {keep}")
     with tempfile.TemporaryDirectory(prefix="tlr", dir="/tmp") as home:
-        im, mem = _open(home)
-        populate(mem, x[:n], archive_at=(n // 2) // batch_for(n) * batch_for(n) or None)
-        mem.engine.l1.checkpoint()
+        if keep:
+            shutil.copytree(keep, home, dirs_exist_ok=True,
+                            ignore=shutil.ignore_patterns("*.lock", "bench-built.json"))
+            im, mem = _open(home)
+        else:
+            im, mem = _open(home)
+            populate(mem, x[:n], archive_at=(n // 2) // batch_for(n) * batch_for(n) or None)
+            mem.engine.l1.checkpoint()
         qs = x[rng.choice(n, 200, replace=False)] + 0.02 * rng.standard_normal((200, x.shape[1])).astype("f4")
         k = [0]
 
@@ -310,6 +325,9 @@ def bench_rebuild(n: int, seconds: float = 5.0) -> dict:
             th.start()
             busy_s, busy_c, stamps = loop(done.is_set)
             th.join()
+        end = time.perf_counter() + seconds
+        after_s, after_c, _ = loop(lambda: time.perf_counter() > end)
+        idle_s, idle_c = idle_s + after_s, idle_c + after_c
         im.close()
     worst = max(busy_s)
     i50, b50 = _pct(idle_s, 50), _pct(busy_s, 50)
@@ -318,7 +336,7 @@ def bench_rebuild(n: int, seconds: float = 5.0) -> dict:
     print(f"(9) search and commit while the L2 archive rebuilds at {n} records "
           f"(archive of {box['meta']['count'] if box.get('meta') else 0} records built in "
           f"{box.get('secs', 0):.1f} s; {len(busy_s)} searches and {len(busy_c)} commits during it, "
-          f"{len(idle_s)} / {len(idle_c)} idle just before)")
+          f"{len(idle_s)} / {len(idle_c)} idle, {seconds:.0f} s just before and {seconds:.0f} s just after)")
     print(f"    {'':14} {'idle':>9} {'rebuild':>9} {'ratio':>6}")
     print(f"    {'search p50':14} {i50 * 1000:7.2f}ms {b50 * 1000:7.2f}ms {b50 / i50:6.2f}")
     print(f"    {'search p99':14} {i99 * 1000:7.2f}ms {b99 * 1000:7.2f}ms {b99 / i99:6.2f}")

@@ -76,6 +76,7 @@ class Memory:
             new = list(bank.allocate(len(texts)))
             for i, text, vec, src in zip(new, texts, vecs, sources):
                 bank.contexts[i] = ContextFractal(i, text, vec, src)
+            bank.counted(len(new))
             self.engine.l1.add(self.image.transaction_manager, new, vecs)
             self.engine.lexical.add(self.image.transaction_manager, new, texts, sources)
         return new
@@ -85,6 +86,7 @@ class Memory:
         with self.image.thought("forget"):
             bank = self.bank
             gone = [int(i) for i in ids if bank.contexts.pop(int(i), None) is not None]
+            bank.counted(-len(gone))
             self.engine.l1.remove(self.image.transaction_manager, gone)
             self.engine.lexical.remove(self.image.transaction_manager, gone)
         return len(gone)
@@ -208,7 +210,7 @@ class Memory:
     def stats(self) -> dict:
         eng = self.engine
         eng.l1.catch_up()
-        return {"records": len(self.bank.contexts), "concepts": len(self.bank.concepts),
+        return {"records": self.bank.records(), "concepts": len(self.bank.concepts),
                 "l1": len(eng.l1), "l2": eng.l2.count, "l2_max_id": eng.l2.max_id,
                 "lexical": len(eng.lexical),
                 "l1_capacity": self.l1_capacity}

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 
 def awaken(image) -> None:
-    from telos.uvm import UvmObject
+    from BTrees.Length import Length
+
     from telos.memory.records import MemoryBank
+    from telos.reflect import mirror
+    from telos.uvm import UvmObject
 
     protos = image.prototypes
     if "MemoryManager" not in protos:
@@ -14,3 +17,6 @@ def awaken(image) -> None:
             bank=MemoryBank(),
             description="owns the fractal memory: ContextFractal and ConceptFractal records "
                         "(bank.contexts / bank.concepts, IOBTrees keyed by vector id)"))
+    bank = mirror(protos["MemoryManager"]).get("bank")
+    if bank is not None and bank.size is None:     # a bank from before the record counter
+        bank.size = Length(len(bank.contexts))      # counted once, here, never again

@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 from BTrees.IOBTree import IOBTree
+from BTrees.Length import Length
 from persistent import Persistent
 from persistent.list import PersistentList
 
@@ -48,12 +49,26 @@ class ConceptFractal(Persistent):
 
 
 class MemoryBank(Persistent):
-    """The record BTrees and the id counter (ids are never reused)."""
+    """The record BTrees, the id counter (ids are never reused) and the number of records
+    (``size``, a conflict-resolving ``Length``: ``len(contexts)`` would load every bucket of
+    the BTree, a second or more at a million records, at every status request)."""
+
+    size = None      # banks made before the counter: ``memory.genesis`` adds it at awakening
 
     def __init__(self):
         self.contexts = IOBTree()
         self.concepts = IOBTree()
         self.next_id = 1
+        self.size = Length(0)
+
+    def records(self) -> int:
+        """How many context records the bank holds."""
+        return self.size() if self.size is not None else len(self.contexts)
+
+    def counted(self, change: int) -> None:
+        """Records were added (``change`` > 0) or removed: keep ``size`` in step."""
+        if self.size is not None and change:
+            self.size.change(change)
 
     def allocate(self, n: int = 1) -> range:
         first = self.next_id

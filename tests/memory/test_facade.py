@@ -112,3 +112,16 @@ def test_stored_embeddings_are_the_embedders_vectors(memory, standin_embedder):
     memory.remember("the sky is blue")
     np.testing.assert_array_equal(memory.get(1).vector,
                                   standin_embedder.encode(["the sky is blue"])[0])
+
+
+def test_a_bank_from_before_the_record_counter_is_counted_once_at_awakening(image, memory):
+    from telos import genesis
+    memory.remember_many(TEXTS)
+    with image.thought("a bank as made before the counter"):
+        del memory.bank.size
+    assert memory.bank.size is None and memory.stats()["records"] == 4    # counted the slow way
+    genesis.awaken(image)
+    assert memory.bank.size() == 4
+    memory.forget([1])
+    memory.remember("one more")
+    assert memory.stats()["records"] == 4 == len(memory.bank.contexts)
