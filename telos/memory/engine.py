@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 from pathlib import Path
 
+from telos import atomic
 from telos.memory.embedder import DIM, shared_embedder
 from telos.memory.l2archive import L2Archive
 from telos.memory.records import BankSource, BankTextSource
@@ -18,6 +20,7 @@ from telos.reflect import mirror
 log = logging.getLogger(__name__)
 
 SHARED_KEY = "telos.memory.engine"
+CHECKED = "l1-checked.json"     # the archive watermark L1 was last checked against
 
 
 def locate_bank(conn):
@@ -57,22 +60,45 @@ class MemoryEngine:
         self.opened[step] = now - since
         return now
 
+    def _mark(self) -> dict:
+        return {"l2_max_id": self.l2.max_id, "l2_count": self.l2.count}
+
+    def _checked(self, mark: dict | None = None) -> bool:
+        """Whether L1 was last found (or made) to hold exactly the records above this same
+        archive watermark; with ``mark``, record that it now does."""
+        path = self.directory / CHECKED
+        if mark is not None:
+            atomic.write_text(path, json.dumps(mark))
+            return True
+        try:
+            return json.loads(path.read_text()) == self._mark()
+        except (OSError, ValueError):
+            return False
+
     def _check_l1(self) -> None:
         """L1 must hold exactly the records above the archive's watermark (e.g. after an
-        archive was found damaged and dropped, L1 takes its records back)."""
-        tm = __import__("transaction").TransactionManager()
-        conn = self.db.open(tm)
-        try:
-            bank = self.locate(conn)
-            want = len(bank.contexts.keys(self.l2.max_id + 1)) if bank is not None else 0
-        finally:
-            tm.abort()
-            conn.close()
+        archive was found damaged and dropped, L1 takes its records back). Counting them reads
+        every bucket of the bank above the watermark (0.9 s for 100,000 records at a million),
+        so it runs only when the archive is not the one L1 was last checked against."""
+        if self._checked():
+            return
+        want = self._records_above(self.l2.max_id)
         if want != len(self.l1):
             log.warning("L1 holds %d vectors but the image has %d records above the archive "
                         "watermark %d -- rebuilding L1 from the image", len(self.l1), want,
                         self.l2.max_id)
             self.l1.rebuild()
+        self._checked(self._mark())
+
+    def _records_above(self, watermark: int) -> int:
+        tm = __import__("transaction").TransactionManager()
+        conn = self.db.open(tm)
+        try:
+            bank = self.locate(conn)
+            return len(bank.contexts.keys(watermark + 1)) if bank is not None else 0
+        finally:
+            tm.abort()
+            conn.close()
 
     @property
     def embedder(self):
@@ -93,6 +119,7 @@ class MemoryEngine:
         if meta is not None:
             self._evict_archived()
             self.l1.checkpoint()
+            self._checked(self._mark())    # L1 held the records above the old watermark
         return meta
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ from persistent import Persistent
 from telos.index.faiss_index import FaissIndex
 from telos.index.tantivy_index import TantivyIndex
 from telos.memory import l2archive
+from telos.memory.engine import MemoryEngine
 from telos.memory.records import BankSource, ContextFractal
 
 from .conftest import StandInEmbedder
@@ -22,7 +23,7 @@ N_ARCHIVED, N_RECENT = 300, 60
 def spies(monkeypatch):
     """Counters of everything a reopen must not do, armed by ``spies["armed"] = True``."""
     seen = {"armed": False, "faiss_add": 0, "tantivy_add": 0, "tantivy_scan": 0,
-            "enumerate": 0, "lookup": 0, "l2_build": 0, "records_loaded": 0}
+            "enumerate": 0, "lookup": 0, "l2_build": 0, "records_loaded": 0, "bank_count": 0}
 
     def count(key, n=1):
         if seen["armed"]:
@@ -42,6 +43,7 @@ def spies(monkeypatch):
     wrap(BankSource, "enumerate", "enumerate")
     wrap(BankSource, "lookup", "lookup")
     wrap(l2archive.L2Archive, "build", "l2_build")
+    wrap(MemoryEngine, "_records_above", "bank_count")
 
     def setstate(self, state):        # a ContextFractal read from ZODB
         count("records_loaded")
@@ -84,5 +86,32 @@ def test_reopening_current_indexes_reembeds_and_reindexes_nothing(telos_home, sp
     del spies["armed"]
     loaded = spies.pop("records_loaded")
     assert spies == {"faiss_add": 0, "tantivy_add": 0, "tantivy_scan": 0, "enumerate": 0,
-                     "lookup": 0, "l2_build": 0}
+                     "lookup": 0, "l2_build": 0, "bank_count": 0}
     assert loaded < 40      # the candidates hydrated (lexical: k + 10), not all 360
+
+
+def test_l1_is_counted_against_the_image_when_the_archive_is_not_the_one_last_checked(
+        telos_home, spies):
+    from telos import open_image
+    from telos.memory import attach
+    from telos.memory.engine import CHECKED
+    im = open_image()
+    mem = attach(im, embedder=StandInEmbedder())
+    im._areas["memory"] = mem
+    mem.remember_many([f"note {i}" for i in range(N_ARCHIVED)])
+    mem.archive()
+    mem.remember_many([f"later {i}" for i in range(N_RECENT)])
+    mark = mem.engine.directory / CHECKED
+    im.close()
+    mark.unlink()                       # e.g. an index directory restored from elsewhere
+    for expected in (1, 0):             # counted once, then trusted
+        spies["armed"] = True
+        im = open_image()
+        try:
+            mem = attach(im, embedder=StandInEmbedder())
+            assert mem.stats()["l1"] == N_RECENT and mark.exists()
+        finally:
+            spies["armed"] = False
+            im.close()
+        assert spies["bank_count"] == expected
+        spies["bank_count"] = 0
