@@ -42,7 +42,7 @@ import numpy as np
 from telos import atomic
 from telos.errors import IndexCorruptError, MemoryStoreError
 from telos.index.base import Hit, VectorIndexError
-from telos.index.diskann_index import (COMPLEXITY, MIN_POINTS, SEARCH_THREADS, DiskannIndex,
+from telos.index.diskann_index import (complexity_for, MIN_POINTS, SEARCH_THREADS, DiskannIndex,
                                        quiet_c_stdout)
 from telos.memory.faults import fault
 from telos.memory.l2build import MANIFEST, edges_sha256, file_sha256
@@ -131,14 +131,15 @@ class L2Archive:
             raise IndexCorruptError(f"{path}: ids/dim do not match the manifest")
         return _Live(index, index.positions(), meta, path)
 
-    def search(self, queries: np.ndarray, k: int, complexity: int = COMPLEXITY) -> list[list[Hit]]:
+    def search(self, queries: np.ndarray, k: int, complexity: int | None = None) -> list[list[Hit]]:
         """The ``k`` nearest archived records per query row (``telos.index.base`` semantics),
-        from the archive live at the call."""
+        from the archive live at the call; ``complexity`` (DiskANN's search list) defaults to
+        what the archive's size needs (``diskann_index.complexity_for``)."""
         live = self._live
         if live is None:
             q = np.asarray(queries, np.float32).reshape(-1, self.dim)
             return [[] for _ in range(len(q))]
-        return live.index.search(queries, k, complexity)
+        return live.index.search(queries, k, complexity or complexity_for(live.index.count))
 
     # -- building ----------------------------------------------------------------------
     @property

@@ -116,3 +116,26 @@ def test_a_build_of_too_few_records_is_skipped(tmp_path):
     assert arch.build(DB(), Source()) is None
     assert list((tmp_path / "l2").glob("build-*")) == []
     arch.close()
+
+
+def test_a_large_archive_is_searched_with_a_longer_list(built, vectors, monkeypatch):
+    from telos.index import diskann_index
+    l2, ids = built
+    arch = L2Archive(l2, DIM)
+    asked = []
+    real = diskann_index.DiskannIndex.search
+
+    def spy(self, queries, k, complexity=diskann_index.COMPLEXITY, beam_width=4):
+        asked.append(complexity)
+        return real(self, queries, k, complexity, beam_width)
+    monkeypatch.setattr(diskann_index.DiskannIndex, "search", spy)
+    try:
+        arch.open()
+        small = arch.search(vectors[5:6], 3)
+        monkeypatch.setattr(diskann_index, "LARGE_ARCHIVE", N - 1)   # this archive counts as large
+        large = arch.search(vectors[5:6], 3)
+        arch.search(vectors[5:6], 3, complexity=20)
+    finally:
+        arch.close()
+    assert asked == [diskann_index.COMPLEXITY, diskann_index.LARGE_COMPLEXITY, 20]
+    assert small[0][0].id == large[0][0].id == ids[5]
