@@ -267,14 +267,15 @@ class Kernel:
         selector = message.selector
         params = receiver_prompt.param_names(message.args, message.kwargs)
         data = _domain_data(self.image, receiver, slots)
-        sources: list[tuple[str, str]] = []
+        sources: list[tuple[str, str, frozenset]] = []
         for ex in reversed(near):                 # most similar first
             for src in transfer.transfer(ex, selector, data, list(methods), params):
-                if all(src != s for _, s in sources):
-                    sources.append((f"transfer: {ex.proto}.{ex.selector}", src))
+                if all(src != s for _, s, _w in sources):
+                    sources.append((f"transfer: {ex.proto}.{ex.selector}", src,
+                                    rerank.analogy_words(ex.selector, ex.tags)))
         out = []
-        for origin, src in sources[:MAX_TRANSFERS]:
-            c = candidates.Candidate(len(out) + 1, source=src, origin=origin)
+        for origin, src, words in sources[:MAX_TRANSFERS]:
+            c = candidates.Candidate(len(out) + 1, source=src, origin=origin, analogy_words=words)
             try:
                 policy.check(src, selector)
                 c.trial = self._try(receiver, message, src, slots, methods, t)

@@ -105,3 +105,30 @@ def test_what_the_name_says_counts_against_a_candidate_that_ignores_it():
     assert rerank.unread_named(src_with, "full_name_with_title", names) == 0     # first_name: in full_name
     assert rerank.wrong_kind("is_adult", 20) and not rerank.wrong_kind("is_adult", True)
     assert rerank.wrong_kind("age_in_months", False) and not rerank.wrong_kind("age_in_months", 3)
+
+
+def test_the_kind_the_name_asks_for_counts_against_another_kind():
+    assert rerank.wrong_kind("count_vowels_in_name", "Barbara")
+    assert not rerank.wrong_kind("count_vowels_in_name", 3)
+    assert rerank.wrong_kind("out_of_stock_items", 12)
+    assert not rerank.wrong_kind("out_of_stock_items", ["pears"])
+    assert rerank.wrong_kind("full_name", True)                # a bool for no question
+    assert not rerank.wrong_kind("full_name", "Ada Lovelace")  # the name says no kind
+
+
+def test_a_transfer_from_an_example_sharing_no_word_with_the_selector_is_charged():
+    from telos.kernel.candidates import Candidate
+    src = "def is_prime(self):\n    return self.value % 2 == 0"
+    near = Candidate(1, source=src, value=False, origin="transfer: Lamp.x",
+                     analogy_words=rerank.analogy_words("is_even", "divisible remainder prime"))
+    far = Candidate(2, source=src, value=False, origin="transfer: Counter.is_even",
+                    analogy_words=rerank.analogy_words("is_even", "divisible remainder"))
+    own = Candidate(3, source=src, value=False)
+    assert not rerank.far_analogy(near, "is_prime") and rerank.far_analogy(far, "is_prime")
+    assert not rerank.far_analogy(own, "is_prime")             # the model's own: never
+    assert rerank.penalty(far, "is_prime", {}) - rerank.penalty(near, "is_prime", {}) \
+        == rerank.FAR_ANALOGY
+    # inflections meet: "discounted" is the "discount" of an example's tags
+    assert not rerank.far_analogy(
+        Candidate(4, source=src, origin="t", analogy_words=rerank.analogy_words(
+            "sale_cost", "discount percent")), "discounted_price")
