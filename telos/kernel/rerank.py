@@ -87,6 +87,14 @@ def wrong_kind(selector: str, value) -> bool:
     return (want is not None and got != want) or (want != "bool" and got == "bool")
 
 
+def kind_reason(selector: str, value) -> str:
+    """Why ``value`` does not answer ``selector`` (:func:`wrong_kind`), for the repair step."""
+    want = lexicon.expected_kind(selector)
+    asked = {"bool": "asks for True or False", "number": "asks for a number",
+             "list": "asks for a list"}.get(want or "", "is not a yes-or-no question")
+    return f"it returned {value!r:.80} ({lexicon.kind_of(value)}), but {selector} {asked}"
+
+
 def analogy_words(selector: str, tags: str = "") -> frozenset:
     """The words an example stands for: its selector's and its tags', stemmed."""
     return frozenset(lexicon.content_words(f"{selector} {tags}"))

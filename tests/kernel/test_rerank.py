@@ -132,3 +132,47 @@ def test_a_transfer_from_an_example_sharing_no_word_with_the_selector_is_charged
     assert not rerank.far_analogy(
         Candidate(4, source=src, origin="t", analogy_words=rerank.analogy_words(
             "sale_cost", "discount percent")), "discounted_price")
+
+
+class Sequenced(Unscored):
+    """Answers the n-th generation with ``replies[n]`` (the last one after that); cannot score."""
+
+    def __init__(self, replies: list[str]) -> None:
+        super().__init__(replies[0], prefer=None)
+        self.replies, self.asked = replies, []
+
+    def chat(self, messages, *, model=None, keep_alive=None, options=None):
+        self.asked.append(messages)
+        yield self.replies[min(len(self.asked), len(self.replies)) - 1]
+
+
+def test_a_winner_of_the_kind_the_name_rules_out_gets_another_round(image):
+    trip = _image(image)
+    backend = Sequenced(["return [self.hours, 2]", "return self.hours > 2"])
+    _kernel(image, backend).levers = DEFAULT
+    with image.thought("three rounds"):
+        image.config.kernel_max_attempts = 3
+    assert trip.is_long() is True
+    assert len(backend.asked) == 2
+    told = backend.asked[1][-2]["content"]                # the repair turn before the prefill
+    assert "asks for True or False" in told and "[2.5, 2]" in told
+    assert "self.hours > 2" in mirror(trip).methods()["is_long"].source
+
+
+def test_when_no_round_does_better_the_first_winner_stays(image):
+    trip = _image(image)
+    backend = Sequenced(["return [self.hours, 2]", "return [self.hours]"])
+    _kernel(image, backend)
+    with image.thought("three rounds"):
+        image.config.kernel_max_attempts = 3
+    assert trip.is_long() == [2.5, 2]
+    assert len(backend.asked) == 3
+
+
+def test_without_rerank_the_kind_is_not_checked(image):
+    trip = _image(image)
+    backend = Sequenced(["return [self.hours, 2]", "return self.hours > 2"])
+    _kernel(image, backend).levers = DEFAULT.without("rerank")
+    with image.thought("three rounds"):
+        image.config.kernel_max_attempts = 3
+    assert trip.is_long() == [2.5, 2] and len(backend.asked) == 1
