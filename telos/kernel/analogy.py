@@ -3,7 +3,9 @@
 examples; and a method of the same name on another prototype, reused outright once its trial
 passes on the receiver.
 
-The index is a small TF-IDF over words — a method's selector split at ``_`` (counted twice),
+The index is a small TF-IDF over words — a method's selector split at ``_`` (counted twice,
+and once more stemmed, :func:`telos.kernel.lexicon.stem`, so ``discounted`` meets the
+``discount`` of an idiom's tags and ``vowels`` meets ``vowel`` without outweighing an exact word),
 the types of its slots and arguments, whether it calls another method, and the names its
 source uses. Pure Python, built per request from at most a few hundred methods: no embedder,
 no model load (the memory's embedder would cost more than the generation it saves).
@@ -18,6 +20,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from telos.kernel import lexicon
 from telos.kernel.patterns import PATTERNS, Pattern
 from telos.reflect import mirror
 from telos.uvm import DATA, UvmObject, lookup, slot_names
@@ -79,6 +82,7 @@ def request_terms(selector: str, slots: dict, args: tuple, kwargs: dict,
     terms = Counter()
     for w in words(selector):
         terms["sel:" + w] += 2
+        terms["stem:" + lexicon.stem(w)] += 1
     for value in slots.values():
         terms["slot:" + type_word(value)] += 1
     for value in list(args) + list(kwargs.values()):
@@ -95,8 +99,10 @@ def example_terms(ex: Example) -> Counter:
     for name in _source_names(ex.source):
         for w in words(name):
             terms["sel:" + w] += 1      # `sum`, `len`, `max` meet "total", "count", "highest"
+            terms["stem:" + lexicon.stem(w)] += 1
     for w in words(ex.tags):
         terms["sel:" + w] += 1
+        terms["stem:" + lexicon.stem(w)] += 1
     return terms
 
 

@@ -86,6 +86,9 @@ class Candidate:
     error: str | None = None          # "step: reason" when rejected
     exc: object = None                # the GenerationError when rejected
     origin: str = "model"             # "model", or "transfer: Proto.selector" (an analogy)
+    #: a transfer's example: the content words of its selector and tags (rerank's
+    #: ``far_analogy``); None for the model's own candidates
+    analogy_words: frozenset | None = None
 
     @property
     def clean(self) -> bool:

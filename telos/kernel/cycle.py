@@ -204,7 +204,9 @@ class Kernel:
         feedback: list[str] = []
         repairs: list[tuple[str, str]] = []
         last: GenerationError | None = None
-        for rnd in range(1, self._max_attempts() + 1):
+        rounds = self._max_attempts()
+        kept = None          # the first winner of a kind its name rules out (lever rerank)
+        for rnd in range(1, rounds + 1):
             t0 = time.perf_counter()
             if lv.receiver_prompt:
                 p = receiver_prompt.build(receiver, selector, message.args, message.kwargs,
@@ -232,6 +234,16 @@ class Kernel:
                 cands += self._transfers(receiver, message, near, slots, methods, t)
             winner = self._choose(cands, p, receiver, selector, slots, methods, t) if scorer \
                 else candidates.vote(cands)
+            wrong = lv.rerank and winner is not None and rerank.wrong_kind(selector, winner.value)
+            if wrong and rnd < rounds:       # the name asks for another kind: one more round
+                kept = kept or winner
+                why = rerank.kind_reason(selector, winner.value)
+                self._report.emit("rerank", "failed", code=winner.source, reason=why)
+                feedback.append(why)
+                repairs = (repairs + [(winner.source, why)])[-2:]
+                continue
+            if kept is not None and (winner is None or wrong):
+                winner = kept                # no round did better: the best of the first
             if winner is not None:
                 prov = {
                     "author": "kernel", "persona": persona.name, "model": orch.model_for(persona),
@@ -249,8 +261,8 @@ class Kernel:
                         prov[examples.KEY] = [example]
                 return winner.source, winner.trial, prov
             last = cands[-1].exc
-            if last.step == "trial" and last.reason.startswith(("an argument",
-                                                                "a keyword argument")):
+            if last.step == "trial" and kept is None and last.reason.startswith((
+                    "an argument", "a keyword argument")):
                 break
             feedback.append(last.reason)
             failed = next((c for c in cands if c.source), cands[-1])
@@ -267,14 +279,15 @@ class Kernel:
         selector = message.selector
         params = receiver_prompt.param_names(message.args, message.kwargs)
         data = _domain_data(self.image, receiver, slots)
-        sources: list[tuple[str, str]] = []
+        sources: list[tuple[str, str, frozenset]] = []
         for ex in reversed(near):                 # most similar first
             for src in transfer.transfer(ex, selector, data, list(methods), params):
-                if all(src != s for _, s in sources):
-                    sources.append((f"transfer: {ex.proto}.{ex.selector}", src))
+                if all(src != s for _, s, _w in sources):
+                    sources.append((f"transfer: {ex.proto}.{ex.selector}", src,
+                                    rerank.analogy_words(ex.selector, ex.tags)))
         out = []
-        for origin, src in sources[:MAX_TRANSFERS]:
-            c = candidates.Candidate(len(out) + 1, source=src, origin=origin)
+        for origin, src, words in sources[:MAX_TRANSFERS]:
+            c = candidates.Candidate(len(out) + 1, source=src, origin=origin, analogy_words=words)
             try:
                 policy.check(src, selector)
                 c.trial = self._try(receiver, message, src, slots, methods, t)

@@ -34,7 +34,8 @@ class Levers:
     candidates: bool = True
     #: the analogies' methods mapped onto the receiver (:mod:`telos.kernel.transfer`) join the
     #: model's candidate; those that run cleanly are scored by the model as coder and as
-    #: reviewer (:mod:`telos.kernel.rerank`) and the best is installed
+    #: reviewer (:mod:`telos.kernel.rerank`) and the best is installed; a best one of a kind
+    #: the selector rules out (a list for ``is_...``) is first sent back for another round
     rerank: bool = True
     #: the triggering call is stored with the method; a regeneration or edit must pass it
     examples: bool = True

@@ -21,6 +21,7 @@ import ast
 import logging
 from typing import Mapping
 
+from telos.kernel import lexicon
 from telos.kernel.candidates import Candidate, reads_inputs, self_reads
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,15 @@ UNUSED_PARAMETER = 100.0
 #: a slot or method whose name shares a word with the selector (``title`` for
 #: ``full_name_with_title``) that the candidate does not read, each
 UNREAD_NAMED = 10.0
-#: ``is_``/``has_``/``needs_``... names a yes-or-no question: a candidate answering it with
-#: something other than a bool (or another name with a bool) answers another question
+#: a name that says what kind of value it wants (:func:`telos.kernel.lexicon.expected_kind`:
+#: ``is_``/``has_``... a bool, ``count``/``total``/``average`` a number, a plural noun at the
+#: end a list) answered with another kind, or a bool answering a name that is no question,
+#: answers another question
 WRONG_KIND = 20.0
-PREDICATE = ("is_", "has_", "needs_", "can_", "should_", "fits_", "contains_", "are_", "was_")
+#: a transfer from an example that shares no word with the selector (``is_even`` for
+#: ``is_prime``, ``display_name`` for ``initials``): it came by the shape of the slots alone,
+#: so its method computes something else; the model's own candidate is never charged this
+FAR_ANALOGY = 10.0
 _STOP = {"the", "of", "in", "to", "a", "an", "is", "with", "by", "for", "and", "or", "from",
          "per", "as", "at", "on"}
 
@@ -76,14 +82,35 @@ def unread_named(source: str, selector: str, names: Mapping[str, set]) -> int:
 
 
 def wrong_kind(selector: str, value) -> bool:
-    return selector.startswith(PREDICATE) != isinstance(value, bool)
+    want = lexicon.expected_kind(selector)
+    got = lexicon.kind_of(value)
+    return (want is not None and got != want) or (want != "bool" and got == "bool")
+
+
+def kind_reason(selector: str, value) -> str:
+    """Why ``value`` does not answer ``selector`` (:func:`wrong_kind`), for the repair step."""
+    want = lexicon.expected_kind(selector)
+    asked = {"bool": "asks for True or False", "number": "asks for a number",
+             "list": "asks for a list"}.get(want or "", "is not a yes-or-no question")
+    return f"it returned {value!r:.80} ({lexicon.kind_of(value)}), but {selector} {asked}"
+
+
+def analogy_words(selector: str, tags: str = "") -> frozenset:
+    """The words an example stands for: its selector's and its tags', stemmed."""
+    return frozenset(lexicon.content_words(f"{selector} {tags}"))
+
+
+def far_analogy(c: Candidate, selector: str) -> bool:
+    """Whether ``c`` is a transfer whose example shares no word with ``selector``."""
+    return c.analogy_words is not None and not c.analogy_words & lexicon.content_words(selector)
 
 
 def penalty(c: Candidate, selector: str, names: Mapping[str, set]) -> float:
     """What the candidate's shape says against it, whatever the model thinks of it."""
     return (UNUSED_PARAMETER * ignores_a_parameter(c.source)
             + UNREAD_NAMED * unread_named(c.source, selector, names)
-            + WRONG_KIND * wrong_kind(selector, c.value))
+            + WRONG_KIND * wrong_kind(selector, c.value)
+            + FAR_ANALOGY * far_analogy(c, selector))
 
 
 def body_of(source: str) -> str:

@@ -6,9 +6,12 @@ Transfer maps that structure onto the receiver — each slot the example reads o
 the receiver holding a value of the same kind (number, text, list, dict, bool), each method it
 calls onto one of the receiver's methods, its parameters onto the call's parameters by
 position, its name onto the selector — and writes the method the mapping gives:
-``self.distance_km / self.hours``. Every consistent mapping is a candidate (a few dozen at
-most); none is trusted: each goes through the policy and the sandbox trial like a generated
-method, and the kernel's reranking (:mod:`telos.kernel.rerank`) chooses among them and the
+``self.distance_km / self.hours``. When the example's name and the selector point their
+comparisons opposite ways (:func:`telos.kernel.lexicon.polarity`: ``songs_longer_than`` up,
+``prices_below`` down), every ``<``/``>`` of the example is turned round
+(``[d for d in self.durations if d > seconds]`` becomes ``... if p < limit``). Every
+consistent mapping is a candidate (a few dozen at most); none is trusted: each goes through the
+policy and the sandbox trial like a generated method, and the kernel's reranking (:mod:`telos.kernel.rerank`) chooses among them and the
 model's own candidates.
 """
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 import ast
 import itertools
 
+from telos.kernel import lexicon
 from telos.kernel.analogy import Example, type_word
 
 MAX_PER_EXAMPLE = 12
@@ -42,6 +46,24 @@ class _Rename(ast.NodeTransformer):
     def visit_Name(self, node: ast.Name) -> ast.Name:
         node.id = self.params.get(node.id, node.id)
         return node
+
+
+_TURNED = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE}
+
+
+class _TurnComparisons(ast.NodeTransformer):
+    """``a < b`` becomes ``a > b``, ``a >= b`` becomes ``a <= b`` (equality is left alone)."""
+
+    def visit_Compare(self, node: ast.Compare) -> ast.Compare:
+        self.generic_visit(node)
+        node.ops = [_TURNED[type(op)]() if type(op) in _TURNED else op for op in node.ops]
+        return node
+
+
+def turned(ex_selector: str, selector: str) -> bool:
+    """Whether the example's comparisons must be turned round for ``selector``: both names
+    say which way they compare, and they say it opposite ways."""
+    return lexicon.polarity(ex_selector) * lexicon.polarity(selector) < 0
 
 
 def _reads(fn: ast.FunctionDef, ex: Example) -> tuple[list[str], list[str]]:
@@ -74,6 +96,7 @@ def transfer(ex: Example, selector: str, slots: dict, methods: list[str],
     used, calls = _reads(fn, ex)
     if not used and not calls:
         return []                     # a constant: nothing of the receiver's to compute from
+    turn = turned(ex.selector, selector)
     out: list[str] = []
     for chosen in itertools.permutations(list(slots), len(used)):
         if any(type_word(ex.slots[u]) != type_word(slots[c]) for u, c in zip(used, chosen)):
@@ -81,6 +104,8 @@ def transfer(ex: Example, selector: str, slots: dict, methods: list[str],
         for called in itertools.permutations(methods, len(calls)):
             tree = _Rename(dict(zip(used, chosen)), dict(zip(calls, called)),
                            dict(zip(theirs, params)), selector).visit(ast.parse(ex.source))
+            if turn:
+                tree = _TurnComparisons().visit(tree)
             src = ast.unparse(ast.fix_missing_locations(tree))
             if src not in out:
                 out.append(src)

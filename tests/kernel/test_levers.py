@@ -7,7 +7,7 @@ import ast
 
 import pytest
 
-from telos.kernel import analogy, candidates, receiver_prompt
+from telos.kernel import analogy, candidates, lexicon, receiver_prompt
 from telos.kernel.candidates import Candidate
 from telos.kernel.levers import NAMES, Levers
 from telos.llm.decoding import def_end
@@ -128,6 +128,17 @@ def test_analogy_offers_the_nearest_examples_and_the_image_methods():
     assert {"total_seconds", "jar_total", "book_total"} & {e.selector for e in ex}
     # most similar last, nearest the question
     assert ex[-1].selector in ("total_seconds", "jar_total", "book_total")
+
+
+def test_an_inflected_selector_finds_the_example_tagged_with_its_stem():
+    """``discounted`` is not ``discount``, but both stem to one word: the idiom tagged
+    "discount" (the pattern book's Coat.sale_cost) is among the six nearest."""
+    slots = {"price": 20, "discount_percent": 15}
+    six = analogy.examples(_Image({}), UvmObject(**slots), "discounted_price", (), {}, slots,
+                           {}, k=6)
+    assert "sale_cost" in {e.selector for e in six}
+    terms = analogy.request_terms("discounted_price", slots, (), {}, {})
+    assert terms["sel:discounted"] == 2 and terms["stem:" + lexicon.stem("discount")] == 1
 
 
 @pytest.mark.parametrize("selector,slots,args", [

@@ -105,3 +105,74 @@ def test_what_the_name_says_counts_against_a_candidate_that_ignores_it():
     assert rerank.unread_named(src_with, "full_name_with_title", names) == 0     # first_name: in full_name
     assert rerank.wrong_kind("is_adult", 20) and not rerank.wrong_kind("is_adult", True)
     assert rerank.wrong_kind("age_in_months", False) and not rerank.wrong_kind("age_in_months", 3)
+
+
+def test_the_kind_the_name_asks_for_counts_against_another_kind():
+    assert rerank.wrong_kind("count_vowels_in_name", "Barbara")
+    assert not rerank.wrong_kind("count_vowels_in_name", 3)
+    assert rerank.wrong_kind("out_of_stock_items", 12)
+    assert not rerank.wrong_kind("out_of_stock_items", ["pears"])
+    assert rerank.wrong_kind("full_name", True)                # a bool for no question
+    assert not rerank.wrong_kind("full_name", "Ada Lovelace")  # the name says no kind
+
+
+def test_a_transfer_from_an_example_sharing_no_word_with_the_selector_is_charged():
+    from telos.kernel.candidates import Candidate
+    src = "def is_prime(self):\n    return self.value % 2 == 0"
+    near = Candidate(1, source=src, value=False, origin="transfer: Lamp.x",
+                     analogy_words=rerank.analogy_words("is_even", "divisible remainder prime"))
+    far = Candidate(2, source=src, value=False, origin="transfer: Counter.is_even",
+                    analogy_words=rerank.analogy_words("is_even", "divisible remainder"))
+    own = Candidate(3, source=src, value=False)
+    assert not rerank.far_analogy(near, "is_prime") and rerank.far_analogy(far, "is_prime")
+    assert not rerank.far_analogy(own, "is_prime")             # the model's own: never
+    assert rerank.penalty(far, "is_prime", {}) - rerank.penalty(near, "is_prime", {}) \
+        == rerank.FAR_ANALOGY
+    # inflections meet: "discounted" is the "discount" of an example's tags
+    assert not rerank.far_analogy(
+        Candidate(4, source=src, origin="t", analogy_words=rerank.analogy_words(
+            "sale_cost", "discount percent")), "discounted_price")
+
+
+class Sequenced(Unscored):
+    """Answers the n-th generation with ``replies[n]`` (the last one after that); cannot score."""
+
+    def __init__(self, replies: list[str]) -> None:
+        super().__init__(replies[0], prefer=None)
+        self.replies, self.asked = replies, []
+
+    def chat(self, messages, *, model=None, keep_alive=None, options=None):
+        self.asked.append(messages)
+        yield self.replies[min(len(self.asked), len(self.replies)) - 1]
+
+
+def test_a_winner_of_the_kind_the_name_rules_out_gets_another_round(image):
+    trip = _image(image)
+    backend = Sequenced(["return [self.hours, 2]", "return self.hours > 2"])
+    _kernel(image, backend).levers = DEFAULT
+    with image.thought("three rounds"):
+        image.config.kernel_max_attempts = 3
+    assert trip.is_long() is True
+    assert len(backend.asked) == 2
+    told = backend.asked[1][-2]["content"]                # the repair turn before the prefill
+    assert "asks for True or False" in told and "[2.5, 2]" in told
+    assert "self.hours > 2" in mirror(trip).methods()["is_long"].source
+
+
+def test_when_no_round_does_better_the_first_winner_stays(image):
+    trip = _image(image)
+    backend = Sequenced(["return [self.hours, 2]", "return [self.hours]"])
+    _kernel(image, backend)
+    with image.thought("three rounds"):
+        image.config.kernel_max_attempts = 3
+    assert trip.is_long() == [2.5, 2]
+    assert len(backend.asked) == 3
+
+
+def test_without_rerank_the_kind_is_not_checked(image):
+    trip = _image(image)
+    backend = Sequenced(["return [self.hours, 2]", "return self.hours > 2"])
+    _kernel(image, backend).levers = DEFAULT.without("rerank")
+    with image.thought("three rounds"):
+        image.config.kernel_max_attempts = 3
+    assert trip.is_long() == [2.5, 2] and len(backend.asked) == 1

@@ -36,3 +36,26 @@ def test_another_arity_or_a_constant_method_gives_nothing():
     assert transfer(ex, "tax", {"net": 3}, [], []) == []
     const = _ex("def kind(self):\n    return 'kettle'", {"litres": 1})
     assert transfer(const, "kind", {"litres": 2}, [], []) == []
+
+
+def test_comparisons_are_turned_when_the_names_point_opposite_ways():
+    ex = _ex("def songs_longer_than(self, seconds):\n"
+             "    return [d for d in self.durations if d > seconds]",
+             {"durations": [180, 240]}, args=(190,))
+    below = transfer(ex, "prices_below", {"prices": [3, 5, 12]}, [], ["number"])
+    assert below == ["def prices_below(self, number):\n"
+                     "    return [d for d in self.prices if d < number]"]
+    above = transfer(ex, "prices_above", {"prices": [3, 5, 12]}, [], ["number"])
+    assert "d > number" in above[0]
+
+
+def test_a_name_that_says_no_direction_keeps_the_examples_comparison():
+    ex = _ex("def uses_less_than(self, limit):\n    return self.watts <= limit",
+             {"watts": 75}, args=(100,))
+    assert "self.celsius <= number" in transfer(ex, "is_ok_for", {"celsius": 25}, [],
+                                                ["number"])[0]
+    assert "self.celsius >= number" in transfer(ex, "is_warmer_than", {"celsius": 25}, [],
+                                                ["number"])[0]
+    eq = _ex("def is_balanced(self):\n    return self.left == self.right",
+             {"left": 2, "right": 2})
+    assert "==" in transfer(eq, "is_longer", {"a": 1, "b": 2}, [], [])[0]
