@@ -44,20 +44,6 @@ class Example:
     tags: str = ""
 
 
-def type_word(value) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "text"
-    if hasattr(value, "items"):
-        return "dict"
-    if isinstance(value, (list, tuple)) or hasattr(value, "__iter__"):
-        return "list"
-    return "object"
-
-
 def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
@@ -84,9 +70,9 @@ def request_terms(selector: str, slots: dict, args: tuple, kwargs: dict,
         terms["sel:" + w] += 2
         terms["stem:" + lexicon.stem(w)] += 1
     for value in slots.values():
-        terms["slot:" + type_word(value)] += 1
+        terms["slot:" + lexicon.kind_of(value)] += 1
     for value in list(args) + list(kwargs.values()):
-        terms["arg:" + type_word(value)] += 1
+        terms["arg:" + lexicon.kind_of(value)] += 1
     terms["arity:%d" % (len(args) + len(kwargs))] += 1
     terms["slots:%d" % min(len(slots), 3)] += 1
     if methods:

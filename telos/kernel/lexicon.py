@@ -91,18 +91,19 @@ def expected_kind(selector: str) -> str | None:
 
 
 def kind_of(value) -> str:
-    """The kind of a trial's value, in :func:`expected_kind`'s words."""
+    """The kind of a value, in :func:`expected_kind`'s words: a trial's value, and (in the
+    analogy index and the transfer) a slot's value, persistent lists and mappings included."""
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, (int, float)):
         return "number"
     if isinstance(value, str):
         return "text"
-    if isinstance(value, dict):
+    if hasattr(value, "items"):
         return "dict"
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple)) or hasattr(value, "__iter__"):
         return "list"
-    return "other"
+    return "object"
 
 
 def polarity(selector: str) -> int:

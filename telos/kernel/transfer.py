@@ -21,7 +21,7 @@ import ast
 import itertools
 
 from telos.kernel import lexicon
-from telos.kernel.analogy import Example, type_word
+from telos.kernel.analogy import Example
 
 MAX_PER_EXAMPLE = 12
 
@@ -99,7 +99,7 @@ def transfer(ex: Example, selector: str, slots: dict, methods: list[str],
     turn = turned(ex.selector, selector)
     out: list[str] = []
     for chosen in itertools.permutations(list(slots), len(used)):
-        if any(type_word(ex.slots[u]) != type_word(slots[c]) for u, c in zip(used, chosen)):
+        if any(lexicon.kind_of(ex.slots[u]) != lexicon.kind_of(slots[c]) for u, c in zip(used, chosen)):
             continue
         for called in itertools.permutations(methods, len(calls)):
             tree = _Rename(dict(zip(used, chosen)), dict(zip(calls, called)),

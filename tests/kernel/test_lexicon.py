@@ -34,7 +34,7 @@ def test_expected_kind_reads_only_what_the_name_says(selector, kind):
 
 def test_kind_of_a_value():
     assert [lexicon.kind_of(v) for v in (True, 3, 2.5, "x", [1], {"a": 1}, None)] == \
-        ["bool", "number", "number", "text", "list", "dict", "other"]
+        ["bool", "number", "number", "text", "list", "dict", "object"]
 
 
 def test_polarity_up_down_or_none():
