@@ -183,14 +183,20 @@ def clustered(n: int, dim: int = 384, centres: int = 200, seed: int = 0) -> np.n
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
-def exact_setup(n: int, queries: int):
-    """(vectors, ids, queries near random vectors, exact FAISS flat index over the vectors): the
-    shared setup of the crossover and the tuning curve."""
+def exact_setup(n: int, queries: int, real: bool = False):
+    """(vectors, ids, queries, exact FAISS flat index over the vectors): the shared setup of the
+    crossover and the tuning curve. Synthetic clusters with queries near random vectors, or
+    (``real``) embedded docstring paragraphs with other paragraphs as queries
+    (``bench/memory_corpus.py``)."""
     from telos.index.faiss_index import FaissIndex
-    x = clustered(n)
+    if real:
+        from memory_corpus import real_corpus
+        x, q = real_corpus(n, queries)
+    else:
+        x = clustered(n)
+        rng = np.random.default_rng(1)
+        q = x[rng.choice(n, queries, replace=False)] + 0.02 * rng.standard_normal((queries, x.shape[1])).astype("f4")
     ids = np.arange(n, dtype=np.int64)
-    rng = np.random.default_rng(1)
-    q = x[rng.choice(n, queries, replace=False)] + 0.02 * rng.standard_normal((queries, x.shape[1])).astype("f4")
     flat = FaissIndex(x.shape[1], "l2")
     flat.add(ids, x)
     return x, ids, q, flat
@@ -239,6 +245,9 @@ def main(argv: list[str]) -> int:
                     help="only (6): exact vs DiskANN search per size, e.g. 10000,50000,100000")
     ap.add_argument("--tune", metavar="SIZE", type=int,
                     help="only (7): DiskANN build/search settings against exact FAISS at SIZE")
+    ap.add_argument("--real", action="store_true",
+                    help="with --tune: embedded docstring paragraphs instead of synthetic vectors "
+                         "(embedded once, cached under var/bench; bench/memory_corpus.py)")
     ap.add_argument("--builds", help="with --tune: R:L_build:PQ_bytes,... (bench/memory_tune.py)")
     ap.add_argument("--searches", help="with --tune: L_search:beam_width,...")
     ap.add_argument("--threads", type=int, default=1, help="DiskANN build threads (--tune)")
@@ -255,7 +264,8 @@ def main(argv: list[str]) -> int:
     if args.tune:
         import memory_tune
         memory_tune.bench_tune(args.tune, args.builds or memory_tune.DEFAULT_BUILDS,
-                               args.searches or memory_tune.DEFAULT_SEARCHES, threads=args.threads)
+                               args.searches or memory_tune.DEFAULT_SEARCHES, threads=args.threads,
+                               real=args.real)
         return 0
     if args.startup or args.rebuild:
         import memory_scale

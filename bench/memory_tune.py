@@ -36,12 +36,13 @@ DEFAULT_SEARCHES = "32:2:0,64:2:0,100:2:0,32:4:0,64:4:0,32:4:N,64:4:N,100:4:N"
 
 
 def bench_tune(n: int, builds=DEFAULT_BUILDS, searches=DEFAULT_SEARCHES, *, queries: int = 300,
-               threads: int = 1, rounds: int = 2) -> list[dict]:
+               threads: int = 1, rounds: int = 2, real: bool = False) -> list[dict]:
     from bench_memory import exact_setup
     from telos.index.diskann_index import DiskannIndex
-    x, ids, q, flat = exact_setup(n, queries)
+    x, ids, q, flat = exact_setup(n, queries, real)
     truth = [{h.id for h in flat.search(v[None], 10)[0]} for v in q]
-    print(f"(7) DiskANN build/search curve at {n} clustered synthetic vectors, {queries} queries "
+    kind = "embedded docstring paragraphs" if real else "clustered synthetic vectors"
+    print(f"(7) DiskANN build/search curve at {n} {kind}, {queries} queries "
           f"x {rounds} rounds, k=10, build threads {threads}; exact = L1's FAISS flat, interleaved")
     print(f"{'R':>3} {'L':>4} {'PQ B':>4} {'build s':>8} {'vec/s':>6} {'size MB':>8} | {'L_s':>4} "
           f"{'beam':>4} {'cache':>6} {'p50 ms':>7} {'p99 ms':>7} {'exact p50':>9} {'ratio':>6} {'recall@10':>9}",
