@@ -61,11 +61,11 @@ def ok(p: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     return p
 
 
-def _logged(home: Path, text: str):
-    """When the service's log first says ``text`` about the embedded model (a datetime)."""
+def _logged(home: Path, text: str, logger: str = "telos.llm.embedded"):
+    """When the service's log first says ``text`` (from ``logger``; a datetime)."""
     for f in sorted((home / "log").glob("*.log")):
         for line in f.read_text(errors="replace").splitlines():
-            if text in line and "telos.llm.embedded" in line:
+            if text in line and logger in line:
                 return datetime.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
     return None
 
@@ -84,15 +84,18 @@ def test_the_newcomer_journey_on_real_components(journey_env):
 
     # the first ask, right after start, on a machine that never converted the model: it waits,
     # says why on stderr, and answers on stdout — no third-party bars anywhere
-    t, asked = time.monotonic(), datetime.datetime.now()
+    t = time.monotonic()
     first = ok(forge(env, "ask", QUESTION))
     timings["first ask"] = time.monotonic() - t
     answer = first.stdout.strip()
     assert len(answer) > 20, first
     # what the ask waited for it must say; on a loaded machine `start` and `status` may take
-    # long enough for the service's warm-up to finish first (then there is nothing to wait for)
+    # long enough for the service's warm-up to finish first (then there is nothing to wait for):
+    # compared with when the service received the question, not when the CLI was started
     converted, loaded = _logged(home, "converted "), _logged(home, "loaded from")
     assert converted is not None and loaded is not None       # the service did both, once
+    asked = _logged(home, "received (persona", "telos.service.handlers")
+    assert asked is not None, "the service logs each question it receives"
     if converted > asked:
         assert "converting the embedded model" in first.stderr, first.stderr
     elif loaded > asked:

@@ -168,6 +168,7 @@ def build_registry(service: "Service") -> HandlerRegistry:
     @reg.handler("USER_QUERY_REQUEST")
     def user_query(ctx):
         r = ctx.request
+        log.info("query %s received (persona %s)", ctx.request_id, r.persona or "default")
         responder = service.responder()
         options = {"num_predict": r.max_tokens} if r.max_tokens else None
         persona_id, tokens = responder.respond(ctx.session, r.query_text, r.persona,
