@@ -42,6 +42,7 @@ BUILD_COMPLEXITY = 64
 PQ_BYTES = 192
 COMPLEXITY = 64
 BEAM_WIDTH = 4
+CACHE_NODES = 0          # nodes around the entry point held in RAM (no disk read for them)
 # The search list must grow with the archive. On the clustered synthetic vectors at 900,000
 # archived points (``bench memory -- --startup 1000000``, one core): L_s 64 -> recall@10 0.771
 # in 2.2 ms; 150 -> 0.902 in 4.9 ms; 300 -> 0.953 in 6.9 ms; 400 (beam 8) -> 0.971 in 12 ms,
@@ -53,7 +54,7 @@ LARGE_ARCHIVE, LARGE_COMPLEXITY = 200_000, 300
 def complexity_for(count: int) -> int:
     """The search list size for an archive of ``count`` points (see above)."""
     return LARGE_COMPLEXITY if count > LARGE_ARCHIVE else COMPLEXITY
-CACHE_NODES = 0          # nodes around the entry point held in RAM (no disk read for them)
+
 
 _fd_lock = threading.Lock()
 

@@ -60,11 +60,6 @@ def stem(word: str) -> str:
     return w
 
 
-def words(text: str) -> list[str]:
-    """The stemmed words of ``text`` (a selector, a slot name, tags), stop words kept."""
-    return [stem(w) for w in _WORD.findall(text.lower())]
-
-
 def content_words(text: str) -> set[str]:
     """The stemmed words of ``text`` that carry meaning (no stop words, no lone digits)."""
     return {stem(w) for w in _WORD.findall(text.lower()) if w not in STOP and not w.isdigit()}

@@ -61,26 +61,25 @@ class MemoryEngine:
         return now
 
     def _mark(self) -> dict:
+        """The archive L1 is checked against: its watermark and its size."""
         return {"l2_max_id": self.l2.max_id, "l2_count": self.l2.count}
 
-    def _checked(self, mark: dict | None = None) -> bool:
-        """Whether L1 was last found (or made) to hold exactly the records above this same
-        archive watermark; with ``mark``, record that it now does."""
-        path = self.directory / CHECKED
-        if mark is not None:
-            atomic.write_text(path, json.dumps(mark))
-            return True
+    def _checked_against_this_archive(self) -> bool:
+        """Whether L1 was last found (or made) to hold exactly the records above this archive."""
         try:
-            return json.loads(path.read_text()) == self._mark()
+            return json.loads((self.directory / CHECKED).read_text()) == self._mark()
         except (OSError, ValueError):
             return False
+
+    def _stamp_checked(self) -> None:
+        atomic.write_text(self.directory / CHECKED, json.dumps(self._mark()))
 
     def _check_l1(self) -> None:
         """L1 must hold exactly the records above the archive's watermark (e.g. after an
         archive was found damaged and dropped, L1 takes its records back). Counting them reads
         every bucket of the bank above the watermark (0.9 s for 100,000 records at a million),
         so it runs only when the archive is not the one L1 was last checked against."""
-        if self._checked():
+        if self._checked_against_this_archive():
             return
         want = self._records_above(self.l2.max_id)
         if want != len(self.l1):
@@ -88,7 +87,7 @@ class MemoryEngine:
                         "watermark %d -- rebuilding L1 from the image", len(self.l1), want,
                         self.l2.max_id)
             self.l1.rebuild()
-        self._checked(self._mark())
+        self._stamp_checked()
 
     def _records_above(self, watermark: int) -> int:
         tm = __import__("transaction").TransactionManager()
@@ -119,7 +118,7 @@ class MemoryEngine:
         if meta is not None:
             self._evict_archived()
             self.l1.checkpoint()
-            self._checked(self._mark())    # L1 held the records above the old watermark
+            self._stamp_checked()       # L1 held the records above the old watermark
         return meta
 
     def close(self) -> None:
