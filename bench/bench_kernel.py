@@ -2,7 +2,7 @@
 ``--eval``, how often the kernel writes a correct method for the evaluation set.
 
     python3 master_forge.py bench kernel [--quick] [--cycles N]
-    python3 master_forge.py bench kernel --eval [--set dev|held-out|both] [--only CATEGORY] [--limit N] [--verbose]
+    python3 master_forge.py bench kernel --eval [--set dev|held-out|fresh|both|all] [--only CATEGORY] [--limit N] [--verbose]
                                                 [--json PATH] [--backend embedded|ollama]
                                                 [--models smollm2,gemma3-270m [--fresh-convert]]
 
@@ -88,9 +88,12 @@ def eval_sets(which: str) -> list:
     ev = _sibling("kernel_eval")
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     held = _sibling("kernel_eval_held")
+    fresh = _sibling("kernel_eval_fresh")
+    groups = {"both": ("dev", "held-out"), "all": ("dev", "held-out", "fresh")}
     out = []
-    for name, requests in (("dev", ev.REQUESTS), ("held-out", held.REQUESTS)):
-        if which in (name, "both"):
+    for name, requests in (("dev", ev.REQUESTS), ("held-out", held.REQUESTS),
+                           ("fresh", fresh.REQUESTS)):
+        if name in groups.get(which, (which,)):
             out.append(types.SimpleNamespace(**{**vars(ev), "REQUESTS": requests, "NAME": name}))
     return out
 
@@ -116,10 +119,13 @@ def main(argv: list[str]) -> int:
     ev.add_argument("--eval", action="store_true",
                     help="send the evaluation set (bench/kernel_eval.py) to the kernel and report "
                          "its success rate, times and kinds of miss")
-    ev.add_argument("--set", choices=("dev", "held-out", "both"), default="dev", dest="eval_set",
+    ev.add_argument("--set", choices=("dev", "held-out", "fresh", "both", "all"), default="dev",
+                    dest="eval_set",
                     help="which requests: dev (bench/kernel_eval.py, in view while the levers "
-                         "were tuned), held-out (bench/kernel_eval_held.py, never tuned on), or "
-                         "both (reported apart)")
+                         "were tuned), held-out (bench/kernel_eval_held.py, written after the "
+                         "levers), fresh (bench/kernel_eval_fresh.py, written 2026-12-03 without "
+                         "reading the kernel, run only to measure), both (dev and held-out) or "
+                         "all three (each reported apart)")
     ev.add_argument("--only", metavar="CATEGORY", help="only the requests of this category")
     ev.add_argument("--limit", type=int, metavar="N", help="only the first N requests")
     ev.add_argument("--verbose", action="store_true",

@@ -273,7 +273,7 @@ def lever_table(runs: list[tuple[str, list[dict]]], out=None) -> None:
 
 def main(args, evs, measure=None) -> int:
     """Run the evaluation; ``evs`` is one evaluation set (a module like :mod:`kernel_eval`) or a
-    list of them (``--set both``: each reported apart, its ``NAME`` in the row labels).
+    list of them (``--set both`` or ``all``: each reported apart, its ``NAME`` in the row labels).
     ``measure(LOAD_SECONDS)``, when given and the backend is embedded, returns the model's
     figures (speed, memory: kernel_eval_models.measure) for the JSON."""
     evs = evs if isinstance(evs, (list, tuple)) else [evs]

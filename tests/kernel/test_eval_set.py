@@ -1,5 +1,6 @@
-"""The kernel's evaluation set (bench/kernel_eval.py) is sound: every expected value is what a
-hand-written restricted method returns in a real image. No language model is called."""
+"""The kernel's evaluation sets (bench/kernel_eval.py, kernel_eval_held.py, kernel_eval_fresh.py)
+are sound: every expected value is what a hand-written restricted method returns in a real image.
+No language model is called."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ EVAL = _load()
 DEV = EVAL.REQUESTS
 sys.path.insert(0, str(PATH.parent))       # kernel_eval_held imports kernel_eval by name
 HELD = __import__("kernel_eval_held").REQUESTS
-REQUESTS = DEV + HELD
+FRESH = __import__("kernel_eval_fresh").REQUESTS
+REQUESTS = DEV + HELD + FRESH
 
 
 def test_at_least_40_requests_covering_every_category():
@@ -47,7 +49,25 @@ def test_the_held_out_set_covers_every_category_with_receivers_of_its_own():
     assert not [r.key for r in HELD if (r.selector, tuple(sorted(r.slots))) in dev_slots]
 
 
-@pytest.mark.parametrize("requests", [DEV, HELD], ids=["dev", "held-out"])
+def _prototypes(requests) -> set[str]:
+    return {r.proto for r in requests} | {r.parent.name for r in requests if r.parent}
+
+
+def test_the_fresh_set_covers_every_category_with_prototypes_of_its_own():
+    assert len(FRESH) == 30
+    counts = Counter(r.category for r in FRESH)
+    assert set(counts) == set(EVAL.CATEGORIES) and set(counts.values()) == {5}, counts
+    shared = _prototypes(FRESH) & (_prototypes(DEV) | _prototypes(HELD))
+    assert not shared, sorted(shared)
+    earlier = {r.selector for r in DEV + HELD}
+    assert not [r.key for r in FRESH if r.selector in earlier]
+    kinds = Counter("kwargs" if r.kwargs else "args" if r.args else "none" for r in FRESH
+                    if r.category == "arguments")
+    assert kinds["args"] and kinds["kwargs"], kinds
+    assert any(r.parent for r in FRESH) and any(r.methods for r in FRESH)
+
+
+@pytest.mark.parametrize("requests", [DEV, HELD, FRESH], ids=["dev", "held-out", "fresh"])
 def test_selectors_are_unique_per_receiver_and_new_to_it(requests):
     keys = [r.key for r in requests]
     assert len(keys) == len(set(keys)), [k for k, n in Counter(keys).items() if n > 1]
