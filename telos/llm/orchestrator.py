@@ -26,6 +26,7 @@ from typing import Callable, Iterable, Iterator
 
 from telos import config
 from telos.errors import ConfigError, LLMError
+from telos.llm.repeats import UntilRepeat
 from telos.llm.personas import (
     CODE_PERSONA, DEFAULT_PERSONA, PERSONA_TABLE, PersonaSpec, route, spec_from_object,
 )
@@ -191,7 +192,8 @@ class Orchestrator:
             options: dict | None = None, grounded: bool | None = None, image=None) -> Turn:
         """Route, ground (``grounded``, default ``self.grounded``: the image's glossary entries,
         memories and prototype docs as cited notes in the question's turn,
-        :mod:`telos.llm.grounding`) and stream one answer.
+        :mod:`telos.llm.grounding`) and stream one answer, ended where it starts to repeat
+        itself (:mod:`telos.llm.repeats`).
         ``image``: the session to ground in (a service worker passes its request's own session;
         default the orchestrator's image)."""
         spec = self.persona(persona, text)
@@ -205,6 +207,7 @@ class Orchestrator:
                 msgs[-1] = {"role": "user", "content": grounding.grounded_question(notes, text)}
         turn = self.chat(spec, msgs, query=text, on_complete=on_complete, options=options)
         turn.notes = notes
+        turn._source = UntilRepeat(turn._source)      # a small model's loop ends the answer
         if notes:
             turn._source = _with_sources(turn._source, notes)
         return turn
