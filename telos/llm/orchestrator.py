@@ -27,6 +27,7 @@ from typing import Callable, Iterable, Iterator
 from telos import config
 from telos.errors import ConfigError, LLMError
 from telos.llm.repeats import UntilRepeat
+from telos.llm.stream import StreamFilter
 from telos.llm.personas import (
     CODE_PERSONA, DEFAULT_PERSONA, PERSONA_TABLE, PersonaSpec, route, spec_from_object,
 )
@@ -255,13 +256,12 @@ class Orchestrator:
         return st
 
 
-class _with_sources:
-    """The answer's pieces, then its sources line (:func:`grounding.sources_line`); anything
-    else (``close``, ``progress``, ...) is the backend stream's own."""
+class _with_sources(StreamFilter):
+    """The answer's pieces, then its sources line (:func:`grounding.sources_line`)."""
 
     def __init__(self, tokens, notes) -> None:
-        self._tokens, self._notes = tokens, notes
-        self._gen = self._pieces()
+        self._notes = notes
+        super().__init__(tokens)
 
     def _pieces(self) -> Iterator[str]:
         from telos.llm import grounding
@@ -270,15 +270,6 @@ class _with_sources:
             pieces.append(piece)
             yield piece
         yield grounding.sources_line("".join(pieces), self._notes)
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        return next(self._gen)
-
-    def __getattr__(self, name: str):
-        return getattr(self._tokens, name)
 
 
 def _memory_writer(image) -> Callable[[Turn], None] | None:

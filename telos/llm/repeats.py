@@ -25,6 +25,8 @@ import logging
 import re
 from typing import Iterator
 
+from telos.llm.stream import StreamFilter
+
 log = logging.getLogger(__name__)
 
 MIN_CHARS = 24                                   # "Yes." twice is not a loop
@@ -47,27 +49,17 @@ def dangling(text: str) -> int | None:
     return None if m is None else m.start()
 
 
-class UntilRepeat:
+class UntilRepeat(StreamFilter):
     """``tokens`` (an answer's stream: iterable of text pieces, maybe with ``close`` and
     ``progress``) ending where it repeats itself (see the module docstring)."""
 
     def __init__(self, tokens) -> None:
-        self._tokens = tokens
         self._text = ""           # everything received
         self._sent = 0            # how much of it was yielded
         self._unit = 0            # where the unit being written starts
         self._seen: set[str] = set()
         self.cut = False          # True when the answer was ended at a repeat
-        self._gen = self._pieces()
-
-    def __iter__(self):
-        return self
-
-    def __next__(self) -> str:
-        return next(self._gen)
-
-    def __getattr__(self, name: str):
-        return getattr(self._tokens, name)
+        super().__init__(tokens)
 
     def _pieces(self) -> Iterator[str]:
         for piece in self._tokens:

@@ -175,3 +175,24 @@ def stream_from_thread(name: str, produce: Callable[[], Iterable[str]],
 
     threading.Thread(target=run, name=f"stream-{name}", daemon=True).start()
     return stream
+
+
+class StreamFilter:
+    """A token stream seen through ``_pieces()`` (a subclass's generator over ``self._tokens``);
+    anything else (``close``, ``progress``, ...) is the wrapped stream's own."""
+
+    def __init__(self, tokens) -> None:
+        self._tokens = tokens
+        self._gen = self._pieces()
+
+    def _pieces(self) -> Iterator[str]:
+        raise NotImplementedError
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        return next(self._gen)
+
+    def __getattr__(self, name: str):
+        return getattr(self._tokens, name)
