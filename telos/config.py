@@ -124,6 +124,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("kernel_max_attempts", None, 3,
             "generations per unknown message (each failure is fed back to the model)",
             C.integer(minimum=1), IMAGE),
+    Setting("torch_threads", "TELOS_TORCH_THREADS", None,
+            "threads of the embedded model and the memory's embedder; default the CPUs this "
+            "process may use less one, at least 1 (so work on another core cannot stall "
+            "decoding: with 2 threads on 2 cores and one core busy it fell from ~12 to ~1 token/s)",
+            C.integer(minimum=1)),
     Setting("llm_backend", "TELOS_LLM_BACKEND", "auto",
             "LLM backend: auto (Ollama when configured or reachable, else embedded) | ollama | "
             "embedded", C.choice("auto", "ollama", "embedded"), IMAGE),

@@ -122,3 +122,21 @@ def test_start_loop_runs_the_loop_on_the_compute_thread(monkeypatch):
     compute.start_loop(loop)                           # the same loop again is fine
     assert ran.wait(30)
     assert threads[0] is True
+
+
+def test_torch_gets_the_cpus_less_one_unless_the_setting_says(monkeypatch, caplog):
+    monkeypatch.delenv("TELOS_TORCH_THREADS", raising=False)
+    monkeypatch.setattr(compute.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    assert compute.threads() == 3
+    monkeypatch.setattr(compute.os, "sched_getaffinity", lambda pid: {0})
+    assert compute.threads() == 1                       # never zero
+    monkeypatch.setenv("TELOS_TORCH_THREADS", "2")
+    assert compute.threads() == 2
+    monkeypatch.setenv("TELOS_TORCH_THREADS", "many")
+    assert compute.threads() == 1                       # a bad value is logged, not fatal
+    assert "TELOS_TORCH_THREADS='many'" in caplog.text
+
+
+def test_the_compute_thread_runs_torch_with_that_many_threads():
+    import torch
+    assert compute.call(torch.get_num_threads) == compute.threads()
