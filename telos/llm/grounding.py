@@ -60,16 +60,29 @@ def glossary_notes(image, query: str, k: int) -> list[Note]:
             for i, (_, _, word, text) in enumerate(scored[:k], 1)]
 
 
+#: the source each chat turn is remembered with (``persona:BABS``: the orchestrator's writer and
+#: the service's handler)
+TURN_SOURCE = "persona:"
+
+
+def own_turn(hit) -> bool:
+    """A remembered chat turn: a persona's own earlier answer, not something the image was
+    told. Grounding leaves these out — a small model copies a note, so a wrong answer it once
+    gave would come back as a source for every later one."""
+    source = getattr(getattr(hit, "record", None), "source", None)
+    return isinstance(source, str) and source.startswith(TURN_SOURCE)
+
+
 def memories(image, query: str, k: int) -> list[Note]:
     try:
         memory = image.memory
-        hits = memory.search(query, k=k)
+        hits = memory.search(query, k=3 * k)      # room for the chat turns left out
     except Exception as exc:  # noqa: BLE001 - memory is optional grounding: answer without it
         log.info("no memories for grounding (%s: %s)", type(exc).__name__, exc)
         return []
     notes = []
     for hit in hits or []:           # telos.memory.facade.Hit
-        if hit.text:
+        if hit.text and not own_turn(hit) and len(notes) < k:
             notes.append(Note(f"m{len(notes) + 1}", "memory", f"memory #{hit.id}",
                               str(hit.text)[:MAX_NOTE_CHARS]))
     return notes

@@ -195,3 +195,17 @@ def test_while_the_model_warms_grounding_says_what_the_request_waits_for():
         assert sc.progress().stage == "working"          # grounding is over: nothing watched
     assert (seen["during"].stage, seen["during"].fraction) == ("converting", 0.4)
     assert seen["after"].stage == "recalling" and "remembers" in seen["after"].detail
+
+
+def test_the_image_s_own_chat_turns_are_not_offered_as_notes():
+    """A remembered turn (source ``persona:…``) is the model's own earlier answer: a small model
+    copies notes, so it would come back as a source. What the image was told is offered."""
+    turn = SimpleNamespace(id=4, text="Q: What is a prototype?\nBABS: a product mock-up.",
+                           record=SimpleNamespace(source="persona:BABS"))
+    told = SimpleNamespace(id=9, text=MEMORY, record=SimpleNamespace(source=None))
+    image = fake_image([turn, turn, told, turn])
+    notes = grounding.memories(image, "What is a prototype?", 3)
+    assert [n.ref for n in notes] == ["memory #9"]
+    assert image.memory.queries == ["What is a prototype?"]
+    many = fake_image([SimpleNamespace(id=i, text=f"fact {i}", record=None) for i in range(9)])
+    assert [n.ref for n in grounding.memories(many, "fact", 2)] == ["memory #0", "memory #1"]
