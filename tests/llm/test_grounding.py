@@ -22,7 +22,7 @@ class FakeMemory:
     def __init__(self, hits):
         self.hits, self.queries = hits, []
 
-    def search(self, query, k=10):
+    def search(self, query, k=10, vector=None):
         self.queries.append(query)
         return self.hits[:k]
 
@@ -81,7 +81,7 @@ def test_no_notes_no_change_and_grounding_can_be_switched_off(grounded_orch, sta
 
 def test_a_memory_that_fails_is_no_grounding_not_an_error():
     class Broken:
-        def search(self, query, k=10):
+        def search(self, query, k=10, vector=None):
             raise RuntimeError("index rebuilding")
     image = SimpleNamespace(memory=Broken(), prototypes={})
     assert grounding.gather(image, "What is a prototype?") == []
@@ -179,7 +179,7 @@ def test_while_the_model_warms_grounding_says_what_the_request_waits_for():
     release = threading.Event()
 
     class SlowMemory(FakeMemory):
-        def search(self, query, k=10):
+        def search(self, query, k=10, vector=None):
             seen["during"] = scope.current().progress()
             backend.stage = "ready"
             seen["after"] = scope.current().progress()
@@ -209,3 +209,41 @@ def test_the_image_s_own_chat_turns_are_not_offered_as_notes():
     assert image.memory.queries == ["What is a prototype?"]
     many = fake_image([SimpleNamespace(id=i, text=f"fact {i}", record=None) for i in range(9)])
     assert [n.ref for n in grounding.memories(many, "fact", 2)] == ["memory #0", "memory #1"]
+
+
+def test_a_memory_is_a_note_only_when_it_is_about_the_question():
+    """The search returns its k nearest whatever they are; a memory sharing no word with the
+    question must be close in meaning (cosine of the embeddings)."""
+    import numpy as np
+    q = np.array([1.0, 0.0], np.float32)
+
+    def hit(id, text, vector):
+        return SimpleNamespace(id=id, text=text,
+                               record=SimpleNamespace(source=None, vector=np.array(vector, "f4")))
+
+    class Embedder:
+        def encode(self, texts):
+            return np.array([q])
+
+    memory = FakeMemory([hit(1, "The blue kettle lives on the pantry shelf.", [0.14, 0.99]),
+                         hit(2, "Every object keeps its slots in a mapping.", [0.0, 1.0]),
+                         hit(3, "Maria drinks green tea.", [0.6, 0.8])])
+    memory.engine = SimpleNamespace(embedder=Embedder())
+    image = SimpleNamespace(memory=memory, prototypes={})
+    notes = grounding.memories(image, "What is a slot?", 3)
+    assert [n.ref for n in notes] == ["memory #2", "memory #3"]    # a shared word; close enough
+
+
+def test_with_the_real_embedder_unrelated_memories_and_chat_turns_stay_out(image):
+    """The journey's case on a real image and all-MiniLM-L6-v2: two things remembered, one chat
+    turn remembered by the service; each question gets the memory about it and nothing else."""
+    with image.thought("remember"):
+        image.memory.remember("The blue kettle lives on the second shelf of the pantry.")
+        image.memory.remember("Maria prefers green tea in the afternoon.")
+        image.memory.remember("Q: What is a slot?\nBABS: A slot is a kettle.", source="persona:BABS")
+
+    def memory_notes(question):
+        return [n.text for n in grounding.gather(image, question) if n.kind == "memory"]
+    assert memory_notes("What is a slot?") == []
+    assert memory_notes("Where's the teapot?")[0].startswith("The blue kettle")
+    assert memory_notes("What does Maria drink?") == ["Maria prefers green tea in the afternoon."]

@@ -86,7 +86,7 @@ def test_the_cut_does_not_depend_on_how_the_stream_is_split(size):
 
 
 def test_the_orchestrator_ends_a_looping_answer_before_its_sources(standin):
-    image = SimpleNamespace(memory=SimpleNamespace(search=lambda q, k=10: [
+    image = SimpleNamespace(memory=SimpleNamespace(search=lambda q, k=10, vector=None: [
         SimpleNamespace(id=7, text="A prototype is an object others derive from.")]),
         prototypes={})
     orch = Orchestrator(OllamaBackend(standin.url), PERSONA_TABLE, image=image)
