@@ -112,12 +112,13 @@ def test_the_newcomer_journey_on_real_components(journey_env):
             next(parts)
             next(parts)
     # ... and the next plain ask (default CLI settings) answers — grounded in the image: its
-    # glossary's "prototype" and what it remembered of the first answer (each answer is
-    # remembered); the sources line names the notes it cited, or all it was given
+    # glossary's "prototype"; the first answer was remembered, but the image's own chat turns
+    # are never offered as notes (nothing else is remembered yet); the sources line names the
+    # notes it cited, or all it was given
     again = ok(forge(env, "ask", QUESTION))
     assert len(again.stdout.strip()) > 20 and "Sources:" in again.stdout, again.stdout
     sources = again.stdout.split("Sources:", 1)[1]
-    assert "[d1] glossary prototype" in sources or "memory #" in sources, again.stdout
+    assert "[d1] glossary prototype" in sources and "memory #" not in sources, again.stdout
     with BridgeClient(home=home, timeout=10) as c:
         deadline = time.monotonic() + 30
         while c.status().in_flight and time.monotonic() < deadline:
