@@ -21,8 +21,8 @@ import ast
 import logging
 from typing import Mapping
 
-from telos.kernel import lexicon
-from telos.kernel.candidates import Candidate, reads_inputs, self_reads
+from telos.kernel import lexicon, units
+from telos.kernel.candidates import Candidate, hard_coded, reads_inputs, self_reads
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,18 @@ WRONG_KIND = 20.0
 #: ``is_prime``, ``display_name`` for ``initials``): it came by the shape of the slots alone,
 #: so its method computes something else; the model's own candidate is never charged this
 FAR_ANALOGY = 10.0
+#: a candidate that writes one of the receiver's or the call's values as a literal
+#: (:func:`telos.kernel.candidates.hard_coded`: ``self.price * 20`` when price is 20)
+HARD_CODED = 20.0
+#: a candidate that reads a slot of one unit for a selector of another without the
+#: conversion's constant, or a percentage without a 100 (:func:`telos.kernel.units.contradicts`)
+UNIT_CONTRADICTION = 20.0
+#: a candidate that divides the other way round from what an ``a_per_b`` name says
+#: (``self.litres / self.km`` for ``km_per_litre``)
+WRONG_RATIO = 20.0
+#: a number computed with ``+`` and no ``-`` for a name that takes away (``withdrawal``), or
+#: with ``-`` and no ``+`` for one that adds (``deposit``)
+WRONG_SIGN = 20.0
 _STOP = {"the", "of", "in", "to", "a", "an", "is", "with", "by", "for", "and", "or", "from",
          "per", "as", "at", "on"}
 
@@ -95,6 +107,31 @@ def kind_reason(selector: str, value) -> str:
     return f"it returned {value!r:.80} ({lexicon.kind_of(value)}), but {selector} {asked}"
 
 
+def send_back(c: Candidate, selector: str, data: Mapping, given: list) -> str | None:
+    """Why the chosen candidate goes back to the model for one more round (the repair
+    step), or None: a value of a kind its name rules out (:func:`kind_reason`), or one of the
+    receiver's or the call's values written into the method instead of read
+    (:func:`telos.kernel.candidates.hard_coded`)."""
+    if wrong_kind(selector, c.value):
+        return kind_reason(selector, c.value)
+    copied = hard_coded(c.source, list(data.values()) + list(given))
+    if not copied:
+        return None
+    names = [f"self.{n}" for n, v in data.items() if _same(v, copied[0])]
+    where = names[0] if names else "an argument"
+    return (f"it writes {copied[0]!r:.60}, the value of {where}, into the method: "
+            f"read {where} instead of copying its value")
+
+
+def _same(value, literal) -> bool:
+    if hasattr(value, "__iter__") and not isinstance(value, (str, bytes)) \
+            and not hasattr(value, "items"):
+        value = list(value)
+    return type(value) is type(literal) and value == literal or (
+        isinstance(value, (int, float)) and not isinstance(value, bool)
+        and isinstance(literal, (int, float)) and value == literal)
+
+
 def analogy_words(selector: str, tags: str = "") -> frozenset:
     """The words an example stands for: its selector's and its tags', stemmed."""
     return frozenset(lexicon.content_words(f"{selector} {tags}"))
@@ -105,12 +142,60 @@ def far_analogy(c: Candidate, selector: str) -> bool:
     return c.analogy_words is not None and not c.analogy_words & lexicon.content_words(selector)
 
 
-def penalty(c: Candidate, selector: str, names: Mapping[str, set]) -> float:
-    """What the candidate's shape says against it, whatever the model thinks of it."""
+def wrong_ratio(source: str, selector: str) -> bool:
+    """Whether ``source`` divides a slot the denominator of an ``a_per_b`` selector names by
+    one its numerator names (``self.litres / self.km`` for ``km_per_litre``)."""
+    sides = lexicon.ratio(selector)
+    if sides is None:
+        return False
+    num, den = sides
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    for n in ast.walk(tree):
+        if isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Div, ast.FloorDiv)):
+            top = {w for x in self_reads_of(n.left) for w in lexicon.content_words(x)}
+            bottom = {w for x in self_reads_of(n.right) for w in lexicon.content_words(x)}
+            if top & den and bottom & num and not (top & num or bottom & den):
+                return True
+    return False
+
+
+def wrong_sign(source: str, selector: str, value) -> bool:
+    """Whether a candidate returning a number adds where ``selector`` takes away
+    (:func:`telos.kernel.lexicon.sign`), or takes away where it adds."""
+    want = lexicon.sign(selector)
+    if not want or lexicon.kind_of(value) != "number":
+        return False
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    ops = {type(n.op) for n in ast.walk(tree) if isinstance(n, ast.BinOp)}
+    ops |= {type(n.op) for n in ast.walk(tree) if isinstance(n, ast.AugAssign)}
+    add, sub = ast.Add in ops, ast.Sub in ops
+    return (want < 0 and add and not sub) or (want > 0 and sub and not add)
+
+
+def self_reads_of(node: ast.AST) -> set[str]:
+    return {n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)
+            and isinstance(n.value, ast.Name) and n.value.id == "self"}
+
+
+def penalty(c: Candidate, selector: str, names: Mapping[str, set],
+            data: Mapping | None = None, given: list | None = None) -> float:
+    """What the candidate's shape says against it, whatever the model thinks of it. ``data``:
+    the receiver's data slots (name → value); ``given``: the call's argument values."""
+    data = data or {}
     return (UNUSED_PARAMETER * ignores_a_parameter(c.source)
             + UNREAD_NAMED * unread_named(c.source, selector, names)
             + WRONG_KIND * wrong_kind(selector, c.value)
-            + FAR_ANALOGY * far_analogy(c, selector))
+            + FAR_ANALOGY * far_analogy(c, selector)
+            + HARD_CODED * bool(hard_coded(c.source, list(data.values()) + list(given or ())))
+            + UNIT_CONTRADICTION * units.contradicts(c.source, selector, dict(data))
+            + WRONG_RATIO * wrong_ratio(c.source, selector)
+            + WRONG_SIGN * wrong_sign(c.source, selector, c.value))
 
 
 def body_of(source: str) -> str:
@@ -120,10 +205,12 @@ def body_of(source: str) -> str:
 
 def scored(orchestrator, persona, prompt_messages: list[dict], signature: str,
            cands: list[Candidate], selector: str, proto: str,
-           names: Mapping[str, set] | None = None) -> list[tuple[float, Candidate]]:
+           names: Mapping[str, set] | None = None, data: Mapping | None = None,
+           given: list | None = None) -> list[tuple[float, Candidate]]:
     """(score, candidate) of each clean candidate, best first; [] when the backend cannot
     score. ``prompt_messages`` end with the user's question (no prefill); ``names`` are the
-    receiver's slots and methods (:func:`penalty`)."""
+    receiver's slots and methods, ``data`` its data slots' values, ``given`` the call's
+    arguments (:func:`penalty`)."""
     pool = [c for c in cands if c.clean and c.value is not None and reads_inputs(c.source)]
     if not pool:
         return []
@@ -137,7 +224,8 @@ def scored(orchestrator, persona, prompt_messages: list[dict], signature: str,
         review = orchestrator.score(persona, reviewer_messages(c.source, selector, proto),
                                     [selector])
         rlp, rn = review[0]
-        out.append((lp + REVIEWER_WEIGHT * rlp - penalty(c, selector, names or {}), c))
+        out.append((lp + REVIEWER_WEIGHT * rlp
+                    - penalty(c, selector, names or {}, data, given), c))
     out.sort(key=lambda sc: -sc[0])
     log.debug("rerank %s: %s", selector, [(round(s, 3), c.origin) for s, c in out])
     return out
