@@ -205,7 +205,7 @@ class Kernel:
         repairs: list[tuple[str, str]] = []
         last: GenerationError | None = None
         rounds = self._max_attempts()
-        kept = None          # the first winner sent back (lever rerank: rerank.send_back)
+        kept = None          # the first winner of a kind its name rules out (lever rerank)
         for rnd in range(1, rounds + 1):
             t0 = time.perf_counter()
             if lv.receiver_prompt:
@@ -234,12 +234,10 @@ class Kernel:
                 cands += self._transfers(receiver, message, near, slots, methods, t)
             winner = self._choose(cands, p, receiver, message, slots, methods, t) if scorer \
                 else candidates.vote(cands)
-            why = rerank.send_back(winner, selector, _domain_data(self.image, receiver, slots),
-                                   list(message.args) + list(message.kwargs.values())) \
-                if lv.rerank and winner is not None else None
-            wrong = why is not None
-            if wrong and rnd < rounds:       # another kind, or the data copied: one more round
+            wrong = lv.rerank and winner is not None and rerank.wrong_kind(selector, winner.value)
+            if wrong and rnd < rounds:       # the name asks for another kind: one more round
                 kept = kept or winner
+                why = rerank.kind_reason(selector, winner.value)
                 self._report.emit("rerank", "failed", code=winner.source, reason=why)
                 feedback.append(why)
                 repairs = (repairs + [(winner.source, why)])[-2:]

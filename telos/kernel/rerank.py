@@ -107,31 +107,6 @@ def kind_reason(selector: str, value) -> str:
     return f"it returned {value!r:.80} ({lexicon.kind_of(value)}), but {selector} {asked}"
 
 
-def send_back(c: Candidate, selector: str, data: Mapping, given: list) -> str | None:
-    """Why the chosen candidate goes back to the model for one more round (the repair
-    step), or None: a value of a kind its name rules out (:func:`kind_reason`), or one of the
-    receiver's or the call's values written into the method instead of read
-    (:func:`telos.kernel.candidates.hard_coded`)."""
-    if wrong_kind(selector, c.value):
-        return kind_reason(selector, c.value)
-    copied = hard_coded(c.source, list(data.values()) + list(given))
-    if not copied:
-        return None
-    names = [f"self.{n}" for n, v in data.items() if _same(v, copied[0])]
-    where = names[0] if names else "an argument"
-    return (f"it writes {copied[0]!r:.60}, the value of {where}, into the method: "
-            f"read {where} instead of copying its value")
-
-
-def _same(value, literal) -> bool:
-    if hasattr(value, "__iter__") and not isinstance(value, (str, bytes)) \
-            and not hasattr(value, "items"):
-        value = list(value)
-    return type(value) is type(literal) and value == literal or (
-        isinstance(value, (int, float)) and not isinstance(value, bool)
-        and isinstance(literal, (int, float)) and value == literal)
-
-
 def analogy_words(selector: str, tags: str = "") -> frozenset:
     """The words an example stands for: its selector's and its tags', stemmed."""
     return frozenset(lexicon.content_words(f"{selector} {tags}"))

@@ -106,6 +106,24 @@ def factor(from_name: str, to_name: str) -> str | None:
     return f"* {_number(f)}" if f >= 1 else f"/ {_number(1 / f)}"
 
 
+def _related(slots: dict, name: str, selector: str) -> bool:
+    """Whether another slot than ``name`` already names a unit of the selector's quantity
+    (``hours_per_week`` next to ``hourly_rate`` for ``weekly_pay``): the data then holds the
+    relation between the units, and the table's constant is not the one to use."""
+    target = unit_of(selector)
+    if target is None:
+        return False
+    chain = _CHAIN_OF.get(target[0]) or "temperature"
+    for other in slots:
+        if other == name:
+            continue
+        for w in _parts(other):
+            unit = WORDS.get(w, (w, False))[0]
+            if unit in _SCALES and chain == "temperature" or _CHAIN_OF.get(unit) == chain:
+                return True
+    return False
+
+
 def _apply(op: str, expr: str) -> str:
     return op.format(x=expr) if "{x}" in op else f"{expr} {op}"
 
@@ -118,7 +136,7 @@ def conversions(selector: str, slots: dict, methods: list[str]) -> list[str]:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             continue
         op = factor(name, selector)
-        if op is not None:
+        if op is not None and not _related(slots, name, selector):
             out.append(f"def {selector}(self):\n    return {_apply(op, 'self.' + name)}")
     parts = _parts(selector)
     for i, w in enumerate(parts):
@@ -172,7 +190,7 @@ def contradicts(source: str, selector: str, slots: dict) -> bool:
                 and not any(w in PERCENT for w in _parts(selector)):
             return True
         op = factor(name, selector)
-        if op is None:
+        if op is None or _related(slots, name, selector):
             continue
         if op.startswith(("* ", "/ ")):           # the factor, with its operator
             if (op[0], float(op[2:])) not in _scalings(tree):

@@ -225,28 +225,3 @@ def test_adding_where_the_name_takes_away_is_charged():
                                  "text_without", "ab")                # not a number
     assert not rerank.wrong_sign("def f(self, n):\n    return self.a + n", "area_plus_fee", 3)
 
-
-def test_a_winner_that_copies_the_data_goes_back_with_the_reason():
-    from telos.kernel.candidates import Candidate
-    data = {"price": 20, "age": 70}
-    copied = Candidate(1, source="def price_for_age(self):\n    return self.price * 20", value=400)
-    why = rerank.send_back(copied, "price_for_age", data, [])
-    assert why is not None and "self.price" in why and "20" in why
-    read = Candidate(2, source="def price_for_age(self):\n    return self.price / 2", value=10.0)
-    assert rerank.send_back(read, "price_for_age", data, []) is None
-    bool_for_list = Candidate(3, source="def even_values(self):\n    return True", value=True)
-    assert "asks for a list" in rerank.send_back(bool_for_list, "even_values", {}, [])
-    arg = Candidate(4, source="def can_afford(self, n):\n    return n >= 30", value=True)
-    assert "an argument" in rerank.send_back(arg, "can_afford", {"cash": 50}, [30])
-
-
-def test_a_winner_that_copies_the_data_gets_another_round(image):
-    with image.thought("setup"):
-        image.config.kernel_enabled = True
-        image.config.kernel_max_attempts = 2
-        image.register("Ticket", image.prototypes["Object"].derive(price=20, age=70))
-    ticket = image.prototypes["Ticket"]
-    backend = Sequenced(["return self.price * 20", "return self.price / 2"])
-    _kernel(image, backend)
-    assert ticket.price_for_age() == 10.0
-    assert "the value of self.price" in str(backend.asked[1])

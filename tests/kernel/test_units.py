@@ -76,3 +76,13 @@ def test_a_percentage_read_without_a_hundred_contradicts():
     # the selector asks for a percentage itself: no 100 needed
     assert not units.contradicts("def d(self):\n    return self.discount_percent",
                                  "discount_percent_shown", slots)
+
+
+def test_a_slot_that_already_relates_the_units_turns_the_table_off():
+    slots = {"hourly_rate": 20, "hours_per_week": 40, "bonus": 100}
+    assert units.conversions("weekly_pay", slots, []) == []
+    assert not units.contradicts("def weekly_pay(self):\n    return self.hourly_rate * "
+                                 "self.hours_per_week", "weekly_pay", slots)
+    # without that slot, the table's constant is what the names say
+    assert units.contradicts("def weekly_pay(self):\n    return self.hourly_rate * 40",
+                             "weekly_pay", {"hourly_rate": 20})
