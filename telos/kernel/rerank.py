@@ -57,8 +57,6 @@ WRONG_RATIO = 20.0
 #: a number computed with ``+`` and no ``-`` for a name that takes away (``withdrawal``), or
 #: with ``-`` and no ``+`` for one that adds (``deposit``)
 WRONG_SIGN = 20.0
-_STOP = {"the", "of", "in", "to", "a", "an", "is", "with", "by", "for", "and", "or", "from",
-         "per", "as", "at", "on"}
 
 
 def hide_name(source: str, selector: str) -> str:
@@ -79,18 +77,16 @@ def ignores_a_parameter(source: str) -> bool:
     return any(a.arg not in used for a in fn.args.args[1:])
 
 
-def _words(name: str) -> set[str]:
-    return {w for w in name.lower().split("_") if w and w not in _STOP}
-
-
 def unread_named(source: str, selector: str, names: Mapping[str, set]) -> int:
-    """How many of the receiver's slots and methods share a word with the selector yet are
+    """How many of the receiver's slots and methods share a word (stemmed, stop words left
+    out: :func:`telos.kernel.lexicon.content_words`) with the selector yet are
     not read by the candidate, directly or through a method it calls. ``names``: each slot
     or method name → what that method reads (empty for a data slot)."""
     read = self_reads(source)
     read |= {x for n in list(read) for x in names.get(n, ())}
-    wanted = _words(selector)
-    return sum(1 for n in names if n != selector and _words(n) & wanted and n not in read)
+    wanted = lexicon.content_words(selector)
+    return sum(1 for n in names if n != selector and lexicon.content_words(n) & wanted
+               and n not in read)
 
 
 def wrong_kind(selector: str, value) -> bool:

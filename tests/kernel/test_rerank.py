@@ -225,3 +225,12 @@ def test_adding_where_the_name_takes_away_is_charged():
                                  "text_without", "ab")                # not a number
     assert not rerank.wrong_sign("def f(self, n):\n    return self.a + n", "area_plus_fee", 3)
 
+
+
+def test_names_meet_the_selector_by_their_stems():
+    # ``scores`` is the ``score`` of ``average_score``: a candidate that leaves it unread is charged
+    names = {"scores": set(), "label": set()}
+    assert rerank.unread_named("def average_score(self):\n    return 3", "average_score", names) == 1
+    assert rerank.unread_named("def average_score(self):\n    return sum(self.scores)",
+                               "average_score", names) == 0
+    assert rerank.unread_named("def greet(self, n):\n    return n", "greet", {"greeting": set()}) == 1
