@@ -7,7 +7,9 @@ The index is a small TF-IDF over words — a method's selector split at ``_`` (c
 and once more stemmed, :func:`telos.kernel.lexicon.stem`, so ``discounted`` meets the
 ``discount`` of an idiom's tags and ``vowels`` meets ``vowel`` without outweighing an exact word),
 the types of its slots and arguments, whether it calls another method, and the names its
-source uses. Pure Python, built per request from at most a few hundred methods: no embedder,
+source uses; a superlative adds ``min`` or ``max`` (``lightest_weight`` meets ``min(...)``) and
+a word that adds or takes away ``plus`` or ``minus`` (:func:`telos.kernel.lexicon.extreme`,
+:func:`~telos.kernel.lexicon.sign`). Pure Python, built per request from at most a few hundred methods: no embedder,
 no model load (the memory's embedder would cost more than the generation it saves).
 """
 
@@ -64,11 +66,19 @@ def _source_names(source: str) -> list[str]:
 
 
 def request_terms(selector: str, slots: dict, args: tuple, kwargs: dict,
-                  methods: dict) -> Counter:
+                  methods: dict, meaning: bool = True) -> Counter:
+    """The request's terms; ``meaning``: with what its words mean (not for an example,
+    whose source says it: ``fastest_time`` is a ``min``)."""
     terms = Counter()
     for w in words(selector):
         terms["sel:" + w] += 2
         terms["stem:" + lexicon.stem(w)] += 1
+    # what the words mean, as the words an idiom's source or tags use for it
+    end, sign = (lexicon.extreme(selector), lexicon.sign(selector)) if meaning else (0, 0)
+    if end:
+        terms["sel:" + ("max" if end > 0 else "min")] += 1
+    if sign:
+        terms["sel:" + ("plus" if sign > 0 else "minus")] += 1
     for value in slots.values():
         terms["slot:" + lexicon.kind_of(value)] += 1
     for value in list(args) + list(kwargs.values()):
@@ -81,7 +91,8 @@ def request_terms(selector: str, slots: dict, args: tuple, kwargs: dict,
 
 
 def example_terms(ex: Example) -> Counter:
-    terms = request_terms(ex.selector, ex.slots, ex.args, ex.kwargs, ex.methods)
+    terms = request_terms(ex.selector, ex.slots, ex.args, ex.kwargs, ex.methods,
+                          meaning=False)
     for name in _source_names(ex.source):
         for w in words(name):
             terms["sel:" + w] += 1      # `sum`, `len`, `max` meet "total", "count", "highest"

@@ -133,8 +133,65 @@ def copies_inputs(source: str, values: list) -> bool:
         tree = ast.parse(source)
     except SyntaxError:
         return False
+    lists = [_plain(v) for v in values if not isinstance(v, (str, bytes)) and not hasattr(
+        v, "items") and hasattr(v, "__iter__")]
     return any(isinstance(n, ast.Constant) and not isinstance(n.value, bool)
-               and repr(n.value) in wanted for n in ast.walk(tree))
+               and repr(n.value) in wanted for n in ast.walk(tree)) \
+        or any(isinstance(v, list) and v and v in lists for v in _literals(tree))
+
+
+#: numbers too common as constants to say a literal was copied from the data
+COMMON_NUMBERS = frozenset({-1, 0, 1, 2, 10, 100})
+
+
+def _literals(tree: ast.AST) -> list:
+    """The literal values a method writes: numbers, strings, and lists/tuples of literals."""
+    out = []
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Constant) and not isinstance(n.value, bool):
+            out.append(n.value)
+        elif isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub) \
+                and isinstance(n.operand, ast.Constant) \
+                and isinstance(n.operand.value, (int, float)):
+            out.append(-n.operand.value)
+        elif isinstance(n, (ast.List, ast.Tuple)):
+            try:
+                out.append(list(ast.literal_eval(n)))
+            except ValueError:
+                pass
+    return out
+
+
+def hard_coded(source: str, values: list) -> list:
+    """The receiver's or the call's values a method writes as literals (``self.price * 20``
+    when ``price`` is 20; ``self.balance > -20``; ``endswith('report.pdf')``): the data
+    copied into the method instead of read — right, if at all, only for this one receiver.
+    Small round numbers, one-character strings and empty values are not counted."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    def counted(v) -> bool:
+        if isinstance(v, bool):
+            return False
+        if isinstance(v, (int, float)):
+            return v not in COMMON_NUMBERS
+        if isinstance(v, str):
+            return len(v.strip()) > 1
+        return isinstance(v, list) and len(v) > 1
+    wanted = [v for v in (_plain(x) for x in values) if counted(v)]
+    return [v for v in _literals(tree)
+            if counted(v) and any(type(v) is type(w) or (isinstance(v, (int, float))
+                                                       and isinstance(w, (int, float)))
+                                  for w in wanted if v == w)]
+
+
+def _plain(value):
+    if isinstance(value, (str, bytes, int, float)):
+        return value
+    if not hasattr(value, "items") and hasattr(value, "__iter__"):
+        return list(value)
+    return value
 
 
 def vote(cands: list[Candidate]) -> Candidate | None:

@@ -21,7 +21,7 @@ from typing import Any
 from telos import config
 from telos.errors import GenerationError, LLMError, TelosError
 from telos.kernel import (analogy, candidates, events, examples, extract, patterns, policy,
-                          prompt as prompting, receiver_prompt, rerank, transfer)
+                          prompt as prompting, receiver_prompt, rerank, transfer, units)
 from telos.kernel.levers import DEFAULT, Levers
 from telos.kernel.receiver import visible_data as _visible_data
 from telos.kernel.receiver import visible_methods as _visible_methods
@@ -232,7 +232,7 @@ class Kernel:
             scorer = lv.rerank and getattr(orch.backend, "score", None) is not None
             if scorer and rnd == 1:
                 cands += self._transfers(receiver, message, near, slots, methods, t)
-            winner = self._choose(cands, p, receiver, selector, slots, methods, t) if scorer \
+            winner = self._choose(cands, p, receiver, message, slots, methods, t) if scorer \
                 else candidates.vote(cands)
             wrong = lv.rerank and winner is not None and rerank.wrong_kind(selector, winner.value)
             if wrong and rnd < rounds:       # the name asks for another kind: one more round
@@ -279,7 +279,10 @@ class Kernel:
         selector = message.selector
         params = receiver_prompt.param_names(message.args, message.kwargs)
         data = _domain_data(self.image, receiver, slots)
-        sources: list[tuple[str, str, frozenset]] = []
+        sources: list[tuple[str, str, frozenset | None]] = []
+        if not params:                            # the conversions the names imply, first
+            for src in units.conversions(selector, data, list(methods)):
+                sources.append(("units", src, None))
         for ex in reversed(near):                 # most similar first
             for src in transfer.transfer(ex, selector, data, list(methods), params):
                 if all(src != s for _, s, _w in sources):
@@ -297,9 +300,10 @@ class Kernel:
             out.append(c)
         return out
 
-    def _choose(self, cands, p, receiver, selector, slots, methods, t):
+    def _choose(self, cands, p, receiver, message, slots, methods, t):
         """The best-scored clean candidate (:mod:`telos.kernel.rerank`); when scoring fails,
         the vote over the model's own candidates (a transfer is never taken unscored)."""
+        selector = message.selector
         own = [c for c in cands if c.origin == "model"]
         clean = [c for c in cands if c.clean and c.value is not None]
         if not clean:
@@ -311,8 +315,10 @@ class Kernel:
             question = p.messages[:-1] if p.messages[-1]["role"] == "assistant" else p.messages
             names = {n: set() for n in _domain_data(self.image, receiver, slots)}
             names.update({n: candidates.self_reads(src) for n, (src, _trusted) in methods.items()})
+            given = list(message.args) + list(message.kwargs.values())
             ranked = rerank.scored(self.orchestrator, self.orchestrator.code_persona(), question,
-                                   p.signature, cands, selector, _label(receiver), names)
+                                   p.signature, cands, selector, _label(receiver), names,
+                                   _domain_data(self.image, receiver, slots), given)
         except LLMError as exc:          # scoring is an aid: without it, the vote
             log.info("kernel: reranking %s failed (%s); voting instead", selector, exc)
             ranked = []

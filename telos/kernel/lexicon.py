@@ -12,7 +12,12 @@ reranking (:mod:`telos.kernel.analogy`, :mod:`telos.kernel.transfer`,
   plural noun (``out_of_stock_items``, ``even_values``) a list, unless the noun is a unit
   (``age_in_months``, ``...in_seconds``) or counted things (``verse_words``);
 - :func:`polarity`: whether a comparison the name makes points up (``above``, ``longer``,
-  ``warmer``: +1) or down (``below``, ``less``, ``colder``: -1), 0 when it names none.
+  ``warmer``: +1) or down (``below``, ``less``, ``colder``: -1), 0 when it names none;
+- :func:`ratio`: the two sides of an ``a_per_b`` name (``km_per_litre``: km over litres);
+- :func:`extreme`: a superlative's end (``lightest``, ``cheapest``: the least, -1;
+  ``heaviest``, ``highest``: the most, +1), read from the comparatives of :data:`UP`/:data:`DOWN`;
+- :func:`sign`: whether a name takes away (``withdrawal``, ``minus``: -1) or adds (``deposit``,
+  ``plus``: +1).
 
 All three are deliberately small and conservative: a word they do not know says nothing.
 """
@@ -106,3 +111,57 @@ def polarity(selector: str) -> int:
     parts = set(selector.lower().split("_"))
     up, down = bool(parts & set(UP)), bool(parts & set(DOWN))
     return 0 if up == down else (1 if up else -1)
+
+
+def ratio(selector: str) -> tuple[set[str], set[str]] | None:
+    """(numerator words, denominator words) of a name that says ``a per b``
+    (``km_per_litre``, ``cost_per_guest``), stemmed; None when it says no such thing."""
+    parts = [w for w in selector.lower().split("_") if w]
+    if parts.count("per") != 1:
+        return None
+    i = parts.index("per")
+    num, den = content_words("_".join(parts[:i])), content_words("_".join(parts[i + 1:]))
+    return (num, den) if num and den else None
+
+
+#: words for the least (-1) and the most (+1) besides the superlatives of UP and DOWN
+LEAST = ("min", "minimum", "least", "fewest")
+MOST = ("max", "maximum", "most", "top")
+
+
+def _superlative(word: str) -> int:
+    """+1 / -1 when ``word`` is the superlative of a comparative in UP / DOWN
+    (``lightest`` of ``lighter``, ``biggest`` of ``bigger``), else 0."""
+    if word in LEAST:
+        return -1
+    if word in MOST:
+        return 1
+    if len(word) > 4 and word.endswith("est"):
+        comparative = word[:-3] + "er"
+        if comparative in UP:
+            return 1
+        if comparative in DOWN:
+            return -1
+    return 0
+
+
+def extreme(selector: str) -> int:
+    """-1 when ``selector`` asks for the least of something, +1 the most, 0 neither (or both)."""
+    ends = {_superlative(w) for w in selector.lower().split("_")} - {0}
+    return ends.pop() if len(ends) == 1 else 0
+
+
+#: words (stemmed when read) that take away (-1) or add (+1)
+MINUS = ("minus", "subtract", "withdraw", "withdrawal", "spend", "spent", "remove", "removed",
+         "deduct", "deduction", "without", "take", "taken", "lose", "loss")
+PLUS = ("plus", "add", "added", "deposit", "gain", "earn", "earned", "increase", "increased",
+        "extra")
+_MINUS = frozenset(stem(w) for w in MINUS)
+_PLUS = frozenset(stem(w) for w in PLUS)
+
+
+def sign(selector: str) -> int:
+    """-1 when ``selector`` says something is taken away, +1 added, 0 neither (or both)."""
+    ws = {stem(w) for w in selector.lower().split("_") if w}
+    minus, plus = bool(ws & _MINUS), bool(ws & _PLUS)
+    return 0 if minus == plus else (1 if plus else -1)

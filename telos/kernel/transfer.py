@@ -9,7 +9,10 @@ position, its name onto the selector — and writes the method the mapping gives
 ``self.distance_km / self.hours``. When the example's name and the selector point their
 comparisons opposite ways (:func:`telos.kernel.lexicon.polarity`: ``songs_longer_than`` up,
 ``prices_below`` down), every ``<``/``>`` of the example is turned round
-(``[d for d in self.durations if d > seconds]`` becomes ``... if p < limit``). Every
+(``[d for d in self.durations if d > seconds]`` becomes ``... if p < limit``). A separator the
+example's literal took from its own text (``split("://")`` on a URL) and the receiver's text
+lacks is replaced by each separator of the receiver's (``"@"``, ``"."`` of an e-mail), at either
+end of the split (:func:`separator_variants`). Every
 consistent mapping is a candidate (a few dozen at most); none is trusted: each goes through the
 policy and the sandbox trial like a generated method, and the kernel's reranking (:mod:`telos.kernel.rerank`) chooses among them and the
 model's own candidates.
@@ -18,7 +21,9 @@ model's own candidates.
 from __future__ import annotations
 
 import ast
+import copy
 import itertools
+import re
 
 from telos.kernel import lexicon
 from telos.kernel.analogy import Example
@@ -106,9 +111,69 @@ def transfer(ex: Example, selector: str, slots: dict, methods: list[str],
                            dict(zip(theirs, params)), selector).visit(ast.parse(ex.source))
             if turn:
                 tree = _TurnComparisons().visit(tree)
-            src = ast.unparse(ast.fix_missing_locations(tree))
-            if src not in out:
-                out.append(src)
-            if len(out) >= limit:
-                return out
+            texts = [slots[c] for c in chosen if isinstance(slots[c], str)]
+            theirs_texts = [ex.slots[u] for u in used if isinstance(ex.slots[u], str)]
+            for variant in separator_variants(tree, theirs_texts, texts):
+                src = ast.unparse(ast.fix_missing_locations(variant))
+                if src not in out:
+                    out.append(src)
+                if len(out) >= limit:
+                    return out
     return out
+
+
+_SEPARATOR = re.compile(r"[^\w\s]+")
+
+
+def separators(text: str) -> list[str]:
+    """The runs of punctuation in ``text``, in order, each once (``"ada@example.com"``:
+    ``@``, ``.``)."""
+    out: list[str] = []
+    for m in _SEPARATOR.findall(text):
+        if m not in out:
+            out.append(m)
+    return out
+
+
+class _Swap(ast.NodeTransformer):
+    """Each string literal ``old`` becomes ``new``; with ``flip``, a ``[0]`` or ``[-1]``
+    taken of a call that uses ``new`` (``.split(new)[0]``) takes the other end."""
+
+    def __init__(self, old: str, new: str, flip: bool) -> None:
+        self.old, self.new, self.flip = old, new, flip
+
+    def visit_Constant(self, node: ast.Constant) -> ast.Constant:
+        if node.value == self.old:
+            node.value = self.new
+        return node
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        self.generic_visit(node)
+        if self.flip and isinstance(node.value, ast.Call) and any(
+                isinstance(a, ast.Constant) and a.value == self.new for a in node.value.args):
+            index = ast.literal_eval(node.slice) if isinstance(
+                node.slice, (ast.Constant, ast.UnaryOp)) else None
+            if index in (0, -1):
+                node.slice = ast.Constant(-1 if index == 0 else 0)
+        return node
+
+
+def separator_variants(tree: ast.AST, example_texts: list, texts: list) -> list[ast.AST]:
+    """``tree``, and when it holds a separator taken from the example's own text
+    (``"://"`` of ``"https://telos.org"``) that the receiver's text lacks, the same method
+    with each separator of the receiver's text (``"@"``, ``"."`` of ``"ada@example.com"``)
+    in its place, taking either end of the split, instead: the example's literal named *its*
+data."""
+    out = [tree]
+    if not texts:
+        return out
+    swapped = []
+    literals = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
+                and isinstance(n.value, str) and n.value and _SEPARATOR.fullmatch(n.value)}
+    for old in sorted(literals):
+        if not any(old in t for t in example_texts) or any(old in t for t in texts):
+            continue
+        for new in (sep for t in texts for sep in separators(t)):
+            for flip in (False, True):
+                swapped.append(_Swap(old, new, flip).visit(copy.deepcopy(tree)))
+    return swapped or out         # a split on a separator the text lacks would do nothing

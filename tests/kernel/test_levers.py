@@ -101,6 +101,9 @@ def test_a_method_that_writes_the_receivers_values_in_is_told_apart_from_a_const
     assert candidates.copies_inputs("def t(self):\n    return 120", [120, 10])
     assert not candidates.copies_inputs("def k(self):\n    return 'shape'", [3, "x"])
     assert not candidates.copies_inputs("def a(self):\n    return self.w * 3", [3])
+    # a list slot's value written out (``return [3, -1, 4, -2]`` for positive_values)
+    assert candidates.copies_inputs("def p(self):\n    return [3, -1, 4]", [[3, -1, 4]])
+    assert not candidates.copies_inputs("def p(self):\n    return [1, 2]", [[3, -1, 4]])
 
 
 def test_candidate_options_first_greedy_then_sampled():

@@ -44,3 +44,27 @@ def test_polarity_up_down_or_none():
     assert lexicon.polarity("uses_less_than") == -1
     assert lexicon.polarity("is_overflowing") == 0        # a word containing "over" is not "over"
     assert lexicon.polarity("between_above_and_below") == 0
+
+
+def test_a_per_name_has_a_numerator_and_a_denominator():
+    assert lexicon.ratio("km_per_litre") == ({"km"}, {lexicon.stem("litre")})
+    assert lexicon.ratio("cost_per_guest") == ({"cost"}, {"guest"})
+    assert lexicon.ratio("per_day") is None and lexicon.ratio("area") is None
+
+
+@pytest.mark.parametrize("selector, end", [
+    ("lightest_weight", -1), ("cheapest_item", -1), ("min_value", -1),
+    ("heaviest_box", 1), ("highest_score", 1), ("biggest", 1), ("max_value", 1),
+    ("latest_entry", 0), ("best", 0), ("weight", 0),
+])
+def test_a_superlative_asks_for_the_least_or_the_most(selector, end):
+    assert lexicon.extreme(selector) == end
+
+
+@pytest.mark.parametrize("selector, sign", [
+    ("balance_after_withdrawal", -1), ("sweets_minus", -1), ("price_without_fee", -1),
+    ("balance_after_deposit", 1), ("price_plus", 1),
+    ("price_with_fee", 0), ("uses_less_than", 0), ("area", 0),
+])
+def test_a_name_says_whether_it_adds_or_takes_away(selector, sign):
+    assert lexicon.sign(selector) == sign

@@ -176,3 +176,61 @@ def test_without_rerank_the_kind_is_not_checked(image):
     with image.thought("three rounds"):
         image.config.kernel_max_attempts = 3
     assert trip.is_long() == [2.5, 2] and len(backend.asked) == 1
+
+
+def test_a_candidate_that_writes_the_receivers_data_as_literals_is_charged():
+    from telos.kernel.candidates import Candidate, hard_coded
+    data = {"price": 20, "age": 70}
+    copied = Candidate(1, source="def price_for_age(self):\n    return self.price * 20", value=400)
+    read = Candidate(2, source="def price_for_age(self):\n    return self.price / 2", value=10.0)
+    assert rerank.penalty(copied, "price_for_age", {}, data) \
+        - rerank.penalty(read, "price_for_age", {}, data) == rerank.HARD_CODED
+    assert hard_coded("def f(self):\n    return self.balance > -20", [-20]) == [-20]
+    assert hard_coded("def f(self):\n    return self.name.endswith(f'report.pdf')",
+                      ["report.pdf"]) == ["report.pdf"]
+    assert hard_coded("def f(self):\n    return [3, -1, 4]", [[3, -1, 4]]) == [[3, -1, 4]]
+    assert hard_coded("def f(self, n):\n    return self.w * 3", [], ) == []
+    assert hard_coded("def f(self):\n    return 2 * self.radius", [2]) == []   # a round number
+    assert hard_coded("def f(self):\n    return self.text + ' '", [" "]) == []
+
+
+def test_a_division_the_other_way_round_from_a_per_name_is_charged():
+    assert rerank.wrong_ratio("def km_per_litre(self):\n    return self.litres / self.km",
+                              "km_per_litre")
+    assert not rerank.wrong_ratio("def km_per_litre(self):\n    return self.km / self.litres",
+                                  "km_per_litre")
+    assert not rerank.wrong_ratio("def speed(self):\n    return self.hours / self.km", "speed")
+    from telos.kernel.candidates import Candidate
+    wrong = Candidate(1, source="def km_per_litre(self):\n    return self.litres / self.km", value=0.1)
+    assert rerank.penalty(wrong, "km_per_litre", {}) == rerank.WRONG_RATIO
+
+
+def test_a_unit_contradiction_is_charged():
+    from telos.kernel.candidates import Candidate
+    wrong = Candidate(1, source="def hours(self):\n    return self.minutes * 60", value=9000)
+    right = Candidate(2, source="def hours(self):\n    return self.minutes / 60", value=2.5)
+    data = {"minutes": 150}
+    assert rerank.penalty(wrong, "hours", {}, data) - rerank.penalty(right, "hours", {}, data) \
+        == rerank.UNIT_CONTRADICTION
+
+
+def test_adding_where_the_name_takes_away_is_charged():
+    assert rerank.wrong_sign("def f(self, n):\n    return self.balance + n",
+                             "balance_after_withdrawal", 130)
+    assert not rerank.wrong_sign("def f(self, n):\n    return self.balance - n",
+                                 "balance_after_withdrawal", 70)
+    assert rerank.wrong_sign("def f(self, n):\n    return self.balance - n",
+                             "balance_after_deposit", 70)
+    assert not rerank.wrong_sign("def f(self, n):\n    return self.text + n",
+                                 "text_without", "ab")                # not a number
+    assert not rerank.wrong_sign("def f(self, n):\n    return self.a + n", "area_plus_fee", 3)
+
+
+
+def test_names_meet_the_selector_by_their_stems():
+    # ``scores`` is the ``score`` of ``average_score``: a candidate that leaves it unread is charged
+    names = {"scores": set(), "label": set()}
+    assert rerank.unread_named("def average_score(self):\n    return 3", "average_score", names) == 1
+    assert rerank.unread_named("def average_score(self):\n    return sum(self.scores)",
+                               "average_score", names) == 0
+    assert rerank.unread_named("def greet(self, n):\n    return n", "greet", {"greeting": set()}) == 1

@@ -59,3 +59,16 @@ def test_a_name_that_says_no_direction_keeps_the_examples_comparison():
     eq = _ex("def is_balanced(self):\n    return self.left == self.right",
              {"left": 2, "right": 2})
     assert "==" in transfer(eq, "is_longer", {"a": 1, "b": 2}, [], [])[0]
+
+
+def test_a_separator_from_the_examples_own_text_becomes_the_receivers():
+    ex = _ex("def scheme(self):\n    return self.address.split('://')[0]",
+             {"address": "https://telos.org/docs"})
+    out = transfer(ex, "email_domain", {"email": "ada@example.com"}, [], [])
+    assert "def email_domain(self):\n    return self.email.split('@')[-1]" in out
+    assert "def email_domain(self):\n    return self.email.split('@')[0]" in out
+    assert "def email_domain(self):\n    return self.email.split('.')[-1]" in out
+    assert not any("://" in s for s in out)           # a split on "://" would do nothing here
+    # a receiver whose text has the example's separator keeps it as it is
+    assert transfer(ex, "protocol", {"url": "http://a.org"}, [], []) == [
+        "def protocol(self):\n    return self.url.split('://')[0]"]
