@@ -14,7 +14,8 @@ answer's token stream and ends it where it repeats itself:
 - a unit still being written is held back only while it could become such a repeat (it is the
   beginning of an earlier unit, or only a citation tag so far); an unfinished citation tag and
   trailing spacing go out with the text after them; everything else streams as before;
-- at the end, a dangling citation opener the budget cut off (``[d1] (``) is dropped.
+- at the end, a dangling citation opener the budget cut off (``[d1] (``) is dropped;
+- inside a fenced code block nothing counts: lines of code may well repeat.
 
 It works on the text, so it stops Ollama's loops the same way as the embedded model's.
 """
@@ -42,11 +43,24 @@ def normalize(unit: str) -> str:
     return _SPACE.sub(" ", _TAG.sub(" ", unit)).strip().lower()
 
 
+_TAIL = 120                       # a citation tag is shorter: look only at the end
+
+
+def _at_end(pattern: re.Pattern, text: str) -> int | None:
+    base = max(0, len(text) - _TAIL)
+    m = pattern.search(text, base)
+    return None if m is None else m.start()
+
+
 def dangling(text: str) -> int | None:
     """Where a citation cut off by the token budget starts at the end of ``text`` (``[d1] (``,
     ``[m``, ``[p2] (prototype Obj``), or None."""
-    m = _DANGLING.search(text)
-    return None if m is None else m.start()
+    return _at_end(_DANGLING, text)
+
+
+def _in_code(text: str, at: int) -> bool:
+    """Whether ``at`` is inside a fenced code block (lines of code may well repeat)."""
+    return text.count("```", 0, at) % 2 == 1
 
 
 class UntilRepeat(StreamFilter):
@@ -76,9 +90,9 @@ class UntilRepeat(StreamFilter):
                     close()
                 return
             upto = self._unit if self._could_repeat() else len(self._text)
-            tag = _TRAILING_TAG.search(self._text)     # a citation tag, maybe not finished
+            tag = _at_end(_TRAILING_TAG, self._text)   # a citation tag, maybe not finished
             if tag is not None:
-                upto = min(upto, tag.start())
+                upto = min(upto, tag)
             upto = len(self._text[:upto].rstrip())     # spacing goes out with what follows it
             if upto > self._sent:
                 yield self._text[self._sent:upto]
@@ -97,6 +111,8 @@ class UntilRepeat(StreamFilter):
             if m is None:
                 return None
             start, self._unit = self._unit, m.end()
+            if _in_code(self._text, start):
+                continue
             unit = normalize(self._text[start:m.end()])
             if len(unit) >= MIN_CHARS and unit in self._seen:
                 return start
@@ -107,7 +123,8 @@ class UntilRepeat(StreamFilter):
         """The unit being written is the beginning of an earlier one (or only a citation tag
         so far, which may lead into one)."""
         raw = self._text[self._unit:]
-        if not raw.strip() or not any(len(seen) >= MIN_CHARS for seen in self._seen):
+        if not raw.strip() or not any(len(seen) >= MIN_CHARS for seen in self._seen) \
+                or _in_code(self._text, self._unit):
             return False
         if dangling(raw) == 0:
             return True

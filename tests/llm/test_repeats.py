@@ -80,6 +80,15 @@ def test_a_citation_cut_off_by_the_budget_is_dropped_a_whole_one_kept():
     assert normalize("[d1] (glossary slot)  A  Slot.") == "a slot."
 
 
+def test_lines_of_code_may_repeat_inside_a_fence():
+    code = ("Clone it like this:\n```python\nchild = parent.clone()  # a copy of its slots\n"
+            "other = parent.clone()\nchild = parent.clone()  # a copy of its slots\n```\n"
+            "Each clone keeps its own slots from then on.")
+    assert "".join(UntilRepeat(Stream(code))) == code
+    looping = code + "\nEach clone keeps its own slots from then on. And more."
+    assert "".join(UntilRepeat(Stream(looping))) == code
+
+
 @pytest.mark.parametrize("size", [1, 7, 500])
 def test_the_cut_does_not_depend_on_how_the_stream_is_split(size):
     assert "".join(UntilRepeat(Stream(LOOP, size))) == LOOP.split("\n\n")[0]
