@@ -7,6 +7,7 @@ event twice is kept once.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -107,6 +108,28 @@ def step_text(row: StepRow) -> tuple[str, str, str]:
     return label, outcome, seconds_text(row.seconds) if row.outcome != "started" else ""
 
 
+_CHOSE = re.compile(r"chose (.+?) of \d+ scored")
+_ORIGINS = {"units": "the unit conversion its names imply"}
+
+
+def chosen(c: Cycle) -> str | None:
+    """Where the installed code came from when the model did not write it for this request: a
+    method reused as it is ("copied from Parcel.shipping_cost"), or what the reranker chose
+    (``transfer: Coat.sale_cost`` → "transferred from Coat.sale_cost"); else None."""
+    for row in reversed(c.steps):
+        if row.step == "reuse" and row.outcome == "ok" and row.reason:
+            return row.reason                     # "copied from Parcel.shipping_cost"
+        m = _CHOSE.search(row.reason) if row.step == "rerank" and row.outcome == "ok" else None
+        if m is not None:
+            origin = m.group(1)
+            if origin == "model":
+                return None
+            if origin.startswith("transfer: "):
+                return "transferred from " + origin[len("transfer: "):]
+            return _ORIGINS.get(origin, origin)
+    return None
+
+
 def writer_text(c: Cycle) -> str:
     if not c.persona:
         return "waiting for the kernel…"
@@ -114,6 +137,8 @@ def writer_text(c: Cycle) -> str:
     verb = "is writing it" if c.state == "working" else "wrote it"
     if c.state == "refused":
         verb = "was asked"
+    elif c.state == "installed" and chosen(c):
+        verb = f"· the installed code was {chosen(c)}"
     return f"{c.persona}{model} {verb}"
 
 

@@ -187,7 +187,8 @@ class Kernel:
             reused = self._reuse(receiver, message, slots, methods, t)
             if reused is not None:
                 rep.emit("reuse", "ok", code=f"# copied from {reused[2]['copied_from']}\n"
-                                           + reused[0])
+                                           + reused[0],
+                         reason=f"copied from {reused[2]['copied_from']}")
                 return reused
         if lv.analogy or lv.rerank:      # most similar last: the shots are the nearest two
             near = analogy.examples(self.image, receiver, selector, message.args,

@@ -115,3 +115,24 @@ def test_the_log_keeps_the_newest_cycles():
     for n in range(5):
         log.add(_ev("request", "started", cycle=f"c{n}"))
     assert [c.cycle for c in log.recent()] == ["c4", "c3", "c2"] and log.newest().cycle == "c4"
+
+
+def test_a_method_the_reranker_took_from_elsewhere_says_where_it_came_from():
+    log = K.KernelLog()
+    log.add(_ev("request", "started", attempt=0, time=100.0))
+    log.add(_ev("rerank", reason="chose transfer: Coat.sale_cost of 5 scored", time=100.5))
+    c = log.add(_ev("done", seconds=1.5, attempt=1, time=101.5))
+    assert K.writer_text(c) == \
+        "BRICK with mistral:7b · the installed code was transferred from Coat.sale_cost"
+    log.add(_ev("request", "started", cycle="c2", attempt=0, time=102.0))
+    log.add(_ev("rerank", cycle="c2", reason="chose units of 3 scored", time=102.5))
+    assert K.writer_text(log.add(_ev("done", cycle="c2", seconds=1.0, attempt=1, time=103.0))) \
+        == "BRICK with mistral:7b · the installed code was the unit conversion its names imply"
+    log.add(_ev("request", "started", cycle="c3", attempt=0, time=104.0))
+    log.add(_ev("rerank", cycle="c3", reason="chose model of 4 scored", time=104.5))
+    assert K.writer_text(log.add(_ev("done", cycle="c3", seconds=1.0, attempt=1, time=105.0))) \
+        == "BRICK with mistral:7b wrote it"
+    log.add(_ev("request", "started", cycle="c4", attempt=0, time=106.0))
+    log.add(_ev("reuse", cycle="c4", reason="copied from Parcel.shipping_cost", time=106.1))
+    assert K.writer_text(log.add(_ev("done", cycle="c4", seconds=1.0, attempt=1, time=107.0))) \
+        == "BRICK with mistral:7b · the installed code was copied from Parcel.shipping_cost"
